@@ -1,0 +1,35 @@
+// swift-tools-version:6.1
+// qkdspec: a conformance and fuzzing harness for QKD stacks.
+import PackageDescription
+
+let package = Package(
+    name: "qkdspec",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "qkdspec", targets: ["qkdspec"]),
+        .library(name: "QKDMath", targets: ["QKDMath"]),
+        .library(name: "QuantumChannel", targets: ["QuantumChannel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure layers: no I/O, easy to test, fuzz and benchmark.
+        .target(name: "QKDMath"),
+        .target(name: "QuantumChannel", dependencies: ["QKDMath"]),
+        .target(name: "Reports"),
+        // The command-line tool stays thin: parsing, wiring and printing.
+        .executableTarget(
+            name: "qkdspec",
+            dependencies: [
+                "QKDMath", "QuantumChannel", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
+        .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        // Runs the built executable end to end, as a user would.
+        .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
+    ]
+)
