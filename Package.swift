@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "qkdspec",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "qkdspec", targets: ["qkdspec"]),
         .library(name: "QKDMath", targets: ["QKDMath"]),
