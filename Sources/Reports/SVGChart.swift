@@ -1,0 +1,156 @@
+import Foundation
+
+/// One data series of an ``SVGChart``.
+public struct ChartSeries: Sendable {
+    public enum Style: Sendable { case line, points, dashedLine }
+    public var name: String
+    public var points: [(x: Double, y: Double)]
+    public var style: Style
+    /// A CSS colour.
+    public var color: String
+
+    public init(name: String, points: [(x: Double, y: Double)], style: Style, color: String) {
+        self.name = name
+        self.points = points
+        self.style = style
+        self.color = color
+    }
+}
+
+/// A self-contained SVG line/scatter chart with labelled axes, tick marks, a legend and an
+/// optional logarithmic y axis. No scripts, no external fonts: it opens in any browser and
+/// embeds in an HTML report.
+public struct SVGChart: Sendable {
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var logarithmicY: Bool
+    public var series: [ChartSeries]
+    public var width = 800.0
+    public var height = 520.0
+
+    public init(title: String, xLabel: String, yLabel: String, logarithmicY: Bool, series: [ChartSeries]) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.logarithmicY = logarithmicY
+        self.series = series
+    }
+
+    /// The chart as an SVG document.
+    public func render() -> String {
+        let left = 90.0, right = 30.0, top = 50.0, bottom = 70.0
+        let plotW = width - left - right, plotH = height - top - bottom
+        let usable = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicY || $0.y > 0) }
+        let xs = usable.map(\.x), ys = usable.map(\.y)
+        let xRange = Self.niceRange(min: xs.min() ?? 0, max: xs.max() ?? 1)
+        let yRange: (lo: Double, hi: Double, ticks: [Double])
+        if logarithmicY {
+            let lo = floor(log10(ys.min() ?? 1e-6)), hi = ceil(log10(ys.max() ?? 1))
+            let top = hi > lo ? hi : lo + 1
+            yRange = (lo, top, stride(from: lo, through: top, by: 1).map { $0 })
+        } else {
+            let r = Self.niceRange(min: min(0, ys.min() ?? 0), max: ys.max() ?? 1)
+            yRange = (r.lo, r.hi, r.ticks)
+        }
+        func px(_ x: Double) -> Double { left + (x - xRange.lo) / (xRange.hi - xRange.lo) * plotW }
+        func py(_ y: Double) -> Double {
+            let v = logarithmicY ? log10(y) : y
+            return top + plotH - (v - yRange.lo) / (yRange.hi - yRange.lo) * plotH
+        }
+
+        var out = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="13">
+        <title>\(Self.escape(title))</title>
+        <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="white"/>
+        <text x="\(f(width / 2))" y="28" text-anchor="middle" font-size="17" font-weight="bold">\(Self.escape(title))</text>
+
+        """
+        // Grid, ticks and tick labels.
+        for t in xRange.ticks {
+            let x = px(t)
+            out += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"#e4e4e4\"/>\n"
+            out += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 20))\" text-anchor=\"middle\">\(Self.label(t))</text>\n"
+        }
+        for t in yRange.ticks {
+            let y = top + plotH - (t - yRange.lo) / (yRange.hi - yRange.lo) * plotH
+            out += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#e4e4e4\"/>\n"
+            let text = logarithmicY ? "10<tspan dy=\"-6\" font-size=\"10\">\(Int(t))</tspan>" : Self.label(t)
+            out += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(text)</text>\n"
+        }
+        out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
+        out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 22))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
+        out += "<text transform=\"translate(22 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
+
+        // Data, clipped to the plot area.
+        out += "<clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
+        out += "<g clip-path=\"url(#plot)\">\n"
+        for s in series {
+            let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicY || $0.y > 0) }
+            switch s.style {
+            case .line, .dashedLine:
+                guard pts.count > 1 else { continue }
+                let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+                let dash = s.style == .dashedLine ? " stroke-dasharray=\"7 5\"" : ""
+                out += "<polyline class=\"series\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2.2\"\(dash) points=\"\(path)\"><title>\(Self.escape(s.name))</title></polyline>\n"
+            case .points:
+                for p in pts {
+                    out += "<circle class=\"point\" cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"5\" fill=\"\(s.color)\" stroke=\"white\"><title>\(Self.escape(s.name)): x = \(Self.label(p.x)), y = \(String(format: "%.3g", p.y))</title></circle>\n"
+                }
+            }
+        }
+        out += "</g>\n"
+
+        // Legend, top right inside the plot, on a white card so curves behind it stay legible.
+        let legendWidth = 32 + 7.2 * Double(series.map(\.name.count).max() ?? 0) + 12
+        let lx = left + plotW - legendWidth - 8
+        out += "<rect x=\"\(f(lx - 8))\" y=\"\(f(top + 6))\" width=\"\(f(legendWidth))\" height=\"\(f(Double(series.count) * 20 + 8))\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#ccc\"/>\n"
+        var ly = top + 20
+        for s in series {
+            switch s.style {
+            case .points:
+                out += "<circle cx=\"\(f(lx + 12))\" cy=\"\(f(ly - 4))\" r=\"5\" fill=\"\(s.color)\"/>\n"
+            case .line, .dashedLine:
+                let dash = s.style == .dashedLine ? " stroke-dasharray=\"7 5\"" : ""
+                out += "<line x1=\"\(f(lx))\" y1=\"\(f(ly - 4))\" x2=\"\(f(lx + 24))\" y2=\"\(f(ly - 4))\" stroke=\"\(s.color)\" stroke-width=\"2.2\"\(dash)/>\n"
+            }
+            out += "<text x=\"\(f(lx + 32))\" y=\"\(f(ly))\">\(Self.escape(s.name))</text>\n"
+            ly += 20
+        }
+        out += "</svg>\n"
+        return out
+    }
+
+    private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    /// A range widened to round numbers, with 4 to 10 ticks.
+    static func niceRange(min lo: Double, max hi: Double) -> (lo: Double, hi: Double, ticks: [Double]) {
+        let span = hi > lo ? hi - lo : max(1, abs(hi))
+        let raw = span / 6
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { span / $0 <= 8 } ?? 10 * magnitude
+        let start = floor(lo / step) * step
+        var end = ceil(hi / step) * step
+        if end <= start { end = start + step }
+        return (start, end, stride(from: start, through: end + step / 2, by: step).map { $0 })
+    }
+
+    static func label(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%g", v)
+    }
+
+    /// XML text escaping.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
