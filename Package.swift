@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "qkdspec", targets: ["qkdspec"]),
         .library(name: "QKDMath", targets: ["QKDMath"]),
         .library(name: "QuantumChannel", targets: ["QuantumChannel"]),
+        .library(name: "PostProcessing", targets: ["PostProcessing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,17 +19,21 @@ let package = Package(
         .target(name: "QKDMath"),
         .target(name: "QuantumChannel", dependencies: ["QKDMath"]),
         .target(name: "Reports"),
+        // C kernel: carry-less (GF(2)[x]) products for Toeplitz hashing, PCLMULQDQ with a portable fallback.
+        .target(name: "CCarryless"),
+        .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
         // The command-line tool stays thin: parsing, wiring and printing.
         .executableTarget(
             name: "qkdspec",
             dependencies: [
-                "QKDMath", "QuantumChannel", "Reports",
+                "QKDMath", "QuantumChannel", "PostProcessing", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

@@ -1,0 +1,205 @@
+// Carry-less (GF(2)[x]) multiplication kernels for Toeplitz hashing.
+//
+// The hot path is the middle product computed by transposed Karatsuba: for a square Toeplitz
+// matrix T split into m×m blocks [[B, A], [C, B]], y0 = B·x0 + A·x1 and y1 = C·x0 + B·x1
+// become, with P = B·(x0 + x1), y0 = P + (A + B)·x1 and y1 = P + (B + C)·x0: three
+// half-size products instead of four, and sums of Toeplitz matrices are Toeplitz matrices of
+// summed diagonals. Below a base size the product is schoolbook over 64×64-bit carry-less
+// multiplies: PCLMULQDQ where the CPU has it, a portable 4-bit-window routine otherwise.
+
+#include "carryless.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QKD_X86 1
+#else
+#define QKD_X86 0
+#endif
+
+// Sizes at or below this many words go to the schoolbook base case. Tuned on the reference
+// machine (docs/performance.md): small enough that Karatsuba's saving starts, large enough that
+// the recursion's XOR passes do not dominate.
+#define QKD_MP_BASE 16
+
+static int force_portable = 0;
+
+void qkd_clmul_force_portable(int force) { force_portable = force; }
+
+static int hardware_available(void) {
+#if QKD_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+int qkd_clmul_hardware(void) { return !force_portable && hardware_available(); }
+
+// Portable 64×64 → 128 carry-less multiply: a 16-entry table of a·w (w < 16, up to 67 bits,
+// kept as two words) and a 4-bit window over b.
+static inline void clmul_portable(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
+    uint64_t tlo[16], thi[16];
+    tlo[0] = 0;
+    thi[0] = 0;
+    for (int w = 1; w < 16; w++) {
+        uint64_t l = 0, h = 0;
+        for (int bit = 0; bit < 4; bit++) {
+            if ((w >> bit) & 1) {
+                l ^= a << bit;
+                h ^= bit ? a >> (64 - bit) : 0;
+            }
+        }
+        tlo[w] = l;
+        thi[w] = h;
+    }
+    uint64_t l = 0, h = 0;
+    for (int i = 60; i >= 0; i -= 4) {
+        h = (h << 4) | (l >> 60);
+        l <<= 4;
+        unsigned w = (unsigned)((b >> i) & 15);
+        l ^= tlo[w];
+        h ^= thi[w];
+    }
+    *lo = l;
+    *hi = h;
+}
+
+// Schoolbook product, portable.
+static void mul_basecase_portable(uint64_t *c, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
+    memset(c, 0, (na + nb) * sizeof(uint64_t));
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nb; j++) {
+            uint64_t lo, hi;
+            clmul_portable(a[i], b[j], &lo, &hi);
+            c[i + j] ^= lo;
+            c[i + j + 1] ^= hi;
+        }
+    }
+}
+
+#if QKD_X86
+__attribute__((target("pclmul,sse4.1")))
+static void mul_basecase_hw(uint64_t *c, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
+    memset(c, 0, (na + nb) * sizeof(uint64_t));
+    for (size_t i = 0; i < na; i++) {
+        __m128i ai = _mm_cvtsi64_si128((long long)a[i]);
+        for (size_t j = 0; j < nb; j++) {
+            __m128i p = _mm_clmulepi64_si128(ai, _mm_cvtsi64_si128((long long)b[j]), 0x00);
+            c[i + j] ^= (uint64_t)_mm_cvtsi128_si64(p);
+            c[i + j + 1] ^= (uint64_t)_mm_extract_epi64(p, 1);
+        }
+    }
+}
+#endif
+
+void qkd_gf2x_mul_basecase(uint64_t *c, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
+#if QKD_X86
+    if (qkd_clmul_hardware()) { mul_basecase_hw(c, a, na, b, nb); return; }
+#endif
+    mul_basecase_portable(c, a, na, b, nb);
+}
+
+// Middle product base case: words n .. 2n−1 of s (2n words) · x (n words).
+// Word k of the product collects the low halves of s[a]·x[j] with a + j = k and the high halves
+// with a + j = k − 1, so only pairs with a + j in [n − 1, 2n − 1] matter.
+static void mp_basecase_portable(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n) {
+    memset(y, 0, n * sizeof(uint64_t));
+    for (size_t j = 0; j < n; j++) {
+        size_t a_lo = n - 1 - j, a_hi = 2 * n - 1 - j;  // a + j in [n − 1, 2n − 1]
+        for (size_t a = a_lo; a <= a_hi && a < 2 * n; a++) {
+            uint64_t lo, hi;
+            clmul_portable(s[a], x[j], &lo, &hi);
+            size_t k = a + j;
+            if (k >= n && k < 2 * n) y[k - n] ^= lo;
+            if (k + 1 >= n && k + 1 < 2 * n) y[k + 1 - n] ^= hi;
+        }
+    }
+}
+
+#if QKD_X86
+// acc(t) = Σ_j s[n − 1 − j + t]·x[j] for t in [0, n]: the 128-bit products landing at word
+// n − 1 + t. Pairs of words are loaded as 128-bit vectors and the multiply's immediate picks the
+// halves (0x01: high of s × low of x; 0x10: low of s × high of x), so no general-purpose to
+// vector moves compete with the multiplier for its execution port.
+__attribute__((target("pclmul,sse4.1")))
+static void mp_basecase_hw(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n) {
+    __m128i acc[QKD_MP_BASE + 1];
+    for (size_t t = 0; t <= n; t++) {
+        __m128i a0 = _mm_setzero_si128(), a1 = _mm_setzero_si128();
+        size_t j = 0;
+        for (; j + 1 < n; j += 2) {
+            __m128i sp = _mm_loadu_si128((const __m128i *)(s + (n - 2 - j + t)));
+            __m128i xp = _mm_loadu_si128((const __m128i *)(x + j));
+            a0 = _mm_xor_si128(a0, _mm_clmulepi64_si128(sp, xp, 0x01));
+            a1 = _mm_xor_si128(a1, _mm_clmulepi64_si128(sp, xp, 0x10));
+        }
+        if (j < n) {
+            __m128i sv = _mm_loadl_epi64((const __m128i *)(s + (n - 1 - j + t)));
+            __m128i xv = _mm_loadl_epi64((const __m128i *)(x + j));
+            a0 = _mm_xor_si128(a0, _mm_clmulepi64_si128(sv, xv, 0x00));
+        }
+        acc[t] = _mm_xor_si128(a0, a1);
+    }
+    // Word n + i of the product = low half of acc(i + 1) ⊕ high half of acc(i).
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (uint64_t)_mm_cvtsi128_si64(acc[i + 1]) ^ (uint64_t)_mm_extract_epi64(acc[i], 1);
+    }
+}
+#endif
+
+size_t qkd_gf2x_mp_size(size_t n) {
+    if (n <= QKD_MP_BASE) return n == 0 ? 1 : n;
+    // n = b · 2^L with b ≤ QKD_MP_BASE: the smallest such size ≥ n.
+    size_t levels = 0, b = n;
+    while (b > QKD_MP_BASE) { b = (b + 1) / 2; levels++; }
+    return b << levels;
+}
+
+size_t qkd_gf2x_middle_product_scratch(size_t n) { return 4 * n + 64; }
+
+static inline void xor_words(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = a[i] ^ b[i];
+}
+
+static inline void xor_into(uint64_t *dst, const uint64_t *a, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] ^= a[i];
+}
+
+static void mp_recursive(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch, int hw) {
+    if (n <= QKD_MP_BASE || (n & 1)) {
+        // Sizes from qkd_gf2x_mp_size are only odd at or below the base size; any other odd size
+        // still gets a correct (quadratic) answer.
+#if QKD_X86
+        if (hw && n <= QKD_MP_BASE) { mp_basecase_hw(y, s, x, n); return; }
+#endif
+        mp_basecase_portable(y, s, x, n);
+        return;
+    }
+    size_t m = n / 2;
+    uint64_t *xsum = scratch;          // m words
+    uint64_t *p = scratch + m;         // m words
+    uint64_t *ssum = scratch + 2 * m;  // 2m words
+    uint64_t *rest = scratch + 4 * m;  // the recursion's own scratch
+    // P = B·(x0 + x1), B = Toeplitz(s[m .. 3m)).
+    xor_words(xsum, x, x + m, m);
+    mp_recursive(p, s + m, xsum, m, rest, hw);
+    // y0 = P + (A + B)·x1, A = Toeplitz(s[0 .. 2m)).
+    xor_words(ssum, s, s + m, 2 * m);
+    mp_recursive(y, ssum, x + m, m, rest, hw);
+    xor_into(y, p, m);
+    // y1 = P + (B + C)·x0, C = Toeplitz(s[2m .. 4m)).
+    xor_words(ssum, s + m, s + 2 * m, 2 * m);
+    mp_recursive(y + m, ssum, x, m, rest, hw);
+    xor_into(y + m, p, m);
+}
+
+void qkd_gf2x_middle_product(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch) {
+    mp_recursive(y, s, x, n, scratch, qkd_clmul_hardware());
+}

@@ -1,0 +1,207 @@
+/// A bit string, packed 64 bits to a word, least significant bit first: bit i is bit (i mod 64)
+/// of word i / 64. Bits past `count` in the last word are always zero, so word-level operations
+/// (parity, popcount, equality) need no masking.
+public struct BitKey: Sendable, Hashable, CustomStringConvertible {
+    public private(set) var words: [UInt64]
+    public private(set) var count: Int
+
+    /// `count` zero bits.
+    public init(count: Int) {
+        precondition(count >= 0, "a key cannot have a negative length")
+        self.count = count
+        words = [UInt64](repeating: 0, count: (count + 63) / 64)
+    }
+
+    /// The first `count` bits of `words` (bits beyond are cleared).
+    public init(words: [UInt64], count: Int) {
+        precondition(count >= 0 && count <= words.count * 64, "count \(count) exceeds the \(words.count * 64) bits given")
+        self.words = Array(words.prefix((count + 63) / 64))
+        self.count = count
+        clearTail()
+    }
+
+    /// One bit per element (each element 0 or 1; only bit 0 is used).
+    public init<S: Sequence>(bits: S) where S.Element: BinaryInteger {
+        var key = BitKey(count: 0)
+        for b in bits { key.append(UInt8(truncatingIfNeeded: b) & 1) }
+        self = key
+    }
+
+    private mutating func clearTail() {
+        let r = count % 64
+        if r != 0, !words.isEmpty { words[words.count - 1] &= (1 << UInt64(r)) - 1 }
+    }
+
+    @inline(__always)
+    public subscript(index: Int) -> UInt8 {
+        get {
+            precondition(index >= 0 && index < count, "bit \(index) out of range 0..<\(count)")
+            return UInt8(truncatingIfNeeded: words[index >> 6] >> UInt64(index & 63)) & 1
+        }
+        set {
+            precondition(index >= 0 && index < count, "bit \(index) out of range 0..<\(count)")
+            let mask: UInt64 = 1 << UInt64(index & 63)
+            if newValue & 1 == 1 { words[index >> 6] |= mask } else { words[index >> 6] &= ~mask }
+        }
+    }
+
+    /// Flips bit `index`.
+    @inline(__always)
+    public mutating func flip(_ index: Int) {
+        precondition(index >= 0 && index < count, "bit \(index) out of range 0..<\(count)")
+        words[index >> 6] ^= 1 << UInt64(index & 63)
+    }
+
+    /// Appends one bit.
+    @inline(__always)
+    public mutating func append(_ bit: UInt8) {
+        if count & 63 == 0 { words.append(0) }
+        if bit & 1 == 1 { words[count >> 6] |= 1 << UInt64(count & 63) }
+        count += 1
+    }
+
+    /// Appends every bit of `other`.
+    public mutating func append(contentsOf other: BitKey) {
+        guard other.count > 0 else { return }
+        let shift = count & 63
+        if shift == 0 {
+            words.append(contentsOf: other.words)
+        } else {
+            for w in other.words {
+                words[words.count - 1] |= w << UInt64(shift)
+                words.append(w >> UInt64(64 - shift))
+            }
+        }
+        count += other.count
+        words.removeLast(words.count - (count + 63) / 64)
+        clearTail()
+    }
+
+    /// The number of one bits (the Hamming weight).
+    public var popcount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// XOR of all bits.
+    public var parity: UInt8 { UInt8(truncatingIfNeeded: words.reduce(0, ^).nonzeroBitCount & 1) }
+
+    /// XOR of the bits in `range`.
+    @inline(__always)
+    public func parity(_ range: Range<Int>) -> UInt8 {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "range \(range) out of 0..<\(count)")
+        guard !range.isEmpty else { return 0 }
+        let first = range.lowerBound >> 6, last = (range.upperBound - 1) >> 6
+        let lowMask: UInt64 = ~0 << UInt64(range.lowerBound & 63)
+        let highBits = range.upperBound & 63
+        let highMask: UInt64 = highBits == 0 ? ~0 : (1 << UInt64(highBits)) - 1
+        if first == last { return UInt8((words[first] & lowMask & highMask).nonzeroBitCount & 1) }
+        var acc = words[first] & lowMask
+        var i = first + 1
+        while i < last { acc ^= words[i]; i += 1 }
+        acc ^= words[last] & highMask
+        return UInt8(acc.nonzeroBitCount & 1)
+    }
+
+    /// Bits `range` as a new key.
+    public func slice(_ range: Range<Int>) -> BitKey {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "range \(range) out of 0..<\(count)")
+        var out = BitKey(count: range.count)
+        let shift = range.lowerBound & 63, base = range.lowerBound >> 6
+        for i in 0..<out.words.count {
+            var w = words[base + i] >> UInt64(shift)
+            if shift != 0, base + i + 1 < words.count { w |= words[base + i + 1] << UInt64(64 - shift) }
+            out.words[i] = w
+        }
+        out.clearTail()
+        return out
+    }
+
+    /// The key with bit i taken from position `order[i]` of this key.
+    public func permuted(by order: [Int32]) -> BitKey {
+        var out = BitKey(count: order.count)
+        order.withUnsafeBufferPointer { o in
+            words.withUnsafeBufferPointer { src in
+                out.words.withUnsafeMutableBufferPointer { dst in
+                    var i = 0
+                    while i < o.count {
+                        var w: UInt64 = 0
+                        let end = min(64, o.count - i)
+                        for b in 0..<end {
+                            let p = Int(o[i + b])
+                            w |= ((src[p >> 6] >> UInt64(p & 63)) & 1) << UInt64(b)
+                        }
+                        dst[i >> 6] = w
+                        i += 64
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Bitwise XOR; both keys must have the same length.
+    public static func ^ (a: BitKey, b: BitKey) -> BitKey {
+        precondition(a.count == b.count, "XOR of keys of different lengths (\(a.count) and \(b.count))")
+        var out = a
+        for i in out.words.indices { out.words[i] ^= b.words[i] }
+        return out
+    }
+
+    /// The number of positions where the keys differ.
+    public func hammingDistance(to other: BitKey) -> Int {
+        precondition(count == other.count, "keys of different lengths (\(count) and \(other.count))")
+        var d = 0
+        for i in words.indices { d += (words[i] ^ other.words[i]).nonzeroBitCount }
+        return d
+    }
+
+    /// Overwrites every bit with zero (for consumed key material) and empties the key.
+    public mutating func zeroize() {
+        for i in words.indices { words[i] = 0 }
+        words.removeAll()
+        count = 0
+    }
+
+    /// Lower-case hex of the bytes, bit 0 first (bit i is bit i mod 8 of byte i / 8); the last
+    /// byte is zero-padded.
+    public var hex: String {
+        var s = ""
+        s.reserveCapacity((count + 7) / 8 * 2)
+        let digits = Array("0123456789abcdef")
+        for i in 0..<(count + 7) / 8 {
+            let byte = UInt8(truncatingIfNeeded: words[i >> 3] >> UInt64((i & 7) * 8))
+            s.append(digits[Int(byte >> 4)])
+            s.append(digits[Int(byte & 15)])
+        }
+        return s
+    }
+
+    /// Parses `hex` (bytes, bit 0 first, as written by ``hex``) and keeps `count` bits.
+    /// Returns nil when the text is not hex, too short, or has bits set beyond `count`.
+    public init?(hex: String, count: Int) {
+        guard count >= 0, hex.count % 2 == 0, hex.count / 2 == (count + 7) / 8 else { return nil }
+        var key = BitKey(count: count)
+        var byteIndex = 0
+        var iterator = hex.utf8.makeIterator()
+        while let h = iterator.next(), let l = iterator.next() {
+            guard let hv = Self.nibble(h), let lv = Self.nibble(l) else { return nil }
+            let byte = UInt64(hv << 4 | lv)
+            key.words[byteIndex >> 3] |= byte << UInt64((byteIndex & 7) * 8)
+            byteIndex += 1
+        }
+        let before = key.words
+        key.clearTail()
+        guard before == key.words else { return nil }
+        self = key
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        case 65...70: return c - 55
+        default: return nil
+        }
+    }
+
+    /// A summary that never shows the bits: key material stays out of logs.
+    public var description: String { "BitKey(\(count) bits)" }
+}

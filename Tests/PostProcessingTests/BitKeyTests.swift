@@ -1,0 +1,55 @@
+import Testing
+@testable import PostProcessing
+
+@Suite("Bit-packed key")
+struct BitKeyTests {
+    @Test("bits, parity of ranges, popcount and slicing agree with a plain array")
+    func againstArray() {
+        let key = randomKey(1000, seed: 11)
+        let bits = (0..<1000).map { key[$0] }
+        #expect(key.popcount == bits.reduce(0) { $0 + Int($1) })
+        for (lo, hi) in [(0, 0), (0, 1), (0, 64), (3, 64), (63, 65), (5, 999), (128, 192), (700, 1000), (0, 1000)] {
+            let expected = bits[lo..<hi].reduce(UInt8(0), ^)
+            #expect(key.parity(lo..<hi) == expected, "parity \(lo)..<\(hi)")
+            let s = key.slice(lo..<hi)
+            #expect(s.count == hi - lo)
+            #expect((0..<s.count).allSatisfy { s[$0] == bits[lo + $0] })
+        }
+        #expect(key.parity == bits.reduce(UInt8(0), ^))
+    }
+
+    @Test("permutation, XOR, Hamming distance, append")
+    func operations() {
+        let a = randomKey(300, seed: 1), b = randomKey(300, seed: 2)
+        let order = (0..<300).map { Int32((7 * $0 + 3) % 300) }
+        let p = a.permuted(by: order)
+        #expect((0..<300).allSatisfy { p[$0] == a[Int(order[$0])] })
+        let x = a ^ b
+        #expect(x.popcount == a.hammingDistance(to: b))
+        #expect((0..<300).allSatisfy { x[$0] == a[$0] ^ b[$0] })
+        var c = a.slice(0..<37)
+        c.append(contentsOf: a.slice(37..<300))
+        #expect(c == a)
+        var d = BitKey(count: 0)
+        for i in 0..<300 { d.append(a[i]) }
+        #expect(d == a)
+    }
+
+    @Test("hex round trip, bit 0 first; malformed hex is refused")
+    func hex() {
+        let k = BitKey(bits: [1, 0, 0, 0, 0, 0, 0, 0, 0, 1])  // byte 0 = 0x01, byte 1 = 0x02
+        #expect(k.hex == "0102")
+        #expect(BitKey(hex: "0102", count: 10) == k)
+        #expect(BitKey(hex: "01", count: 10) == nil)
+        #expect(BitKey(hex: "zz02", count: 10) == nil)
+        #expect(BitKey(hex: "0106", count: 10) == nil)  // bit 10 set beyond the length
+    }
+
+    @Test("the description never shows key bits; zeroize empties")
+    func secrecy() {
+        var k = randomKey(128, seed: 3)
+        #expect(k.description == "BitKey(128 bits)")
+        k.zeroize()
+        #expect(k.count == 0 && k.words.isEmpty)
+    }
+}
