@@ -17,6 +17,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "QKDMath", package: "qkdspec"),
                 .product(name: "QuantumChannel", package: "qkdspec"),
+                .product(name: "PostProcessing", package: "qkdspec"),
             ],
             path: "Benchmarks/SimulatorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -92,12 +92,17 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
         let lowMask: UInt64 = ~0 << UInt64(range.lowerBound & 63)
         let highBits = range.upperBound & 63
         let highMask: UInt64 = highBits == 0 ? ~0 : (1 << UInt64(highBits)) - 1
-        if first == last { return UInt8((words[first] & lowMask & highMask).nonzeroBitCount & 1) }
-        var acc = words[first] & lowMask
-        var i = first + 1
-        while i < last { acc ^= words[i]; i += 1 }
-        acc ^= words[last] & highMask
-        return UInt8(acc.nonzeroBitCount & 1)
+        return words.withUnsafeBufferPointer { w in
+            if first == last { return UInt8((w[first] & lowMask & highMask).nonzeroBitCount & 1) }
+            var acc = w[first] & lowMask
+            var acc2: UInt64 = 0
+            var i = first + 1
+            // Two accumulators halve the XOR dependency chain.
+            while i + 1 < last { acc ^= w[i]; acc2 ^= w[i + 1]; i += 2 }
+            if i < last { acc ^= w[i] }
+            acc ^= acc2 ^ (w[last] & highMask)
+            return UInt8(acc.nonzeroBitCount & 1)
+        }
     }
 
     /// Bits `range` as a new key.
@@ -114,9 +119,29 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
-    /// The key with bit i taken from position `order[i]` of this key.
-    public func permuted(by order: [Int32]) -> BitKey {
+    /// The key with bit i taken from position `order[i]` of this key. `inverse` must be the
+    /// inverse permutation (`inverse[order[i]] == i`); it lets the copy be built by scattering
+    /// only the one bits, which is several times faster than gathering every bit.
+    public func permuted(by order: [Int32], inverse: [Int32]? = nil) -> BitKey {
         var out = BitKey(count: order.count)
+        if let inverse, inverse.count == count, order.count == count {
+            words.withUnsafeBufferPointer { src in
+                inverse.withUnsafeBufferPointer { inv in
+                    out.words.withUnsafeMutableBufferPointer { dst in
+                        for wi in 0..<src.count {
+                            var w = src[wi]
+                            while w != 0 {
+                                let j = wi << 6 | w.trailingZeroBitCount
+                                let p = Int(inv[j])
+                                dst[p >> 6] |= 1 << UInt64(p & 63)
+                                w &= w - 1
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
         order.withUnsafeBufferPointer { o in
             words.withUnsafeBufferPointer { src in
                 out.words.withUnsafeMutableBufferPointer { dst in

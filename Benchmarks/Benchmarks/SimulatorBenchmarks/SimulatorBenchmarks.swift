@@ -1,4 +1,5 @@
 import Benchmark
+import PostProcessing
 import QKDMath
 import QuantumChannel
 
@@ -28,6 +29,31 @@ let benchmarks: @Sendable () -> Void = {
                 sim.fill(&block, index: UInt64(i), totalPulses: total, tally: &tally)
             }
             blackHole(tally)
+        }
+    }
+
+    let frameBits = 10_000
+    let permutations = CascadePermutations(frameBits: frameBits, passes: 10, seed: 1)
+    var words = [UInt64]()
+    var stream = PhiloxStream(seed: 9, index: 0, stream: 0)
+    for _ in 0..<(frameBits + 63) / 64 { words.append(UInt64(stream.nextWord()) << 32 | UInt64(stream.nextWord())) }
+    let alice = BitKey(words: words, count: frameBits)
+    var bob = alice
+    for i in 0..<200 { bob.flip((i * 7919) % frameBits) }
+
+    Benchmark("BitKey.permuted, 10 000 bits") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(alice.permuted(by: permutations.order[3])) }
+    }
+
+    Benchmark("BitKey.parity of 2 500 bits") { benchmark in
+        for i in benchmark.scaledIterations { blackHole(alice.parity((i % 7)..<(2500 + i % 7))) }
+    }
+
+    for variant in CascadeVariant.allCases {
+        Benchmark("Cascade \(variant.rawValue), 10 000 bits, 2 % QBER") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: 0.02, permutations: permutations))
+            }
         }
     }
 

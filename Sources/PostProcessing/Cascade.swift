@@ -1,0 +1,38 @@
+/// The outcome of one Cascade run.
+public struct CascadeOutcome: Sendable, Equatable {
+    /// Bob's key after reconciliation.
+    public var reconciledKey: BitKey
+    /// Every parity bit Alice disclosed (the leakage to subtract in privacy amplification).
+    public var disclosedParityBits: Int
+    /// Round trips; messages = 2 × rounds.
+    public var rounds: Int
+    public var correctedBits: Int
+
+    public var messages: Int { 2 * rounds }
+}
+
+/// Runs both parties of Cascade in one process, passing the messages between them as values, as
+/// the reference stack does over the wire.
+public enum Cascade {
+    /// Reconciles Bob's key towards Alice's.
+    /// - Parameter transcript: called with every request and its reply, in order.
+    public static func reconcile(
+        alice: BitKey, bob: BitKey, variant: CascadeVariant, estimatedQBER: Double, permutations: CascadePermutations,
+        transcript: ((CascadeRequest, CascadeReply) -> Void)? = nil
+    ) throws(PostProcessingError) -> CascadeOutcome {
+        guard alice.count == bob.count else {
+            throw .lengthMismatch(what: "Bob's key", expected: alice.count, actual: bob.count)
+        }
+        var responder = try CascadeResponder(key: alice, variant: variant, estimatedQBER: estimatedQBER, permutations: permutations)
+        var initiator = try CascadeInitiator(key: bob, variant: variant, estimatedQBER: estimatedQBER, permutations: permutations)
+        var request: CascadeRequest? = initiator.start()
+        while let r = request {
+            let reply = try responder.answer(r)
+            transcript?(r, reply)
+            request = try initiator.receive(reply)
+        }
+        return CascadeOutcome(
+            reconciledKey: initiator.key, disclosedParityBits: initiator.disclosedParityBits, rounds: initiator.rounds,
+            correctedBits: initiator.correctedBits)
+    }
+}

@@ -1,0 +1,247 @@
+/// Bob's side of Cascade: he asks Alice for parities, runs the binary searches, flips the bits
+/// they find, and follows every flip into the blocks of the other passes that it unbalances (the
+/// cascade).
+///
+/// Every flip is provably correct: a search always stands on a range whose Alice parity is known
+/// and differs from Bob's current parity, and re-checks that before each step, so a range that
+/// another flip has already repaired is dropped instead of "corrected" into an error. That makes
+/// it safe to run every open search at once and batch their queries into one message per round.
+///
+/// One parity per pass is never asked: every pass permutes the same key, so after pass 1 Bob knows
+/// the parity of Alice's whole key, and the last block of each later pass is that parity XOR the
+/// others.
+public struct CascadeInitiator: Sendable {
+    public let variant: CascadeVariant
+    public let estimatedQBER: Double
+    private let permutations: CascadePermutations
+    /// Bob's key, corrected as the protocol runs.
+    public private(set) var key: BitKey
+    private var permutedKeys: [BitKey?] = []
+    private var blockSizes: [Int] = []
+    /// Alice's and Bob's parities of every top-level block of the started passes.
+    private var topParity: [[UInt8]] = []
+    private var bobTopParity: [[UInt8]] = []
+    private var aliceKeyParity: UInt8 = 0
+    /// A pass whose last block's parity waits to be inferred once the others arrive.
+    private var passAwaitingInference: Int?
+    /// Alice's parities learned so far, by (pass, start, end).
+    private var knownParity = ParityCache()
+    private var activeBlocks = Set<UInt64>()
+    private var pending: [(query: ParityQuery, context: Context)] = []
+    private var round: UInt32 = 0
+    public private(set) var disclosedParityBits = 0
+    public private(set) var correctedBits = 0
+    /// Request/reply round trips so far.
+    public private(set) var rounds = 0
+    public private(set) var isFinished = false
+
+    /// The largest frame the (pass, start, end) cache key can address.
+    public static let maximumFrameBits = (1 << 24) - 1
+
+    private struct Search {
+        var pass: Int
+        var block: Int
+        var start: Int
+        var end: Int
+        var aliceParity: UInt8
+    }
+
+    private enum Context {
+        case top(pass: Int, block: Int)
+        case left(Search)
+    }
+
+    public init(key: BitKey, variant: CascadeVariant, estimatedQBER: Double, permutations: CascadePermutations) throws(PostProcessingError) {
+        guard key.count >= 1, key.count <= Self.maximumFrameBits else {
+            throw .invalidParameter(name: "frame length", reason: "Cascade frames must hold 1 ... \(Self.maximumFrameBits) bits, got \(key.count)")
+        }
+        guard estimatedQBER > 0, estimatedQBER < 0.5 else {
+            throw .invalidParameter(name: "estimated QBER", reason: "must lie in (0, 0.5), got \(estimatedQBER)")
+        }
+        guard permutations.frameBits == key.count else {
+            throw .lengthMismatch(what: "Cascade permutations", expected: key.count, actual: permutations.frameBits)
+        }
+        guard permutations.order.count >= variant.passes else {
+            throw .invalidParameter(name: "permutations", reason: "\(variant.passes) passes needed, \(permutations.order.count) given")
+        }
+        self.key = key
+        self.variant = variant
+        self.estimatedQBER = estimatedQBER
+        self.permutations = permutations
+    }
+
+    /// The first request: the top-level parities of pass 1.
+    public mutating func start() -> CascadeRequest {
+        precondition(round == 0 && pending.isEmpty && blockSizes.isEmpty, "start() is called once")
+        startNextPass()
+        return CascadeRequest(round: round, queries: pending.map(\.query))
+    }
+
+    /// Takes Alice's reply and returns the next request, or nil when reconciliation is complete.
+    /// A reply for another round, or with a different number of parities than queries asked, is
+    /// a protocol violation.
+    public mutating func receive(_ reply: CascadeReply) throws(PostProcessingError) -> CascadeRequest? {
+        guard !isFinished else { throw .protocolViolation("Cascade reply after reconciliation finished") }
+        guard reply.round == round else {
+            throw .protocolViolation("Cascade reply for round \(reply.round), round \(round) expected")
+        }
+        guard reply.parities.count == pending.count else {
+            throw .protocolViolation("\(reply.parities.count) parities for \(pending.count) queries: a reply for blocks never asked")
+        }
+        var ready = [Search]()
+        for (i, item) in pending.enumerated() {
+            let parity = reply.parities[i]
+            let q = item.query
+            knownParity.set(parity, for: Self.cacheKey(Int(q.pass), Int(q.start), Int(q.end)))
+            switch item.context {
+            case let .top(pass, block):
+                topParity[pass][block] = parity
+                openIfUnbalanced(pass: pass, block: block, &ready)
+            case let .left(search):
+                ready.append(search)
+            }
+        }
+        if blockSizes.count == 1 && round == 0 {
+            aliceKeyParity = topParity[0].reduce(0, ^)
+        }
+        disclosedParityBits += pending.count
+        pending.removeAll(keepingCapacity: true)
+        round += 1
+        rounds += 1
+        if let p = passAwaitingInference { inferLastBlock(pass: p, &ready) }
+        advance(ready)
+        while pending.isEmpty {
+            guard blockSizes.count < variant.passes else {
+                isFinished = true
+                return nil
+            }
+            startNextPass()
+            // A pass of a single block asks nothing: its parity is the key's.
+            if pending.isEmpty, let p = passAwaitingInference {
+                var more = [Search]()
+                inferLastBlock(pass: p, &more)
+                advance(more)
+            }
+        }
+        return CascadeRequest(round: round, queries: pending.map(\.query))
+    }
+
+    // MARK: Internals
+
+    @inline(__always)
+    private static func cacheKey(_ pass: Int, _ start: Int, _ end: Int) -> UInt64 {
+        UInt64(pass) << 48 | UInt64(start) << 24 | UInt64(end)
+    }
+
+    @inline(__always)
+    private static func blockKey(_ pass: Int, _ block: Int) -> UInt64 { UInt64(pass) << 32 | UInt64(block) }
+
+    @inline(__always)
+    private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
+        if let copy = permutedKeys[pass] { return copy.parity(start..<end) }
+        return permutations.parity(of: key, pass: pass, start: start, end: end)
+    }
+
+    @inline(__always)
+    private func blockRange(pass: Int, block: Int) -> (Int, Int) {
+        let k = blockSizes[pass]
+        return (block * k, min((block + 1) * k, key.count))
+    }
+
+    private mutating func openIfUnbalanced(pass: Int, block: Int, _ work: inout [Search]) {
+        guard bobTopParity[pass][block] != topParity[pass][block] else { return }
+        let bk = Self.blockKey(pass, block)
+        guard !activeBlocks.contains(bk) else { return }
+        activeBlocks.insert(bk)
+        let (start, end) = blockRange(pass: pass, block: block)
+        work.append(Search(pass: pass, block: block, start: start, end: end, aliceParity: topParity[pass][block]))
+    }
+
+    private mutating func inferLastBlock(pass p: Int, _ work: inout [Search]) {
+        passAwaitingInference = nil
+        let last = topParity[p].count - 1
+        var parity = aliceKeyParity
+        for b in 0..<last { parity ^= topParity[p][b] }
+        topParity[p][last] = parity
+        let (start, end) = blockRange(pass: p, block: last)
+        knownParity.set(parity, for: Self.cacheKey(p, start, end))
+        openIfUnbalanced(pass: p, block: last, &work)
+    }
+
+    private mutating func startNextPass() {
+        let p = blockSizes.count
+        let n = key.count
+        let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
+        let blocks = (n + k - 1) / k
+        blockSizes.append(k)
+        let copy = CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) ? key.permuted(by: permutations.order[p], inverse: permutations.position[p]) : nil
+        permutedKeys.append(copy)
+        // Bob's own block parities: all but the last directly, the last from his key's parity.
+        var bob = [UInt8](repeating: 0, count: blocks)
+        var sum: UInt8 = 0
+        for b in 0..<blocks - 1 {
+            bob[b] = copy?.parity(b * k..<(b + 1) * k) ?? permutations.parity(of: key, pass: p, start: b * k, end: (b + 1) * k)
+            sum ^= bob[b]
+        }
+        bob[blocks - 1] = key.parity ^ sum
+        bobTopParity.append(bob)
+        topParity.append([UInt8](repeating: 0, count: blocks))
+        let asked = p == 0 ? blocks : blocks - 1
+        for b in 0..<asked {
+            pending.append((ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)), .top(pass: p, block: b)))
+        }
+        if asked < blocks { passAwaitingInference = p }
+    }
+
+    private mutating func advance(_ work: [Search]) {
+        var stack = work
+        while var s = stack.popLast() {
+            // A binary search needs fast sub-range parities: give its pass a permuted copy.
+            if permutedKeys[s.pass] == nil { permutedKeys[s.pass] = key.permuted(by: permutations.order[s.pass], inverse: permutations.position[s.pass]) }
+            while true {
+                if bobParity(s.pass, s.start, s.end) == s.aliceParity {
+                    finish(s, &stack)  // another flip already repaired this range
+                    break
+                }
+                if s.end - s.start == 1 {
+                    flip(pass: s.pass, position: s.start, &stack)
+                    finish(s, &stack)
+                    break
+                }
+                let mid = s.start + (s.end - s.start + 1) / 2
+                if let left = knownParity.value(for: Self.cacheKey(s.pass, s.start, mid)) {
+                    // The left half's Alice parity is known from an earlier search: no question needed.
+                    if bobParity(s.pass, s.start, mid) != left {
+                        s.end = mid
+                        s.aliceParity = left
+                    } else {
+                        s.start = mid
+                        s.aliceParity ^= left
+                    }
+                    continue
+                }
+                pending.append((ParityQuery(pass: s.pass, start: s.start, end: mid), .left(s)))
+                break
+            }
+        }
+    }
+
+    /// Ends a search; if its top-level block is still unbalanced, searches it again.
+    private mutating func finish(_ s: Search, _ stack: inout [Search]) {
+        activeBlocks.remove(Self.blockKey(s.pass, s.block))
+        openIfUnbalanced(pass: s.pass, block: s.block, &stack)
+    }
+
+    private mutating func flip(pass p: Int, position: Int, _ stack: inout [Search]) {
+        let j = Int(permutations.order[p][position])
+        key.flip(j)
+        correctedBits += 1
+        for q in 0..<blockSizes.count {
+            let pos = Int(permutations.position[q][j])
+            permutedKeys[q]?.flip(pos)
+            let b = pos / blockSizes[q]
+            bobTopParity[q][b] ^= 1
+            if q != p { openIfUnbalanced(pass: q, block: b, &stack) }
+        }
+    }
+}

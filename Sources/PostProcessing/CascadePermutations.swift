@@ -1,0 +1,66 @@
+import QKDMath
+
+/// The public per-pass shuffles of a Cascade session: pass p looks at the frame in the order
+/// `order[p]` (position → frame index); `position[p]` is the inverse.
+///
+/// Drawn once per session from the session's permutation seed with Fisher–Yates over a Philox
+/// stream (index = frame length, stream = "CASC" + pass): for i from n − 1 down to 1, swap i with
+/// j = nextInt(below: i + 1). The shuffles are public; drawing them once per session, not per
+/// frame, saves their cost on every frame and gives Eve nothing.
+public final class CascadePermutations: Sendable {
+    public let frameBits: Int
+    public let order: [[Int32]]
+    public let position: [[Int32]]
+    /// Per pass, the frame indices that land in the first half [0, ⌊n/2⌋) of the pass's order,
+    /// as a mask: the parity of a half-frame block is then a masked popcount, not n/2 gathers.
+    let firstHalfMask: [BitKey]
+
+    public init(frameBits n: Int, passes: Int, seed: UInt64) {
+        frameBits = n
+        var orders = [[Int32]](), positions = [[Int32]](), masks = [BitKey]()
+        for p in 0..<passes {
+            var o = (0..<n).map { Int32($0) }
+            var stream = PhiloxStream(seed: seed, index: UInt64(n), stream: 0x4341_5343 &+ UInt32(p))
+            if n > 1 {
+                for i in stride(from: n - 1, to: 0, by: -1) {
+                    let j = Int(stream.nextInt(below: UInt32(i + 1)))
+                    o.swapAt(i, j)
+                }
+            }
+            var inv = [Int32](repeating: 0, count: n)
+            for (pos, idx) in o.enumerated() { inv[Int(idx)] = Int32(pos) }
+            var mask = BitKey(count: n)
+            for pos in 0..<n / 2 { mask[Int(o[pos])] = 1 }
+            orders.append(o)
+            positions.append(inv)
+            masks.append(mask)
+        }
+        order = orders
+        position = positions
+        firstHalfMask = masks
+    }
+}
+
+extension CascadePermutations {
+    /// The parity of `key` over positions [start, end) of pass `pass`: a masked popcount for the
+    /// first half-frame block, a gather otherwise.
+    @inline(__always)
+    func parity(of key: BitKey, pass: Int, start: Int, end: Int) -> UInt8 {
+        if start == 0 && end == frameBits / 2 { return key.parity(maskedBy: firstHalfMask[pass]) }
+        return key.gatheredParity(order: order[pass], range: start..<end)
+    }
+}
+
+extension BitKey {
+    /// The parity of the bits selected by `mask` (same length).
+    @inline(__always)
+    func parity(maskedBy mask: BitKey) -> UInt8 {
+        words.withUnsafeBufferPointer { w in
+            mask.words.withUnsafeBufferPointer { m in
+                var acc: UInt64 = 0
+                for i in 0..<w.count { acc ^= w[i] & m[i] }
+                return UInt8(acc.nonzeroBitCount & 1)
+            }
+        }
+    }
+}
