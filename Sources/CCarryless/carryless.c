@@ -203,3 +203,53 @@ static void mp_recursive(uint64_t *y, const uint64_t *s, const uint64_t *x, size
 void qkd_gf2x_middle_product(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch) {
     mp_recursive(y, s, x, n, scratch, qkd_clmul_hardware());
 }
+
+// GF(2^64) with the pentanomial x^64 + x^4 + x^3 + x + 1 (low part 0x1B): the 128-bit product
+// hi·x^64 + lo reduces as lo ⊕ hi·0x1B, and the ≤ 4 bits that spill over once more as ⊕ spill·0x1B.
+static uint64_t gf64_mul_portable(uint64_t a, uint64_t b) {
+    uint64_t lo, hi;
+    clmul_portable(a, b, &lo, &hi);
+    uint64_t l2, h2;
+    clmul_portable(hi, 0x1B, &l2, &h2);
+    uint64_t l3, h3;
+    clmul_portable(h2, 0x1B, &l3, &h3);
+    return lo ^ l2 ^ l3;
+}
+
+#if QKD_X86
+__attribute__((target("pclmul,sse4.1")))
+static inline uint64_t gf64_reduce_hw(__m128i p, __m128i poly) {
+    __m128i t = _mm_clmulepi64_si128(p, poly, 0x01);   // hi · 0x1B
+    __m128i u = _mm_clmulepi64_si128(t, poly, 0x01);   // spill · 0x1B
+    return (uint64_t)_mm_cvtsi128_si64(p) ^ (uint64_t)_mm_cvtsi128_si64(t) ^ (uint64_t)_mm_cvtsi128_si64(u);
+}
+
+__attribute__((target("pclmul,sse4.1")))
+static uint64_t gf64_horner_hw(const uint64_t *m, size_t n, uint64_t key, uint64_t h) {
+    const __m128i poly = _mm_set_epi64x(0, 0x1B);
+    const __m128i k = _mm_cvtsi64_si128((long long)key);
+    for (size_t i = 0; i < n; i++) {
+        __m128i p = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(h ^ m[i])), k, 0x00);
+        h = gf64_reduce_hw(p, poly);
+    }
+    return h;
+}
+#endif
+
+uint64_t qkd_gf64_mul(uint64_t a, uint64_t b) {
+#if QKD_X86
+    if (qkd_clmul_hardware()) {
+        uint64_t one = 0;
+        return gf64_horner_hw(&one, 1, b, a);
+    }
+#endif
+    return gf64_mul_portable(a, b);
+}
+
+uint64_t qkd_gf64_horner(const uint64_t *m, size_t n, uint64_t key, uint64_t h) {
+#if QKD_X86
+    if (qkd_clmul_hardware()) return gf64_horner_hw(m, n, key, h);
+#endif
+    for (size_t i = 0; i < n; i++) h = gf64_mul_portable(h ^ m[i], key);
+    return h;
+}

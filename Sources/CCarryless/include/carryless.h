@@ -35,6 +35,12 @@ void qkd_gf2x_middle_product(uint64_t *y, const uint64_t *s, const uint64_t *x, 
 /// The smallest size ≥ n (in words) that qkd_gf2x_middle_product accepts.
 size_t qkd_gf2x_mp_size(size_t n);
 
+/// Multiplication in GF(2^64) = GF(2)[x] / (x^64 + x^4 + x^3 + x + 1).
+uint64_t qkd_gf64_mul(uint64_t a, uint64_t b);
+
+/// Horner's rule over GF(2^64): h ← (h ⊕ m[i]) · key for i = 0 ..< n, starting from `h`.
+uint64_t qkd_gf64_horner(const uint64_t *m, size_t n, uint64_t key, uint64_t h);
+
 #ifdef __cplusplus
 }
 #endif

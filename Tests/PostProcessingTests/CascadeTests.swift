@@ -1,0 +1,98 @@
+import QKDMath
+import Testing
+@testable import PostProcessing
+
+/// A frame and Bob's copy with exactly `errors` flipped bits.
+func noisyPair(bits n: Int, errors: Int, seed: UInt64) -> (BitKey, BitKey) {
+    let alice = randomKey(n, seed: seed)
+    var bob = alice
+    var s = PhiloxStream(seed: seed, index: 1, stream: 77)
+    var flipped = Set<Int>()
+    while flipped.count < errors {
+        let j = Int(s.nextInt(below: UInt32(n)))
+        if flipped.insert(j).inserted { bob.flip(j) }
+    }
+    return (alice, bob)
+}
+
+@Suite("Cascade")
+struct CascadeTests {
+    @Test("every variant corrects a 2 % frame and counts each disclosed parity bit", arguments: CascadeVariant.allCases)
+    func corrects(variant: CascadeVariant) throws {
+        let (alice, bob) = noisyPair(bits: 10_000, errors: 200, seed: 3)
+        let perms = CascadePermutations(frameBits: 10_000, passes: variant.passes, seed: 1)
+        var queries = 0
+        let out = try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: 0.02, permutations: perms) { req, reply in
+            queries += req.queries.count
+            #expect(reply.parities.count == req.queries.count)
+        }
+        #expect(out.reconciledKey == alice)
+        #expect(out.correctedBits >= 200)
+        #expect(out.disclosedParityBits == queries)
+        // Leakage at least the Shannon bound n·h(Q) and, for these schedules, within 25 % of it.
+        let shannon = 10_000 * (try binaryEntropy(0.02))
+        #expect(Double(out.disclosedParityBits) >= shannon)
+        #expect(Double(out.disclosedParityBits) < 1.25 * shannon)
+    }
+
+    @Test("every parity Alice sends is the parity of her bits at the queried positions")
+    func repliesAreTrueParities() throws {
+        let (alice, bob) = noisyPair(bits: 3_000, errors: 90, seed: 5)
+        let perms = CascadePermutations(frameBits: 3_000, passes: CascadeVariant.yanetal.passes, seed: 2)
+        _ = try Cascade.reconcile(alice: alice, bob: bob, variant: .yanetal, estimatedQBER: 0.03, permutations: perms) { req, reply in
+            for (i, q) in req.queries.enumerated() {
+                var parity: UInt8 = 0
+                for pos in Int(q.start)..<Int(q.end) { parity ^= alice[Int(perms.order[Int(q.pass)][pos])] }
+                #expect(reply.parities[i] == parity)
+            }
+        }
+    }
+
+    @Test("the shuffles are permutations with their inverses")
+    func permutations() {
+        let perms = CascadePermutations(frameBits: 1000, passes: 3, seed: 9)
+        for p in 0..<3 {
+            #expect(Set(perms.order[p]).count == 1000)
+            #expect((0..<1000).allSatisfy { perms.position[p][Int(perms.order[p][$0])] == Int32($0) })
+        }
+        #expect(perms.order[0] != perms.order[1])
+    }
+
+    @Test("block sizes follow the published schedules")
+    func schedules() {
+        #expect(CascadeVariant.original.blockSize(pass: 0, qber: 0.02, frameBits: 10_000) == 37)   // ⌈0.73/0.02⌉
+        #expect(CascadeVariant.original.blockSize(pass: 3, qber: 0.02, frameBits: 10_000) == 296)  // 37·2³
+        #expect(CascadeVariant.yanetal.blockSize(pass: 0, qber: 0.02, frameBits: 10_000) == 40)    // ⌈0.80/0.02⌉
+        #expect(CascadeVariant.yanetal.blockSize(pass: 1, qber: 0.02, frameBits: 10_000) == 200)   // 5·40
+        #expect(CascadeVariant.yanetal.blockSize(pass: 2, qber: 0.02, frameBits: 10_000) == 5_000) // n/2
+        #expect(CascadeVariant.extended.passes == 16)
+    }
+
+    @Test("malformed replies and queries are typed protocol errors")
+    func protocolViolations() throws {
+        let (alice, bob) = noisyPair(bits: 1_000, errors: 20, seed: 8)
+        let perms = CascadePermutations(frameBits: 1_000, passes: 4, seed: 1)
+        var bobSide = try CascadeInitiator(key: bob, variant: .original, estimatedQBER: 0.02, permutations: perms)
+        var aliceSide = try CascadeResponder(key: alice, variant: .original, estimatedQBER: 0.02, permutations: perms)
+        let first = bobSide.start()
+        var reply = try aliceSide.answer(first)
+        // Parity replies for blocks never asked: one bit too many.
+        var extra = reply
+        extra.parities.append(1)
+        #expect(throws: PostProcessingError.self) { _ = try bobSide.receive(extra) }
+        // A reply for another round.
+        reply.round = 7
+        #expect(throws: PostProcessingError.self) { _ = try bobSide.receive(reply) }
+        // A query outside the frame, and a pass that does not exist.
+        var fresh = try CascadeResponder(key: alice, variant: .original, estimatedQBER: 0.02, permutations: perms)
+        #expect(throws: PostProcessingError.self) {
+            _ = try fresh.answer(CascadeRequest(round: 0, queries: [ParityQuery(pass: 0, start: 900, end: 1_001)]))
+        }
+        #expect(throws: PostProcessingError.self) {
+            _ = try fresh.answer(CascadeRequest(round: 0, queries: [ParityQuery(pass: 9, start: 0, end: 10)]))
+        }
+        #expect(throws: PostProcessingError.self) {
+            _ = try Cascade.reconcile(alice: alice, bob: randomKey(999, seed: 1), variant: .original, estimatedQBER: 0.02, permutations: perms)
+        }
+    }
+}
