@@ -24,10 +24,19 @@ run: release
 	$(RELEASE) simulate --distance-km 50 --pulses 1e9 --seed 7
 	$(RELEASE) rate --distance-km 0,50,100,140 --mu 0.48
 
+# The test suite, then the known-answer vectors: schema lint, the reference against every vector,
+# and the independent Python implementation recomputing every expected value.
 test: setup
 	$(SWIFT) test
+	$(SWIFT) build --product qkdspec
+	.build/debug/qkdspec vectors lint vectors
+	.build/debug/qkdspec vectors verify vectors
+	python3 vectors/tools/qkdvectors.py check vectors
 
 bench: release
+	$(RELEASE) bench cascade --qber 0.02 --frame-bits 10000 --frames 1000
+	$(RELEASE) bench pa --input-bits 1000000
+	$(RELEASE) bench verify
 	$(RELEASE) bench simulate --distance-km 50 --threads 1
 	$(RELEASE) bench simulate --distance-km 50 --threads 2
 	$(RELEASE) bench simulate --distance-km 0 --threads 1

@@ -22,11 +22,13 @@ let package = Package(
         // C kernel: carry-less (GF(2)[x]) products for Toeplitz hashing, PCLMULQDQ with a portable fallback.
         .target(name: "CCarryless"),
         .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
+        // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.
+        .target(name: "Vectors", dependencies: ["PostProcessing", "QKDMath"]),
         // The command-line tool stays thin: parsing, wiring and printing.
         .executableTarget(
             name: "qkdspec",
             dependencies: [
-                "QKDMath", "QuantumChannel", "PostProcessing", "Reports",
+                "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
+        .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

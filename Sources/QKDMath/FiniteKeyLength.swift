@@ -61,7 +61,10 @@ public struct FiniteKeyLength: Sendable, Equatable {
         guard sampleBits > 0 else {
             throw .invalidParameter(name: "k", value: Double(sampleBits), expected: "at least one sample bit")
         }
-        try requireProbability(toleratedQBER, "Q")
+        // A tolerated QBER above ½ is meaningless (h is symmetric about ½): refuse it.
+        guard toleratedQBER >= 0, toleratedQBER <= 0.5 else {
+            throw .invalidParameter(name: "Q", value: toleratedQBER, expected: "a tolerated QBER in [0, 0.5]")
+        }
         guard leakedBits >= 0, leakedBits.isFinite else {
             throw .invalidParameter(name: "leak_EC", value: leakedBits, expected: "a finite count ≥ 0")
         }

@@ -18,13 +18,14 @@ struct QKDSpec: AsyncParsableCommand {
               qkdspec simulate --distance-km 10 --eve intercept-resend:0.5 --format json
               qkdspec rate --distance-km 0,50,100,140 --mu 0.48 --format json
               qkdspec rate --distance-km 0,25,50,75,100 --plot rate.svg
+              qkdspec vectors verify vectors
               qkdspec bench simulate --format json
 
             Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error,
             3 the harness could not run.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [SimulateCommand.self, RateCommand.self, BenchCommand.self]
+        subcommands: [SimulateCommand.self, RateCommand.self, VectorsCommand.self, BenchCommand.self]
     )
 }
 
