@@ -88,9 +88,17 @@ public struct FrameReport: Sendable, Equatable {
 /// Every random choice (sample, hash keys, Toeplitz seed) comes from the frame seed through
 /// named Philox streams, so a frame can be replayed exactly.
 public enum FramePipeline {
+    /// How Bob's key is reconciled: Cascade in process by default; a node plugs in the networked
+    /// exchange, and tests plug in a faulty one.
+    public typealias Reconciler = (_ alice: BitKey, _ bob: BitKey, _ variant: CascadeVariant, _ qber: Double,
+                                   _ permutations: CascadePermutations) throws(PostProcessingError) -> CascadeOutcome
+
     public static func run(
         alice sifted: BitKey, bob siftedBob: BitKey, frameSeed: UInt64, parameters p: PostProcessingParameters,
-        permutations: (Int) -> CascadePermutations, aliceStore: inout KeyStore, bobStore: inout KeyStore
+        permutations: (Int) -> CascadePermutations, aliceStore: inout KeyStore, bobStore: inout KeyStore,
+        reconciler: Reconciler = { a, b, v, q, perms throws(PostProcessingError) in
+            try Cascade.reconcile(alice: a, bob: b, variant: v, estimatedQBER: q, permutations: perms)
+        }
     ) throws(PostProcessingError) -> FrameReport {
         let n = sifted.count
         guard siftedBob.count == n else { throw .lengthMismatch(what: "Bob's sifted key", expected: n, actual: siftedBob.count) }
@@ -112,8 +120,7 @@ public enum FramePipeline {
         // Reconciliation. Cascade needs an error rate in (0, ½); a clean sample still has errors.
         let keyA = estimate.remainingAlice, keyB = estimate.remainingBob
         let cascadeQBER = min(0.49, max(estimate.qber, 0.5 / Double(k), 1e-3))
-        let outcome = try Cascade.reconcile(
-            alice: keyA, bob: keyB, variant: p.cascade, estimatedQBER: cascadeQBER, permutations: permutations(keyA.count))
+        let outcome = try reconciler(keyA, keyB, p.cascade, cascadeQBER, permutations(keyA.count))
         report.disclosedParityBits = outcome.disclosedParityBits
         report.cascadeRounds = outcome.rounds
         report.residualErrors = keyA.hammingDistance(to: outcome.reconciledKey)

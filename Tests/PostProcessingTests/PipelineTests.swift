@@ -104,6 +104,28 @@ struct PipelineTests {
         #expect(reports.allSatisfy { $0.outcome.name == "aborted-qber" })
     }
 
+    @Test("a reconciliation that leaves an error is caught by verification: discarded, nothing stored")
+    func verificationMismatchDiscards() throws {
+        let (alice, bob) = noisyPair(bits: 20_000, errors: 400, seed: 77)
+        var aliceStore = KeyStore(), bobStore = KeyStore()
+        let params = PostProcessingParameters()
+        let report = try FramePipeline.run(
+            alice: alice, bob: bob, frameSeed: 1, parameters: params,
+            permutations: { CascadePermutations(frameBits: $0, passes: params.cascade.passes, seed: 1) },
+            aliceStore: &aliceStore, bobStore: &bobStore,
+            reconciler: { a, b, v, q, perms throws(PostProcessingError) in
+                // A faulty stack: reconciles, then flips one bit back.
+                var out = try Cascade.reconcile(alice: a, bob: b, variant: v, estimatedQBER: q, permutations: perms)
+                var key = out.reconciledKey
+                key.flip(123)
+                out.reconciledKey = key
+                return out
+            })
+        #expect(report.outcome == .discardedVerificationMismatch)
+        #expect(report.residualErrors == 1)
+        #expect(aliceStore.count == 0 && bobStore.count == 0)
+    }
+
     @Test("a frame too short for a finite key is discarded")
     func shortFrameDiscarded() throws {
         let reports = try runFrames(qber: 0.02, frames: 3, bits: 2_000, parameters: PostProcessingParameters())
