@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "QKDMath", targets: ["QKDMath"]),
         .library(name: "QuantumChannel", targets: ["QuantumChannel"]),
         .library(name: "PostProcessing", targets: ["PostProcessing"]),
+        .library(name: "Wire", targets: ["Wire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,8 @@ let package = Package(
         // C kernel: carry-less (GF(2)[x]) products for Toeplitz hashing, PCLMULQDQ with a portable fallback.
         .target(name: "CCarryless"),
         .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
+        // The reference control-channel protocol: frames, messages, strict decoder. Pure.
+        .target(name: "Wire"),
         // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.
         .target(name: "Vectors", dependencies: ["PostProcessing", "QKDMath"]),
         // The command-line tool stays thin: parsing, wiring and printing.
@@ -37,6 +40,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

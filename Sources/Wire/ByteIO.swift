@@ -1,0 +1,95 @@
+/// Big-endian field writer.
+public struct ByteWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    @inline(__always) public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v)) }
+    @inline(__always) public mutating func u32(_ v: UInt32) {
+        for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+    }
+    @inline(__always) public mutating func u64(_ v: UInt64) {
+        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+    }
+    /// An IEEE 754 double as its 64-bit pattern.
+    public mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    /// A byte string with a 32-bit length prefix.
+    public mutating func blob(_ b: [UInt8]) { u32(UInt32(b.count)); bytes.append(contentsOf: b) }
+    /// UTF-8 text with a 16-bit length prefix (truncated to 1024 bytes at a character boundary).
+    public mutating func text(_ s: String) {
+        var utf8 = Array(s.utf8.prefix(1024))
+        while !utf8.isEmpty, String(validating: utf8, as: UTF8.self) == nil { utf8.removeLast() }
+        u16(UInt16(utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+}
+
+/// Bounds-checked big-endian field reader over a byte slice. Offsets in errors are absolute
+/// (relative to the start of the frame) via `base`.
+public struct ByteReader: Sendable {
+    private let bytes: ArraySlice<UInt8>
+    private var position: Int
+    private let base: Int
+
+    public init(_ bytes: ArraySlice<UInt8>, base: Int = 0) {
+        self.bytes = bytes
+        position = bytes.startIndex
+        self.base = base
+    }
+
+    /// Offset of the next byte from the start of the frame.
+    public var offset: Int { base + position - bytes.startIndex }
+    public var remaining: Int { bytes.endIndex - position }
+
+    @inline(__always)
+    private mutating func take(_ n: Int) throws(WireError) -> ArraySlice<UInt8> {
+        guard n >= 0, remaining >= n else { throw .truncated(offset: offset, needed: n - remaining) }
+        defer { position += n }
+        return bytes[position..<position + n]
+    }
+
+    public mutating func u8() throws(WireError) -> UInt8 { try take(1).first ?? 0 }
+    public mutating func u16() throws(WireError) -> UInt16 { try take(2).reduce(0) { $0 << 8 | UInt16($1) } }
+    public mutating func u32() throws(WireError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
+    public mutating func u64() throws(WireError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
+    public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { Array(try take(n)) }
+
+    /// A length-prefixed byte string, refused when its length exceeds `limit` or the bytes left.
+    public mutating func blob(limit: Int, field: String) throws(WireError) -> [UInt8] {
+        let at = offset
+        let n = Int(try u32())
+        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: "length \(n) exceeds \(limit)") }
+        return try raw(n)
+    }
+
+    public mutating func text(field: String) throws(WireError) -> String {
+        let at = offset
+        let n = Int(try u16())
+        guard n <= 1024 else { throw .invalidField(offset: at, field: field, reason: "text of \(n) bytes exceeds 1024") }
+        let b = try raw(n)
+        guard let s = String(validating: b, as: UTF8.self) else {
+            throw .invalidField(offset: at, field: field, reason: "not UTF-8")
+        }
+        return s
+    }
+
+    /// A count that bounds what follows: at most `limit`, and each element needs at least
+    /// `elementBytes` of what is left, so a lying count cannot trigger a large allocation.
+    public mutating func count(limit: Int, elementBytes: Int, field: String) throws(WireError) -> Int {
+        let at = offset
+        let n = Int(try u32())
+        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: "count \(n) exceeds \(limit)") }
+        guard n * elementBytes <= remaining else {
+            throw .truncated(offset: offset, needed: n * elementBytes - remaining)
+        }
+        return n
+    }
+
+    /// Throws unless every byte was consumed.
+    public func finish() throws(WireError) {
+        if remaining > 0 { throw .trailingBytes(offset: offset, count: remaining) }
+    }
+}

@@ -1,0 +1,57 @@
+/// One frame of protocol version 1:
+///
+///     offset  size  field
+///          0     4  magic "QKDW" (0x514B4457)
+///          4     1  version (1)
+///          5     1  message type
+///          6     2  flags (bit 0: IGNORABLE — a receiver that does not know the type skips it;
+///                   the other bits are reserved and must be 0)
+///          8     8  session ID
+///         16     8  sequence number (per direction, starting at 0, +1 per frame)
+///         24     4  payload length L (≤ 16 MiB)
+///         28     L  payload
+///       28+L     8  Wegman–Carter tag over bytes [0, 28 + L)
+///
+/// All integers are big-endian.
+public struct Frame: Sendable, Equatable {
+    public static let magic: UInt32 = 0x514B_4457
+    public static let version: UInt8 = 1
+    public static let headerBytes = 28
+    public static let tagBytes = 8
+    public static let maximumPayload = 16 << 20
+    public static let ignorableFlag: UInt16 = 1
+
+    public var sessionID: UInt64
+    public var sequence: UInt64
+    public var flags: UInt16
+    public var message: Message
+    public var tag: UInt64
+
+    public init(sessionID: UInt64, sequence: UInt64, flags: UInt16 = 0, message: Message, tag: UInt64 = 0) {
+        self.sessionID = sessionID
+        self.sequence = sequence
+        self.flags = flags
+        self.message = message
+        self.tag = tag
+    }
+
+    /// The header and payload: the bytes the tag authenticates.
+    public func authenticatedBytes() -> [UInt8] {
+        var payload = ByteWriter(capacity: 256)
+        PayloadCodec.encode(message, into: &payload)
+        var w = ByteWriter(capacity: Self.headerBytes + payload.bytes.count + Self.tagBytes)
+        w.u32(Self.magic); w.u8(Self.version); w.u8(message.type); w.u16(flags)
+        w.u64(sessionID); w.u64(sequence); w.u32(UInt32(payload.bytes.count))
+        w.raw(payload.bytes)
+        return w.bytes
+    }
+
+    /// The complete frame; `tagger` computes the tag from the authenticated bytes (the node's
+    /// Wegman–Carter authenticator), or the frame's own `tag` is used.
+    public func encoded(tagger: (([UInt8]) throws -> UInt64)? = nil) rethrows -> [UInt8] {
+        var bytes = authenticatedBytes()
+        let t = try tagger?(bytes) ?? tag
+        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: t >> UInt64(s))) }
+        return bytes
+    }
+}

@@ -1,0 +1,110 @@
+/// Decodes frames from a byte stream, strictly: the header is checked as soon as its 28 bytes
+/// are in — magic, version, reserved flags and the payload limit — before any payload is
+/// buffered, so a hostile length cannot make the decoder allocate.
+public struct FrameDecoder: Sendable {
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// Bytes consumed by complete frames so far (the stream offset of the next frame).
+    public private(set) var streamOffset = 0
+
+    public init() {}
+
+    /// A decoded frame and its authenticated bytes (header and payload) for tag verification.
+    public struct Decoded: Sendable, Equatable {
+        public var frame: Frame
+        public var authenticatedBytes: ArraySlice<UInt8>
+    }
+
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        if start > 0 && start > buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes waiting for the rest of their frame.
+    public var pendingBytes: Int { buffer.count - start }
+
+    /// The next complete frame, nil if more bytes are needed; throws on the first malformed byte
+    /// (the stream cannot be resynchronised after that: the connection must close).
+    public mutating func next() throws(WireError) -> Decoded? {
+        let available = buffer.count - start
+        guard available >= Frame.headerBytes else {
+            // Reject a bad magic or version as early as the bytes allow.
+            if available >= 4 { try Self.checkMagic(buffer[start..<start + 4]) }
+            return nil
+        }
+        let header = try Self.decodeHeader(buffer[start..<start + Frame.headerBytes])
+        let total = Frame.headerBytes + header.length + Frame.tagBytes
+        guard available >= total else { return nil }
+        let frameBytes = buffer[start..<start + total]
+        let decoded = try Self.decode(frame: frameBytes, header: header)
+        start += total
+        streamOffset += total
+        return decoded
+    }
+
+    /// Decodes exactly one complete frame from `bytes` (no trailing bytes allowed).
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> Decoded {
+        let slice = bytes[...]
+        guard bytes.count >= Frame.headerBytes else {
+            if bytes.count >= 4 { try checkMagic(slice.prefix(4)) }
+            throw .truncated(offset: bytes.count, needed: Frame.headerBytes - bytes.count)
+        }
+        let header = try decodeHeader(slice.prefix(Frame.headerBytes))
+        let total = Frame.headerBytes + header.length + Frame.tagBytes
+        guard bytes.count >= total else { throw .truncated(offset: bytes.count, needed: total - bytes.count) }
+        guard bytes.count == total else { throw .trailingBytes(offset: total, count: bytes.count - total) }
+        return try decode(frame: slice, header: header)
+    }
+
+    struct Header {
+        var type: UInt8
+        var flags: UInt16
+        var sessionID: UInt64
+        var sequence: UInt64
+        var length: Int
+    }
+
+    private static func checkMagic(_ bytes: ArraySlice<UInt8>) throws(WireError) {
+        var r = ByteReader(bytes)
+        let magic = try r.u32()
+        guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
+    }
+
+    private static func decodeHeader(_ bytes: ArraySlice<UInt8>) throws(WireError) -> Header {
+        var r = ByteReader(bytes)
+        let magic = try r.u32()
+        guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
+        let version = try r.u8()
+        guard version == Frame.version else { throw .unsupportedVersion(offset: 4, version: version) }
+        let type = try r.u8()
+        let flags = try r.u16()
+        guard flags & ~Frame.ignorableFlag == 0 else {
+            throw .invalidField(offset: 6, field: "flags", reason: "reserved bits set (0x\(String(flags, radix: 16)))")
+        }
+        let session = try r.u64(), sequence = try r.u64()
+        let length = Int(try r.u32())
+        guard length <= Frame.maximumPayload else { throw .frameTooLong(offset: 24, length: length, limit: Frame.maximumPayload) }
+        return Header(type: type, flags: flags, sessionID: session, sequence: sequence, length: length)
+    }
+
+    private static func decode(frame bytes: ArraySlice<UInt8>, header: Header) throws(WireError) -> Decoded {
+        let payloadStart = bytes.startIndex + Frame.headerBytes
+        let payloadEnd = payloadStart + header.length
+        let message: Message
+        if let type = MessageType(rawValue: header.type) {
+            var r = ByteReader(bytes[payloadStart..<payloadEnd], base: Frame.headerBytes)
+            message = try PayloadCodec.decode(type: type, &r)
+        } else if header.flags & Frame.ignorableFlag != 0 {
+            message = .ignored(type: header.type)
+        } else {
+            throw .unknownMessageType(offset: 5, type: header.type)
+        }
+        var tr = ByteReader(bytes[payloadEnd..<payloadEnd + Frame.tagBytes], base: Frame.headerBytes + header.length)
+        let tag = try tr.u64()
+        let frame = Frame(sessionID: header.sessionID, sequence: header.sequence, flags: header.flags, message: message, tag: tag)
+        return Decoded(frame: frame, authenticatedBytes: bytes[bytes.startIndex..<payloadEnd])
+    }
+}
