@@ -35,6 +35,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets (Fuzz/run.sh builds them with -sanitize=fuzzer,address; a plain build
+        // makes do-nothing programs).
+        .executableTarget(name: "FrameDecoderFuzzer", dependencies: ["Wire"], path: "Fuzz/FrameDecoderFuzzer"),
+        .executableTarget(name: "QuantumLayerFuzzer", dependencies: ["Wire"], path: "Fuzz/QuantumLayerFuzzer"),
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),

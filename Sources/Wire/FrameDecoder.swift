@@ -98,7 +98,7 @@ public struct FrameDecoder: Sendable {
             var r = ByteReader(bytes[payloadStart..<payloadEnd], base: Frame.headerBytes)
             message = try PayloadCodec.decode(type: type, &r)
         } else if header.flags & Frame.ignorableFlag != 0 {
-            message = .ignored(type: header.type)
+            message = .ignored(type: header.type, payload: Array(bytes[payloadStart..<payloadEnd]))
         } else {
             throw .unknownMessageType(offset: 5, type: header.type)
         }
@@ -106,5 +106,15 @@ public struct FrameDecoder: Sendable {
         let tag = try tr.u64()
         let frame = Frame(sessionID: header.sessionID, sequence: header.sequence, flags: header.flags, message: message, tag: tag)
         return Decoded(frame: frame, authenticatedBytes: bytes[bytes.startIndex..<payloadEnd])
+    }
+}
+
+extension FrameDecoder {
+    /// Whether a frame survives encode → decode unchanged (compared as bytes, so NaN fields in
+    /// parameters compare equal to themselves). The fuzzers' oracle.
+    public static func decodeRoundTrips(_ frame: Frame) -> Bool {
+        let bytes = frame.encoded()
+        guard let again = try? decode(bytes) else { return false }
+        return again.frame.encoded() == bytes
     }
 }

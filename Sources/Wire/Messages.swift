@@ -195,8 +195,9 @@ public enum Message: Sendable, Equatable {
     case error(ErrorReport)
     case keepalive(nonce: UInt64)
     case close(reason: String)
-    /// A message type this version does not know, sent with the IGNORABLE flag: skipped.
-    case ignored(type: UInt8)
+    /// A message type this version does not know, sent with the IGNORABLE flag: skipped by the
+    /// receiver, kept whole so that relaying or re-encoding it changes nothing.
+    case ignored(type: UInt8, payload: [UInt8])
 
     public var type: UInt8 {
         switch self {
@@ -217,7 +218,7 @@ public enum Message: Sendable, Equatable {
         case .error: return MessageType.error.rawValue
         case .keepalive: return MessageType.keepalive.rawValue
         case .close: return MessageType.close.rawValue
-        case .ignored(let t): return t
+        case .ignored(let t, _): return t
         }
     }
 }

@@ -51,8 +51,8 @@ enum PayloadCodec {
             w.u64(nonce)
         case .close(let reason):
             w.text(reason)
-        case .ignored:
-            break
+        case .ignored(_, let payload):
+            w.raw(payload)
         }
     }
 

@@ -77,7 +77,7 @@ struct FrameCodecTests {
         bad = good; bad[5] = 0x7e
         #expect(throws: WireError.unknownMessageType(offset: 5, type: 0x7e)) { try FrameDecoder.decode(bad) }
         bad[7] = 0x01
-        #expect(try FrameDecoder.decode(bad).frame.message == .ignored(type: 0x7e))
+        #expect(try FrameDecoder.decode(bad).frame.message == .ignored(type: 0x7e, payload: Array(good[28..<36])))
         // One byte past the tag.
         #expect(throws: WireError.trailingBytes(offset: good.count, count: 1)) { try FrameDecoder.decode(good + [0]) }
     }
@@ -115,6 +115,16 @@ struct FrameCodecTests {
         // Text that is not UTF-8.
         w = ByteWriter(); w.u16(2); w.raw([0xff, 0xfe])
         #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.close, w.bytes)) }
+    }
+
+    /// Fuzzer findings, kept as regression tests (Fuzz/crashes/ held the inputs).
+    @Test("regression: an IGNORABLE frame of an unknown type re-encodes byte for byte, payload included")
+    func ignorableRoundTrip() throws {
+        // FrameDecoderFuzzer-crash-ba426dbc: type 0x7e, IGNORABLE, a 2-byte payload.
+        let bytes = try #require(Self.bytes("514b4457017e0001112233445566778800000000000000000000000200010000000000000000"))
+        let decoded = try FrameDecoder.decode(bytes)
+        #expect(decoded.frame.message == .ignored(type: 0x7e, payload: [0x00, 0x01]))
+        #expect(decoded.frame.encoded() == bytes)
     }
 
     @Test("the stream decoder reassembles frames split at every byte and reports their offsets")
