@@ -2,12 +2,13 @@
 SWIFT   ?= swift
 RELEASE := .build/release/qkdspec
 
-.PHONY: setup build release run test bench clean help
+.PHONY: setup build release run test bench fuzz clean help
 
 help:
 	@echo "make run    install what is missing, build (release) and run the main job"
 	@echo "make test   install what is missing and run the test suite"
-	@echo "make bench  simulator benchmarks (release build)"
+	@echo "make bench  benchmarks (release build)"
+	@echo "make fuzz   run each libFuzzer target for FUZZ_SECONDS (default 30)"
 
 setup:
 	@scripts/setup.sh
@@ -37,10 +38,17 @@ bench: release
 	$(RELEASE) bench cascade --qber 0.02 --frame-bits 10000 --frames 1000
 	$(RELEASE) bench pa --input-bits 1000000
 	$(RELEASE) bench verify
+	$(RELEASE) bench decode
 	$(RELEASE) bench simulate --distance-km 50 --threads 1
 	$(RELEASE) bench simulate --distance-km 50 --threads 2
 	$(RELEASE) bench simulate --distance-km 0 --threads 1
 	$(RELEASE) bench simulate --distance-km 0 --threads 2
+
+# Each libFuzzer target for FUZZ_SECONDS (CI: 30).
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	Fuzz/run.sh FrameDecoderFuzzer $(FUZZ_SECONDS)
+	Fuzz/run.sh QuantumLayerFuzzer $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

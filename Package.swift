@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure layers: no I/O, easy to test, fuzz and benchmark.
@@ -25,14 +27,25 @@ let package = Package(
         .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
+        // The reference QKD node: PostProcessing over Wire on real TCP (SwiftNIO), with bug knobs.
+        .target(
+            name: "Node",
+            dependencies: [
+                "Wire", "PostProcessing", "QKDMath",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.
         .target(name: "Vectors", dependencies: ["PostProcessing", "QKDMath"]),
         // The command-line tool stays thin: parsing, wiring and printing.
         .executableTarget(
             name: "qkdspec",
             dependencies: [
-                "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Reports",
+                "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Wire", "Node", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libFuzzer targets (Fuzz/run.sh builds them with -sanitize=fuzzer,address; a plain build
@@ -45,6 +58,7 @@ let package = Package(
         .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

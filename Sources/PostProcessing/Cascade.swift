@@ -11,6 +11,16 @@ public struct CascadeOutcome: Sendable, Equatable {
     public var messages: Int { 2 * rounds }
 }
 
+extension Cascade {
+    /// The error rate both parties give Cascade, from the parameter-estimation sample: the
+    /// sampled QBER, but never below half an error in the sample or 10⁻³ (a clean sample still
+    /// hides errors), and below ½. Both sides must use the same value: it sets the block sizes.
+    public static func estimatedQBER(sampleErrors: Int, sampleSize: Int) -> Double {
+        let k = Double(max(1, sampleSize))
+        return min(0.49, max(Double(sampleErrors) / k, 0.5 / k, 1e-3))
+    }
+}
+
 /// Runs both parties of Cascade in one process, passing the messages between them as values, as
 /// the reference stack does over the wire.
 public enum Cascade {

@@ -34,6 +34,10 @@ public struct CascadeInitiator: Sendable {
     /// Request/reply round trips so far.
     public private(set) var rounds = 0
     public private(set) var isFinished = false
+    /// Search steps left. Honest parities end every search in a flip that removes an error, so
+    /// the work is bounded; parities that contradict each other (a faulty or hostile Alice) could
+    /// otherwise send Bob round in circles forever.
+    private var stepBudget: Int
 
     /// The largest frame the (pass, start, end) cache key can address.
     public static let maximumFrameBits = (1 << 24) - 1
@@ -68,6 +72,7 @@ public struct CascadeInitiator: Sendable {
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
+        stepBudget = 64 * key.count * variant.passes + 1_000_000
     }
 
     /// The first request: the top-level parities of pass 1.
@@ -109,7 +114,7 @@ public struct CascadeInitiator: Sendable {
         round += 1
         rounds += 1
         if let p = passAwaitingInference { inferLastBlock(pass: p, &ready) }
-        advance(ready)
+        try advance(ready)
         while pending.isEmpty {
             guard blockSizes.count < variant.passes else {
                 isFinished = true
@@ -120,7 +125,7 @@ public struct CascadeInitiator: Sendable {
             if pending.isEmpty, let p = passAwaitingInference {
                 var more = [Search]()
                 inferLastBlock(pass: p, &more)
-                advance(more)
+                try advance(more)
             }
         }
         return CascadeRequest(round: round, queries: pending.map(\.query))
@@ -193,12 +198,16 @@ public struct CascadeInitiator: Sendable {
         if asked < blocks { passAwaitingInference = p }
     }
 
-    private mutating func advance(_ work: [Search]) {
+    private mutating func advance(_ work: [Search]) throws(PostProcessingError) {
         var stack = work
         while var s = stack.popLast() {
             // A binary search needs fast sub-range parities: give its pass a permuted copy.
             if permutedKeys[s.pass] == nil { permutedKeys[s.pass] = key.permuted(by: permutations.order[s.pass], inverse: permutations.position[s.pass]) }
             while true {
+                stepBudget -= 1
+                guard stepBudget > 0, correctedBits <= key.count else {
+                    throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
+                }
                 if bobParity(s.pass, s.start, s.end) == s.aliceParity {
                     finish(s, &stack)  // another flip already repaired this range
                     break

@@ -14,7 +14,7 @@ public struct PostProcessingParameters: Sendable, Equatable, Codable {
     public var epsilonCorrectness: Double
 
     public init(
-        cascade: CascadeVariant = .extended, qberThreshold: Double = 0.10, sampleFraction: Double = 0.1, alpha: Double = 1e-10,
+        cascade: CascadeVariant = .extended, qberThreshold: Double = 0.08, sampleFraction: Double = 0.1, alpha: Double = 1e-10,
         epsilonSecrecy: Double = 1e-10, epsilonCorrectness: Double = 1e-12
     ) {
         self.cascade = cascade
@@ -119,7 +119,7 @@ public enum FramePipeline {
 
         // Reconciliation. Cascade needs an error rate in (0, ½); a clean sample still has errors.
         let keyA = estimate.remainingAlice, keyB = estimate.remainingBob
-        let cascadeQBER = min(0.49, max(estimate.qber, 0.5 / Double(k), 1e-3))
+        let cascadeQBER = Cascade.estimatedQBER(sampleErrors: estimate.sampleErrors, sampleSize: k)
         let outcome = try reconciler(keyA, keyB, p.cascade, cascadeQBER, permutations(keyA.count))
         report.disclosedParityBits = outcome.disclosedParityBits
         report.cascadeRounds = outcome.rounds

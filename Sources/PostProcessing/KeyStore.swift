@@ -14,7 +14,11 @@ public struct KeyStore: Sendable {
     /// IDs that were delivered: a second request for one is refused, never served again.
     private var delivered = Set<UUID>()
 
-    public init() {}
+    /// False only for the reference node's `reuse-key-id` bug knob: a deposit under an ID already
+    /// used then replaces the old key instead of being refused.
+    private let enforcesUniqueIDs: Bool
+
+    public init(enforcingUniqueIDs: Bool = true) { enforcesUniqueIDs = enforcingUniqueIDs }
 
     public var count: Int { keys.count }
     public var storedBits: Int { keys.values.reduce(0) { $0 + $1.count } }
@@ -28,11 +32,12 @@ public struct KeyStore: Sendable {
     @discardableResult
     public mutating func deposit(_ key: BitKey, keyID: UUID = UUID()) throws(PostProcessingError) -> UUID {
         guard key.count > 0 else { throw .invalidParameter(name: "key", reason: "an empty key cannot be stored") }
-        guard keys[keyID] == nil, !delivered.contains(keyID) else {
-            throw .protocolViolation("key ID \(keyID) is already in use")
+        if enforcesUniqueIDs {
+            guard keys[keyID] == nil, !delivered.contains(keyID) else {
+                throw .protocolViolation("key ID \(keyID) is already in use")
+            }
         }
-        keys[keyID] = key
-        order.append(keyID)
+        if keys.updateValue(key, forKey: keyID) == nil { order.append(keyID) }
         return keyID
     }
 

@@ -17,20 +17,17 @@ public enum PolynomialHash {
 
     /// H_k over bytes, packed little-endian into 64-bit blocks (the last zero-padded).
     public static func hash(bytes: [UInt8], hashKey k: UInt64) -> UInt64 {
-        var h: UInt64 = 0
-        var i = 0
-        bytes.withUnsafeBufferPointer { b in
-            var block = [UInt64](repeating: 0, count: 256)
-            while i < b.count {
-                let words = min(256, (b.count - i + 7) / 8)
-                for w in 0..<words {
-                    var v: UInt64 = 0
-                    for j in 0..<8 where i + 8 * w + j < b.count { v |= UInt64(b[i + 8 * w + j]) << UInt64(8 * j) }
-                    block[w] = v
-                }
-                h = block.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, words, k, h) }
-                i += 8 * words
-            }
+        let full = bytes.count / 8
+        var h: UInt64 = bytes.withUnsafeBytes { raw -> UInt64 in
+            // Whole 8-byte blocks straight from memory, converted from little-endian.
+            var words = [UInt64](repeating: 0, count: full)
+            for i in 0..<full { words[i] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+            return words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, full, k, 0) }
+        }
+        if bytes.count % 8 != 0 {
+            var last: UInt64 = 0
+            for j in 0..<(bytes.count % 8) { last |= UInt64(bytes[8 * full + j]) << UInt64(8 * j) }
+            h = qkd_gf64_mul(h ^ last, k)
         }
         return qkd_gf64_mul(h ^ UInt64(bytes.count * 8), k)
     }

@@ -70,3 +70,17 @@ extension BitKey {
 extension String {
     func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
+
+extension BitKey {
+    /// The first `count` bits of `bytes` (bit i in bit i mod 8 of byte i / 8); nil when there are
+    /// too few bytes or bits are set past `count`.
+    public init?(bytes: [UInt8], count: Int) {
+        guard count >= 0, bytes.count == (count + 7) / 8 else { return nil }
+        var key = BitKey(count: count)
+        var words = [UInt64](repeating: 0, count: (count + 63) / 64)
+        for (i, b) in bytes.enumerated() { words[i >> 3] |= UInt64(b) << UInt64((i & 7) * 8) }
+        key = BitKey(words: words, count: count)
+        guard key.bytes == bytes else { return nil }
+        self = key
+    }
+}

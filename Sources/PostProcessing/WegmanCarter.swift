@@ -44,6 +44,28 @@ public struct AuthenticationKeyPool: Sendable {
         return pad
     }
 
+    /// The pad bound to a frame's sequence number: pad 2·sequence + direction. Binding pads to
+    /// sequence numbers means a tag authenticates (content, position in the stream); replay and
+    /// reordering are then caught by the receiver's sequence check, not by a desynchronised pool.
+    /// A sender uses each sequence number once, so no pad ever tags two messages.
+    public mutating func pad(_ direction: Direction, sequence: UInt64) throws(PostProcessingError) -> UInt64 {
+        let pads = UInt64((material.count - 64) / 64)
+        let (twice, overflow) = sequence.multipliedReportingOverflow(by: 2)
+        let index = twice &+ UInt64(direction.rawValue)
+        guard !overflow, index < pads else {
+            throw .authenticationKeyExhausted(needed: 64, available: Int(pads > index ? 0 : 0))
+        }
+        let used = Int(index + 1) * 64 + 64
+        if used > consumedBits { consumedBits = used }
+        let bit = 64 + 64 * Int(index)
+        var pad: UInt64 = 0
+        for b in 0..<64 { pad |= UInt64(material[bit + b]) << UInt64(b) }
+        return pad
+    }
+
+    /// How many sequence numbers per direction the pool can authenticate.
+    public var sequenceCapacity: UInt64 { UInt64((material.count - 64) / 128) }
+
     /// Adds fresh key material (from a distilled QKD key) at the end of the pool.
     public mutating func replenish(with key: BitKey) {
         material.append(contentsOf: key)
@@ -61,6 +83,19 @@ public struct WegmanCarter: Sendable {
     /// Tags an outgoing message, consuming one pad of `direction`.
     public mutating func tag(_ message: [UInt8], direction: AuthenticationKeyPool.Direction) throws(PostProcessingError) -> UInt64 {
         PolynomialHash.hash(bytes: message, hashKey: pool.hashKey) ^ (try pool.takePad(direction))
+    }
+
+    /// Tags a frame with the pad bound to its sequence number.
+    public mutating func tag(_ message: [UInt8], direction: AuthenticationKeyPool.Direction, sequence: UInt64) throws(PostProcessingError) -> UInt64 {
+        PolynomialHash.hash(bytes: message, hashKey: pool.hashKey) ^ (try pool.pad(direction, sequence: sequence))
+    }
+
+    /// Verifies a frame's tag against the pad bound to its sequence number.
+    public mutating func verify(_ message: [UInt8], tag: UInt64, direction: AuthenticationKeyPool.Direction, sequence: UInt64) throws(PostProcessingError) {
+        let expected = PolynomialHash.hash(bytes: message, hashKey: pool.hashKey) ^ (try pool.pad(direction, sequence: sequence))
+        guard expected == tag else {
+            throw .authenticationFailed("the tag of frame \(sequence) (\(message.count) bytes) does not verify")
+        }
     }
 
     /// Verifies an incoming message's tag, consuming one pad of `direction` whatever the outcome

@@ -7,10 +7,10 @@ public struct ByteWriter: Sendable {
     @inline(__always) public mutating func u8(_ v: UInt8) { bytes.append(v) }
     @inline(__always) public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v)) }
     @inline(__always) public mutating func u32(_ v: UInt32) {
-        for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
     @inline(__always) public mutating func u64(_ v: UInt64) {
-        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
     /// An IEEE 754 double as its 64-bit pattern.
     public mutating func f64(_ v: Double) { u64(v.bitPattern) }
@@ -50,10 +50,28 @@ public struct ByteReader: Sendable {
         return bytes[position..<position + n]
     }
 
-    public mutating func u8() throws(WireError) -> UInt8 { try take(1).first ?? 0 }
-    public mutating func u16() throws(WireError) -> UInt16 { try take(2).reduce(0) { $0 << 8 | UInt16($1) } }
-    public mutating func u32() throws(WireError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
-    public mutating func u64() throws(WireError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    @inline(__always)
+    private mutating func need(_ n: Int) throws(WireError) -> Int {
+        guard remaining >= n else { throw .truncated(offset: offset, needed: n - remaining) }
+        defer { position += n }
+        return position
+    }
+
+    public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
+    public mutating func u16() throws(WireError) -> UInt16 {
+        let p = try need(2)
+        return UInt16(bytes[p]) << 8 | UInt16(bytes[p + 1])
+    }
+    public mutating func u32() throws(WireError) -> UInt32 {
+        let p = try need(4)
+        return UInt32(bytes[p]) << 24 | UInt32(bytes[p + 1]) << 16 | UInt32(bytes[p + 2]) << 8 | UInt32(bytes[p + 3])
+    }
+    public mutating func u64() throws(WireError) -> UInt64 {
+        let p = try need(8)
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(bytes[p + i]) }
+        return v
+    }
     public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
     public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { Array(try take(n)) }
 

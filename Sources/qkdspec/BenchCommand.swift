@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
               qkdspec bench simulate --format json
               qkdspec bench simulate --distance-km 0 --threads 2
             """,
-        subcommands: [BenchSimulate.self, BenchCascade.self, BenchPrivacyAmplification.self, BenchVerify.self]
+        subcommands: [BenchSimulate.self, BenchCascade.self, BenchPrivacyAmplification.self, BenchVerify.self, BenchDecode.self]
     )
 }
 

@@ -25,7 +25,7 @@ struct QKDSpec: AsyncParsableCommand {
             3 the harness could not run.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [SimulateCommand.self, RateCommand.self, VectorsCommand.self, BenchCommand.self]
+        subcommands: [SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self]
     )
 }
 

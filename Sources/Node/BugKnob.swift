@@ -1,0 +1,30 @@
+/// A realistic defect that the reference node can be told to have, so the harness can prove it
+/// catches that defect. A clean node is the default; a bug is only ever switched on by name.
+public enum BugKnob: String, Sendable, CaseIterable, Codable {
+    case ignoreQBERThreshold = "ignore-qber-threshold"
+    case skipVerification = "skip-verification"
+    case ignoreAuthTag = "ignore-auth-tag"
+    case overclaimKeyLength = "overclaim-key-length"
+    case uncountedLeakage = "uncounted-leakage"
+    case deliverAbortedBlock = "deliver-aborted-block"
+    case reuseKeyID = "reuse-key-id"
+    case acceptReplayedFrame = "accept-replayed-frame"
+    case crashOnOversizedFrame = "crash-on-oversized-frame"
+    case hangOnTruncatedFrame = "hang-on-truncated-frame"
+
+    /// One line each, for `qkdspec node --list-bugs`.
+    public var summary: String {
+        switch self {
+        case .ignoreQBERThreshold: return "Bob never aborts: a frame above the declared QBER threshold is still distilled"
+        case .skipVerification: return "Bob reports every verification as a match: frames Cascade left with errors are delivered"
+        case .ignoreAuthTag: return "incoming Wegman–Carter tags are not checked: tampered messages are accepted"
+        case .overclaimKeyLength: return "the final length has no finite-size penalty: ℓ = n(1 − h(QBER)) − leakage"
+        case .uncountedLeakage: return "Cascade's disclosed parity bits are not subtracted in privacy amplification"
+        case .deliverAbortedBlock: return "a frame aborted for its QBER still delivers its raw key to the key store"
+        case .reuseKeyID: return "every final key gets the same key ID"
+        case .acceptReplayedFrame: return "sequence numbers are not checked: a replayed or reordered frame is processed"
+        case .crashOnOversizedFrame: return "a frame header announcing more than the limit crashes the node (SIGABRT)"
+        case .hangOnTruncatedFrame: return "a connection closed in the middle of a frame makes the node hang instead of failing"
+        }
+    }
+}

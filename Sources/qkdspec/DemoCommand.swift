@@ -1,0 +1,250 @@
+import ArgumentParser
+import Foundation
+import Node
+import QuantumChannel
+import Wire
+
+/// `qkdspec demo`: two reference nodes, real processes, real sockets, simulated photons.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run an Alice and a Bob node on loopback, feed them the simulator, and compare their keys.",
+        discussion: """
+            Starts two `qkdspec node` processes on 127.0.0.1 (free ports), simulates --blocks blocks of
+            --block-pulses pulses over --distance-km of GYS fibre, sends each node its records through
+            its quantum-layer interface, lets them post-process over the control channel, and compares
+            the keys the two nodes delivered, bit for bit. Exits 1 if they differ or a node fails.
+
+            Examples:
+              qkdspec demo --distance-km 10 --blocks 20 --format json
+              qkdspec demo --distance-km 25 --blocks 10 --bug skip-verification
+            """
+    )
+
+    @Option(help: "Fibre length in km.")
+    var distanceKm = 10.0
+
+    @Option(help: "Quantum-layer blocks to send.")
+    var blocks = 20
+
+    @Option(help: "Pulse slots per block (at most 2^24).")
+    var blockPulses = 1 << 24
+
+    @Option(help: "Sifted signal bits per post-processing frame.")
+    var frameBits = 1 << 17
+
+    @Option(help: "Simulator seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Eavesdropper: none, intercept-resend:P, pns.")
+    var eve = "none"
+
+    @Option(name: .customLong("bug"), help: "Bug knob for both nodes (repeatable).")
+    var bugs: [String] = []
+
+    @Option(help: "Output format: text or json.")
+    var format = OutputFormat.text
+
+    @Option(help: "Seconds to wait for the nodes to finish.")
+    var timeout = 120
+
+    @Option(help: "The nodes' log level (their logs are shown when a node fails).")
+    var logLevel = "notice"
+
+    func validate() throws {
+        guard (1...100_000).contains(blocks) else { throw ValidationError("--blocks must lie in 1 ... 100000") }
+        guard blockPulses >= 1 << 16, blockPulses <= QuantumLayerBlock.maximumSlots, blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 || blockPulses < QuantumChannelSimulator.pulsesPerBlock else {
+            throw ValidationError("--block-pulses must be a multiple of 2^20 up to 2^24")
+        }
+        guard blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 else {
+            throw ValidationError("--block-pulses must be a multiple of 2^20 (the simulator's block)")
+        }
+    }
+
+    struct Result: Encodable {
+        var blocks: Int
+        var pulses: UInt64
+        var distanceKm: Double
+        var frames: Int
+        var delivered: Int
+        var aborted: Int
+        var discarded: Int
+        var siftedBits: Int
+        var qber: Double
+        var disclosedBits: Int
+        var finalKeyBits: Int
+        var keys: Int
+        var keysMatch: Bool
+        var secretKeyRateBps: Double
+        var postProcessingMbps: Double
+        var wallSeconds: Double
+        var alice: NodeSummary?
+        var bob: NodeSummary?
+
+        enum CodingKeys: String, CodingKey {
+            case blocks, pulses, frames, delivered, aborted, discarded, qber, keys, alice, bob
+            case distanceKm = "distance_km", siftedBits = "sifted_bits", disclosedBits = "disclosed_bits"
+            case finalKeyBits = "final_key_bits", keysMatch = "keys_match", secretKeyRateBps = "secret_key_rate_bps"
+            case postProcessingMbps = "post_processing_mbps", wallSeconds = "wall_s"
+        }
+    }
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        let scenario = try ScenarioOptions.parse(["--eve", eve]).scenario(distanceKm: distanceKm)
+        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-demo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        // A fresh pre-shared authentication key for this run.
+        guard let urandom = FileHandle(forReadingAtPath: "/dev/urandom") else { throw UsageError("cannot open /dev/urandom") }
+        let psk = urandom.readData(ofLength: 1 << 20)
+        try? urandom.close()
+        let pskPath = "\(work)/psk.bin"
+        guard FileManager.default.createFile(atPath: pskPath, contents: psk, attributes: [.posixPermissions: 0o600]) else {
+            throw UsageError("cannot write the pre-shared key to \(work)")
+        }
+
+        let me = ChildProcess.selfExecutable
+        let common = ["--auth-key", pskPath, "--frame-bits", String(frameBits), "--idle-timeout", String(timeout), "--log-level", logLevel]
+            + bugs.flatMap { ["--bug", $0] }
+        let alice = try ChildProcess(
+            name: "alice", executable: me,
+            arguments: ["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0",
+                        "--key-output", "\(work)/alice.keys"] + common,
+            stderrPath: "\(work)/alice.log")
+        defer { alice.stop() }
+        guard let aliceUp = alice.waitForEvent("listening", timeout: 20),
+              let aliceControl = aliceUp["control_port"] as? Int, let aliceQLI = aliceUp["qli_port"] as? Int else {
+            throw UsageError("Alice's node did not start:\n\(alice.logTail())")
+        }
+        let bob = try ChildProcess(
+            name: "bob", executable: me,
+            arguments: ["node", "--role", "bob", "--control-connect", "127.0.0.1:\(aliceControl)", "--qli-listen", "127.0.0.1:0",
+                        "--key-output", "\(work)/bob.keys"] + common,
+            stderrPath: "\(work)/bob.log")
+        defer { bob.stop() }
+        guard let bobUp = bob.waitForEvent("listening", timeout: 20), let bobQLI = bobUp["qli_port"] as? Int else {
+            throw UsageError("Bob's node did not start:\n\(bob.logTail())")
+        }
+
+        // Simulate first, on every core, so the nodes' clock measures post-processing, not photons.
+        let encoded = Self.simulateAll(simulator, blocks: blocks, pulses: blockPulses)
+        let aliceFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: aliceQLI))
+        let bobFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: bobQLI))
+        let progress = ProgressLine(label: "demo: feeding blocks", total: UInt64(blocks))
+        do {
+            for (b, pair) in encoded.enumerated() {
+                try await aliceFeed.send(pair.alice)
+                try await bobFeed.send(pair.bob)
+                progress.update(UInt64(b + 1))
+            }
+            progress.finish()
+            try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
+            try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
+        } catch {
+            progress.finish()
+            _ = alice.wait(timeout: 2)
+            _ = bob.wait(timeout: 2)
+            throw UsageError("feeding the nodes failed (\(error)).\nalice:\n\(alice.logTail(20))\nbob:\n\(bob.logTail(20))")
+        }
+
+        let aliceSummary = alice.waitForEvent("summary", timeout: TimeInterval(timeout))
+        let bobSummary = bob.waitForEvent("summary", timeout: TimeInterval(timeout))
+        let aliceStatus = alice.wait(timeout: 10), bobStatus = bob.wait(timeout: 10)
+        await aliceFeed.close()
+        await bobFeed.close()
+        let wall = Self.seconds(ContinuousClock.now - start)
+
+        guard aliceStatus == 0, bobStatus == 0, let aj = aliceSummary?["summary"], let bj = bobSummary?["summary"] else {
+            FileHandle.standardError.write(Data("alice (exit \(aliceStatus.map(String.init) ?? "killed")):\n\(alice.logTail(40))\nbob (exit \(bobStatus.map(String.init) ?? "killed")):\n\(bob.logTail(40))\n".utf8))
+            throw UsageError("a node did not complete its session")
+        }
+        let decoder = JSONDecoder()
+        let a = try decoder.decode(NodeSummary.self, from: JSONSerialization.data(withJSONObject: aj))
+        let bsum = try decoder.decode(NodeSummary.self, from: JSONSerialization.data(withJSONObject: bj))
+        let aliceKeys = (try? String(contentsOfFile: "\(work)/alice.keys", encoding: .utf8)) ?? ""
+        let bobKeys = (try? String(contentsOfFile: "\(work)/bob.keys", encoding: .utf8)) ?? ""
+        let keysMatch = aliceKeys == bobKeys && a.keys == bsum.keys
+
+        let postSeconds = max(a.postProcessingSeconds, bsum.postProcessingSeconds)
+        let result = Result(
+            blocks: blocks, pulses: UInt64(blocks) * UInt64(blockPulses), distanceKm: distanceKm, frames: bsum.frames,
+            delivered: bsum.framesDelivered, aborted: bsum.framesAborted, discarded: bsum.framesDiscarded,
+            siftedBits: bsum.siftedBits, qber: bsum.sampleBits > 0 ? Double(bsum.sampleErrors) / Double(bsum.sampleBits) : 0,
+            disclosedBits: bsum.disclosedBits, finalKeyBits: bsum.finalKeyBits, keys: bsum.keys, keysMatch: keysMatch,
+            secretKeyRateBps: wall > 0 ? Double(bsum.finalKeyBits) / wall : 0,
+            postProcessingMbps: postSeconds > 0 ? Double(bsum.siftedBits) / postSeconds / 1e6 : 0, wallSeconds: wall,
+            alice: a, bob: bsum)
+        switch format {
+        case .json: try printJSON(result)
+        case .text:
+            print("demo  \(distanceKm) km, \(blocks) blocks of \(blockPulses) pulses, seed \(seed)")
+            print("  frames \(result.frames): \(result.delivered) delivered, \(result.aborted) aborted, \(result.discarded) discarded")
+            print(String(format: "  sifted %d bits, QBER %.3f %%, disclosed %d bits, final key %d bits in %d keys",
+                         result.siftedBits, result.qber * 100, result.disclosedBits, result.finalKeyBits, result.keys))
+            print(String(format: "  keys match: %@   %.0f secret bits/s over %.2f s; post-processing %.1f Mbit/s of sifted key",
+                         keysMatch ? "yes" : "NO", result.secretKeyRateBps, wall, result.postProcessingMbps))
+        }
+        if !keysMatch { throw ExitCode(ExitStatus.conformanceFailure) }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Every block's encoded records for both nodes, simulated in parallel.
+    static func simulateAll(_ simulator: QuantumChannelSimulator, blocks: Int, pulses: Int) -> [(alice: [UInt8], bob: [UInt8])] {
+        let results = UnsafeResults(count: blocks)
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            let (a, bb) = quantumLayerBlocks(simulator, block: UInt64(b), pulses: pulses)
+            results.store(b, (a.encoded(), bb.encoded()))
+        }
+        return results.values
+    }
+
+    /// One quantum-layer block for each node: the detected slots of `pulses` slots, Alice's and
+    /// Bob's records there.
+    static func quantumLayerBlocks(_ simulator: QuantumChannelSimulator, block: UInt64, pulses: Int) -> (QuantumLayerBlock, QuantumLayerBlock) {
+        let per = QuantumChannelSimulator.pulsesPerBlock
+        let simBlocks = pulses / per
+        let total = UInt64.max / 2
+        var offsets = [UInt32](), aBits = [UInt8](), aBases = [UInt8](), aClasses = [UInt8](), bBits = [UInt8](), bBases = [UInt8](), dbl = [UInt8]()
+        var sim = DetectionBlock()
+        var tally = SimulationTally(pulses: 0, classes: simulator.scenario.intensities.count)
+        for s in 0..<simBlocks {
+            let index = block * UInt64(simBlocks) + UInt64(s)
+            simulator.fill(&sim, index: index, totalPulses: total, tally: &tally)
+            for i in 0..<sim.detections {
+                let d = sim.detection(i)
+                offsets.append(UInt32(s * per) + sim.offsets[i])
+                aBits.append(d.alice.bit); aBases.append(d.alice.basis.rawValue)
+                aClasses.append(d.alice.intensityClass & 1); aClasses.append(d.alice.intensityClass >> 1)
+                bBits.append(d.bob.bit); bBases.append(d.bob.basis.rawValue); dbl.append(d.bob.click == .double ? 1 : 0)
+            }
+        }
+        let first = block * UInt64(pulses)
+        let alice = QuantumLayerBlock(kind: .alice, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
+                                      bits: BitString(bits: aBits), bases: BitString(bits: aBases), extra: BitString(bits: aClasses))
+        let bob = QuantumLayerBlock(kind: .bob, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
+                                    bits: BitString(bits: bBits), bases: BitString(bits: bBases), extra: BitString(bits: dbl))
+        return (alice, bob)
+    }
+}
+
+/// Slots written by concurrentPerform iterations, each its own index.
+final class UnsafeResults: @unchecked Sendable {
+    private var slots: [(alice: [UInt8], bob: [UInt8])]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: ([], []), count: count) }
+
+    func store(_ i: Int, _ value: (alice: [UInt8], bob: [UInt8])) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
+
+    var values: [(alice: [UInt8], bob: [UInt8])] { lock.lock(); defer { lock.unlock() }; return slots }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Node
+import PostProcessing
+import Wire
+
+/// `qkdspec node`: run the reference QKD node.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a reference QKD node (Alice or Bob) over TCP.",
+        discussion: """
+            The node receives raw detection records on its quantum-layer interface (--qli-listen),
+            runs the reference post-processing with its peer over the control channel (Alice
+            listens, Bob connects), authenticates every frame with Wegman–Carter tags from the
+            pre-shared --auth-key, and keeps the final keys in its key store.
+
+            On stdout it prints JSON lines: {"event":"listening",...} once its sockets are bound
+            (port 0 picks a free port), and {"event":"summary",...} when the session ends. Logs go
+            to stderr. SIGINT or SIGTERM stops it cleanly: keys and summary are still written.
+
+            Bug knobs (--bug NAME, repeatable) plant one realistic defect each, so the harness can
+            prove it catches them; --list-bugs lists them. A clean node is the default.
+
+            Examples:
+              qkdspec node --role alice --control-listen 127.0.0.1:7000 --qli-listen 127.0.0.1:7100 --auth-key psk.hex
+              qkdspec node --role bob --control-connect 127.0.0.1:7000 --qli-listen 127.0.0.1:7101 --auth-key psk.hex
+              qkdspec node --list-bugs
+
+            Exit codes: 0 session complete, 1 the session failed (peer abort, authentication,
+            protocol violation), 2 configuration error, 3 network failure or timeout.
+            """
+    )
+
+    @Option(help: "alice or bob.")
+    var role: String?
+
+    @Option(help: "Listen for the peer's control connection on HOST:PORT (Alice).")
+    var controlListen: String?
+
+    @Option(help: "Connect to the peer's control channel at HOST:PORT (Bob).")
+    var controlConnect: String?
+
+    @Option(help: "Listen for the quantum-layer interface on HOST:PORT.")
+    var qliListen: String?
+
+    @Option(help: "Pre-shared authentication key file (hex text or raw bytes, at least 64 bytes).")
+    var authKey: String?
+
+    @Option(help: "Write the delivered keys here (JSON lines with hex key material, mode 0600) when the session ends.")
+    var keyOutput: String?
+
+    @Option(help: "Sifted signal bits per post-processing frame.")
+    var frameBits = 1 << 17
+
+    @Option(help: "Declared QBER abort threshold (Alice proposes it).")
+    var qberThreshold = 0.08
+
+    @Option(help: "Cascade variant: original, yanetal, extended.")
+    var cascade = "extended"
+
+    @Option(help: "Fraction of each frame disclosed for parameter estimation.")
+    var sampleFraction = 0.1
+
+    @Option(help: "Seconds of silence from the peer before giving up.")
+    var idleTimeout = 30
+
+    @Option(name: .customLong("bug"), help: "Plant a defect (repeatable); see --list-bugs.")
+    var bugs: [String] = []
+
+    @Flag(help: "List the bug knobs and exit.")
+    var listBugs = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "notice"
+
+    func configuration() throws -> NodeConfiguration {
+        guard let roleText = role, let r: Role = roleText == "alice" ? .alice : roleText == "bob" ? .bob : nil else {
+            throw UsageError("--role must be alice or bob")
+        }
+        let control: NodeConfiguration.ControlEndpoint
+        switch (controlListen, controlConnect) {
+        case (let l?, nil): control = .listen(try HostPort(parsing: l))
+        case (nil, let c?): control = .connect(try HostPort(parsing: c))
+        default: throw UsageError("give exactly one of --control-listen (Alice) and --control-connect (Bob)")
+        }
+        guard let qli = qliListen else { throw UsageError("--qli-listen HOST:PORT is required") }
+        guard let keyPath = authKey else { throw UsageError("--auth-key FILE is required") }
+        guard let variant = CascadeVariant(rawValue: cascade) else {
+            throw UsageError("--cascade must be one of \(CascadeVariant.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var knobs = Set<BugKnob>()
+        for b in bugs {
+            guard let knob = BugKnob(rawValue: b) else { throw UsageError("unknown bug knob '\(b)'; see qkdspec node --list-bugs") }
+            knobs.insert(knob)
+        }
+        guard (1024...(1 << 24)).contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
+        guard qberThreshold > 0, qberThreshold <= 0.11 else { throw UsageError("--qber-threshold must lie in (0, 0.11]") }
+        guard sampleFraction > 0, sampleFraction < 0.5 else { throw UsageError("--sample-fraction must lie in (0, 0.5)") }
+        guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw UsageError("--idle-timeout must lie in 1 ... 86400 s") }
+        return NodeConfiguration(
+            role: r, control: control, quantumLayer: try HostPort(parsing: qli),
+            authenticationKey: try NodeConfiguration.loadAuthenticationKey(path: keyPath),
+            parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction),
+            frameBits: frameBits, bugs: knobs, keyOutput: keyOutput, idleTimeout: .seconds(idleTimeout))
+    }
+
+    func run() async throws {
+        if listBugs {
+            for knob in BugKnob.allCases { print(knob.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0) + knob.summary) }
+            return
+        }
+        let config: NodeConfiguration
+        do { config = try configuration() } catch let e as NodeError { throw UsageError(e.description) }
+        var logger = Logger(label: "qkdspec.node.\(config.name)") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        let log = logger
+
+        let work = Task { () throws -> NodeEngine in
+            try await QKDNode.run(config, logger: log) { listening in emitJSON(listening) }
+        }
+        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in
+            log.notice("stopping on signal \(signal)")
+            work.cancel()
+        }
+        defer { signals.cancel() }
+
+        let engine: NodeEngine
+        do {
+            engine = try await work.value
+        } catch {
+            let code: Int32
+            switch error {
+            case let e as NodeError:
+                switch e {
+                case .configuration: code = ExitStatus.usage
+                case .network, .timeout: code = ExitStatus.harnessFailure
+                default: code = ExitStatus.conformanceFailure
+                }
+                log.error("session failed: \(e)")
+            case is CancellationError:
+                code = 0
+            default:
+                code = ExitStatus.harnessFailure
+                log.error("session failed: \(error)")
+            }
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(code)
+        }
+        if let path = config.keyOutput {
+            try QKDNode.writeKeys(await engine.depositLog, to: path)
+        }
+        var summary = await engine.finalSummary()
+        summary.role = config.role == .alice ? "alice" : "bob"
+        emitJSON(SummaryEvent(summary: summary))
+    }
+}
+
+/// The summary line a node prints at the end.
+struct SummaryEvent: Encodable {
+    var event = "summary"
+    var summary: NodeSummary
+}
+
+/// One compact JSON line on stdout, flushed at once (the demo and the harness read these).
+func emitJSON<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return }
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+/// Runs a handler on SIGINT/SIGTERM instead of dying, so the node can stop cleanly.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+        for s in signals {
+            signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler { handler(s) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+    }
+}
