@@ -123,7 +123,8 @@ public actor NodeEngine {
         if decoder.pendingBytes > 0 {
             if config.bugs.contains(.hangOnTruncatedFrame) {
                 logger.critical("bug knob hang-on-truncated-frame: hanging")
-                while true { try? await Task.sleep(for: .seconds(3600)) }
+                // Never resumes, ignores cancellation, uses no CPU: a hang as users meet it.
+                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             }
             throw .network("the peer closed the connection in the middle of a frame (\(decoder.pendingBytes) bytes pending)")
         }
@@ -143,6 +144,7 @@ public actor NodeEngine {
             guard ownBlocks[block.block] == nil else { throw .protocolViolation("quantum-layer block \(block.block) arrived twice") }
             summary.blocks += 1
             summary.detections += block.offsets.count
+            logger.debug("quantum-layer block", metadata: ["block": "\(block.block)", "t": "\(postProcessingSeconds)"])
             ownBlocks[block.block] = block
             if config.role == .bob {
                 // Nothing goes out before the session's parameters are agreed: announce later.
@@ -262,23 +264,47 @@ public actor NodeEngine {
         while let bases = pendingBases.first, let block = ownBlocks[bases.block] {
             pendingBases.removeFirst()
             ownBlocks[bases.block] = nil
-            // Both lists are ascending: walk them together.
-            var matches = [UInt8](), classes = [UInt8](), j = 0
-            for (i, offset) in bases.offsets.enumerated() {
-                while j < block.offsets.count && block.offsets[j] < offset { j += 1 }
-                guard j < block.offsets.count, block.offsets[j] == offset else {
-                    throw .protocolViolation("Bob announced slot \(offset) of block \(bases.block), which Alice has no record of")
+            let d = bases.offsets.count
+            // Alice's record index for each of Bob's detections. A device keeps every slot; the
+            // harness sends Alice exactly Bob's detected slots, which makes this the identity.
+            var index = [Int]()
+            if block.offsets != bases.offsets {
+                index.reserveCapacity(d)
+                var j = 0
+                for offset in bases.offsets {
+                    while j < block.offsets.count && block.offsets[j] < offset { j += 1 }
+                    guard j < block.offsets.count, block.offsets[j] == offset else {
+                        throw .protocolViolation("Bob announced slot \(offset) of block \(bases.block), which Alice has no record of")
+                    }
+                    index.append(j)
                 }
-                let match = block.bases[j] == bases.bases[i]
-                matches.append(match ? 1 : 0)
-                if match {
+            }
+            var matches = [UInt8](repeating: 0, count: (d + 7) / 8)
+            var classes = [UInt8](repeating: 0, count: (2 * d + 7) / 8)
+            var matched = 0
+            if index.isEmpty {
+                // Same slots on both sides: a match is equal basis bits, eight at a time.
+                for i in 0..<matches.count { matches[i] = ~(block.bases.bytes[i] ^ bases.bases.bytes[i]) }
+                if d % 8 != 0 { matches[matches.count - 1] &= UInt8((1 << (d % 8)) - 1) }
+            } else {
+                for (i, j) in index.enumerated() where block.bases[j] == bases.bases[i] { matches[i >> 3] |= 1 << UInt8(i & 7) }
+            }
+            for byteIndex in 0..<matches.count {
+                var m = matches[byteIndex]
+                while m != 0 {
+                    let i = byteIndex << 3 | m.trailingZeroBitCount
+                    m &= m - 1
+                    let j = index.isEmpty ? i : index[i]
                     let c = block.extra[2 * j] | block.extra[2 * j + 1] << 1
-                    classes.append(c & 1)
-                    classes.append(c >> 1)
+                    classes[(2 * matched) >> 3] |= (c & 1) << UInt8((2 * matched) & 7)
+                    classes[(2 * matched + 1) >> 3] |= (c >> 1) << UInt8((2 * matched + 1) & 7)
+                    matched += 1
                     if c == 0 { siftBuffer.append(block.bits[j]) }
                 }
             }
-            try await transmit(.siftingResult(SiftingResult(block: bases.block, matches: BitString(bits: matches), classes: BitString(bits: classes))))
+            classes.removeLast(classes.count - (2 * matched + 7) / 8)
+            try await transmit(.siftingResult(SiftingResult(
+                block: bases.block, matches: BitString(bitCount: d, bytes: matches), classes: BitString(bitCount: 2 * matched, bytes: classes))))
             try await cutFrames()
         }
     }
@@ -291,10 +317,15 @@ public actor NodeEngine {
             throw .protocolViolation("sifting result for \(r.matches.bitCount) detections, block \(r.block) has \(block.offsets.count)")
         }
         var m = 0
-        for i in 0..<block.offsets.count where r.matches[i] == 1 {
-            let c = r.classes[2 * m] | r.classes[2 * m + 1] << 1
-            if c == 0 { siftBuffer.append(block.bits[i]) }
-            m += 1
+        for byteIndex in 0..<r.matches.bytes.count {
+            var bits = r.matches.bytes[byteIndex]
+            while bits != 0 {
+                let i = byteIndex << 3 | bits.trailingZeroBitCount
+                bits &= bits - 1
+                let c = r.classes[2 * m] | r.classes[2 * m + 1] << 1
+                if c == 0 { siftBuffer.append(block.bits[i]) }
+                m += 1
+            }
         }
         try await cutFrames()
         if quantumLayerEnded { try await sendCloseIfBobDone() }
@@ -308,6 +339,7 @@ public actor NodeEngine {
             frames[nextFrame] = frame
             summary.frames += 1
             summary.siftedBits += n
+            logger.debug("frame cut", metadata: ["frame": "\(nextFrame)", "t": "\(postProcessingSeconds)"])
             nextFrame += 1
             if config.role == .alice { try await aliceStartEstimation(frame.id) }
         }
@@ -608,6 +640,7 @@ public actor NodeEngine {
         }
         try deposit(key, keyID: keyID)
         summary.framesDelivered += 1
+        logger.debug("frame delivered", metadata: ["frame": "\(k.frame)", "t": "\(postProcessingSeconds)"])
     }
 
     private func deposit(_ key: BitKey, keyID: UUID) throws(NodeError) {

@@ -12,6 +12,16 @@ public struct ByteWriter: Sendable {
     @inline(__always) public mutating func u64(_ v: UInt64) {
         withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
+    /// Many 32-bit values at once (offsets lists run to millions of entries).
+    public mutating func u32s(_ values: [UInt32]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 4 * values.count))
+        bytes.withUnsafeMutableBytes { raw in
+            values.withUnsafeBufferPointer { v in
+                for i in 0..<v.count { raw.storeBytes(of: v[i].bigEndian, toByteOffset: start + 4 * i, as: UInt32.self) }
+            }
+        }
+    }
     /// An IEEE 754 double as its 64-bit pattern.
     public mutating func f64(_ v: Double) { u64(v.bitPattern) }
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
@@ -73,6 +83,15 @@ public struct ByteReader: Sendable {
         return v
     }
     public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
+
+    /// `n` 32-bit values at once; the caller has bounded `n` against the bytes left.
+    public mutating func u32s(_ n: Int) throws(WireError) -> [UInt32] {
+        let p = try need(4 * n)
+        return bytes.withUnsafeBytes { raw in
+            let base = p - bytes.startIndex
+            return (0..<n).map { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: base + 4 * $0, as: UInt32.self)) }
+        }
+    }
     public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { Array(try take(n)) }
 
     /// A length-prefixed byte string, refused when its length exceeds `limit` or the bytes left.

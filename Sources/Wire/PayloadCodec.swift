@@ -17,7 +17,7 @@ enum PayloadCodec {
             w.u8(a.accepted ? 1 : 0); w.text(a.reason)
         case .siftingBases(let s):
             w.u64(s.block); w.u32(UInt32(s.offsets.count))
-            for o in s.offsets { w.u32(o) }
+            w.u32s(s.offsets)
             s.bases.encode(into: &w)
         case .siftingResult(let s):
             w.u64(s.block); s.matches.encode(into: &w); s.classes.encode(into: &w)
@@ -73,9 +73,7 @@ enum PayloadCodec {
         case .siftingBases:
             let block = try r.u64()
             let n = try r.count(limit: maximumOffsets, elementBytes: 4, field: "offset count")
-            var offsets = [UInt32]()
-            offsets.reserveCapacity(n)
-            for _ in 0..<n { offsets.append(try r.u32()) }
+            let offsets = try r.u32s(n)
             let at = r.offset
             let bases = try BitString.decode(&r, field: "bases")
             guard bases.bitCount == n else {

@@ -65,7 +65,7 @@ public struct QuantumLayerBlock: Sendable, Equatable {
         w.u32(Self.magic); w.u8(1); w.u8(kind.rawValue); w.u16(0)
         w.u64(block); w.u64(firstPulse); w.u32(UInt32(pulseCount)); w.u32(UInt32(d))
         w.u32(UInt32(Self.payloadBytes(kind: kind, detections: d)))
-        for o in offsets { w.u32(o) }
+        w.u32s(offsets)
         if kind != .endOfStream {
             w.raw(bits.bytes); w.raw(bases.bytes); w.raw(extra.bytes)
         }
@@ -160,17 +160,14 @@ public struct QuantumLayerDecoder: Sendable {
 
     private static func decode(_ bytes: ArraySlice<UInt8>, _ h: Header) throws(WireError) -> QuantumLayerBlock {
         var r = ByteReader(bytes[(bytes.startIndex + QuantumLayerBlock.headerBytes)...], base: QuantumLayerBlock.headerBytes)
-        var offsets = [UInt32]()
-        offsets.reserveCapacity(h.detections)
+        let first = r.offset
+        let offsets = try r.u32s(h.detections)
         var previous: Int64 = -1
-        for _ in 0..<h.detections {
-            let at = r.offset
-            let o = try r.u32()
+        for (i, o) in offsets.enumerated() {
             guard Int64(o) > previous, Int(o) < h.slots else {
-                throw .invalidField(offset: at, field: "offset", reason: "\(o) is not ascending or not below \(h.slots)")
+                throw .invalidField(offset: first + 4 * i, field: "offset", reason: "\(o) is not ascending or not below \(h.slots)")
             }
             previous = Int64(o)
-            offsets.append(o)
         }
         func column(_ bits: Int, _ name: String) throws(WireError) -> BitString {
             let bytes = try r.raw((bits + 7) / 8)
