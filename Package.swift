@@ -27,11 +27,15 @@ let package = Package(
         .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
+        // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // Captures: pcap writing through libpcap and TCP stream synthesis.
+        .target(name: "Capture", dependencies: ["CPcap"]),
         // The reference QKD node: PostProcessing over Wire on real TCP (SwiftNIO), with bug knobs.
         .target(
             name: "Node",
             dependencies: [
-                "Wire", "PostProcessing", "QKDMath",
+                "Wire", "PostProcessing", "QKDMath", "Capture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

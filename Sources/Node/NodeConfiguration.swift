@@ -45,6 +45,8 @@ public struct NodeConfiguration: Sendable {
     public var keyOutput: String?
     /// Give up on a silent peer after this long.
     public var idleTimeout: Duration
+    /// Record the control channel to this pcap file (Ethernet/IPv4/TCP, as a tap would see it).
+    public var capturePath: String?
 
     public init(role: Role, name: String? = nil, control: ControlEndpoint, quantumLayer: HostPort, authenticationKey: BitKey,
                 parameters: PostProcessingParameters = PostProcessingParameters(), frameBits: Int = 1 << 17,
@@ -59,6 +61,7 @@ public struct NodeConfiguration: Sendable {
         self.bugs = bugs
         self.keyOutput = keyOutput
         self.idleTimeout = idleTimeout
+        capturePath = nil
     }
 
     /// Reads a pre-shared authentication key: hex text (whitespace ignored) or raw bytes.

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Logging
 import NIOCore
@@ -64,7 +65,7 @@ public enum QKDNode {
                             try await controlServer.executeThenClose { connections in
                                 for try await connection in connections {
                                     connected.set()
-                                    try await runControl(connection, engine: engine, idleTimeout: config.idleTimeout, logger: logger)
+                                    try await runControl(connection, engine: engine, config: config, logger: logger)
                                     return
                                 }
                             }
@@ -81,7 +82,7 @@ public enum QKDNode {
                     }
                 case .connect(let address):
                     let connection = try await connect(address, group: group, timeout: config.idleTimeout, logger: logger)
-                    try await runControl(connection, engine: engine, idleTimeout: config.idleTimeout, logger: logger)
+                    try await runControl(connection, engine: engine, config: config, logger: logger)
                 }
             }
             // The session ends when the control channel does; the QLI server then stops.
@@ -143,9 +144,18 @@ public enum QKDNode {
     /// The control channel: a reader task queues whatever arrives, so reading never waits on
     /// writing (two nodes writing large messages at each other cannot deadlock); a watchdog
     /// ends a session whose peer falls silent.
-    static func runControl(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, engine: NodeEngine, idleTimeout: Duration,
+    static func runControl(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, engine: NodeEngine, config: NodeConfiguration,
                            logger: Logger) async throws {
+        let idleTimeout = config.idleTimeout
         let channel = connection.channel
+        // Alice accepted the connection, so Bob is the TCP client in the capture.
+        let recorder = try config.capturePath.map { path in
+            TCPStreamRecorder(writer: try PcapWriter(path: path),
+                              client: .init(address: (127, 0, 0, 2), port: UInt16(truncatingIfNeeded: (config.role == .bob ? channel.localAddress : channel.remoteAddress)?.port ?? 50000)),
+                              server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: (config.role == .alice ? channel.localAddress : channel.remoteAddress)?.port ?? 7000)))
+        }
+        let sentByClient = config.role == .bob
+        defer { recorder?.finish() }
         try await connection.executeThenClose { inbound, outbound in
             // One writer drains an ordered queue, so frames leave in sequence-number order.
             let (outgoing, enqueue) = AsyncStream<[UInt8]>.makeStream()
@@ -159,6 +169,7 @@ public enum QKDNode {
             }
             defer { enqueue.finish() }
             try await engine.connected { bytes in
+                recorder?.record(fromClient: sentByClient, bytes)
                 if case .terminated = enqueue.yield(bytes) { throw NodeError.network("the control channel is closed") }
             }
             let (stream, continuation) = AsyncStream<ControlEvent>.makeStream()
@@ -195,7 +206,9 @@ public enum QKDNode {
             do {
                 for try await buffer in inbound {
                     clock.touch()
-                    continuation.yield(.bytes(Array(buffer.readableBytesView)))
+                    let bytes = Array(buffer.readableBytesView)
+                    recorder?.record(fromClient: !sentByClient, bytes)
+                    continuation.yield(.bytes(bytes))
                 }
             } catch {
                 logger.debug("control channel read ended", metadata: ["error": "\(error)"])

@@ -45,6 +45,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format = OutputFormat.text
 
+    @Option(help: "Record the control channel (from Alice's side) to this pcap file.")
+    var pcap: String?
+
     @Option(help: "Seconds to wait for the nodes to finish.")
     var timeout = 120
 
@@ -112,7 +115,7 @@ struct DemoCommand: AsyncParsableCommand {
         let alice = try ChildProcess(
             name: "alice", executable: me,
             arguments: ["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0",
-                        "--key-output", "\(work)/alice.keys"] + common,
+                        "--key-output", "\(work)/alice.keys"] + common + (pcap.map { ["--pcap", $0] } ?? []),
             stderrPath: "\(work)/alice.log")
         defer { alice.stop() }
         guard let aliceUp = alice.waitForEvent("listening", timeout: 20),

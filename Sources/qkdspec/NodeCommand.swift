@@ -51,6 +51,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Write the delivered keys here (JSON lines with hex key material, mode 0600) when the session ends.")
     var keyOutput: String?
 
+    @Option(help: "Record the control channel to this pcap file (open it with tools/wireshark/qkdspec.lua).")
+    var pcap: String?
+
     @Option(help: "Sifted signal bits per post-processing frame.")
     var frameBits = 1 << 17
 
@@ -99,11 +102,13 @@ struct NodeCommand: AsyncParsableCommand {
         guard qberThreshold > 0, qberThreshold <= 0.11 else { throw UsageError("--qber-threshold must lie in (0, 0.11]") }
         guard sampleFraction > 0, sampleFraction < 0.5 else { throw UsageError("--sample-fraction must lie in (0, 0.5)") }
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw UsageError("--idle-timeout must lie in 1 ... 86400 s") }
-        return NodeConfiguration(
+        var config = NodeConfiguration(
             role: r, control: control, quantumLayer: try HostPort(parsing: qli),
             authenticationKey: try NodeConfiguration.loadAuthenticationKey(path: keyPath),
             parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction),
             frameBits: frameBits, bugs: knobs, keyOutput: keyOutput, idleTimeout: .seconds(idleTimeout))
+        config.capturePath = pcap
+        return config
     }
 
     func run() async throws {
