@@ -134,13 +134,6 @@ public enum QKDNode {
 
     // MARK: Channels
 
-    /// What the control loop waits for.
-    enum ControlEvent: Sendable {
-        case bytes([UInt8])
-        case closed
-        case idle
-    }
-
     /// The control channel: a reader task queues whatever arrives, so reading never waits on
     /// writing (two nodes writing large messages at each other cannot deadlock); a watchdog
     /// ends a session whose peer falls silent.
@@ -172,50 +165,45 @@ public enum QKDNode {
                 recorder?.record(fromClient: sentByClient, bytes)
                 if case .terminated = enqueue.yield(bytes) { throw NodeError.network("the control channel is closed") }
             }
-            let (stream, continuation) = AsyncStream<ControlEvent>.makeStream()
+            // The engine never waits on the network (it only queues frames for the writer), so
+            // reading and processing on this one loop cannot deadlock against the peer.
             let clock = ActivityClock()
-            let processor = Task {
-                // When the session ends, let the queued frames go out, then close the channel,
-                // which also ends the read loop below.
-                defer {
-                    enqueue.finish()
-                    Task {
-                        await writer.value
-                        try? await channel.close()
-                    }
-                }
-                for await event in stream {
-                    switch event {
-                    case .bytes(let bytes):
-                        if try await engine.receiveControl(bytes) { return }
-                    case .closed:
-                        try await engine.controlClosed()
-                        return
-                    case .idle:
-                        throw NodeError.timeout("the peer sent nothing for \(idleTimeout)")
-                    }
-                }
-            }
+            let timedOut = Flag()
             let watchdog = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
-                    if clock.idle > idleTimeout { continuation.yield(.idle) }
+                    if clock.idle > idleTimeout {
+                        timedOut.set()
+                        try? await channel.close()
+                        return
+                    }
                 }
             }
-            defer { watchdog.cancel() }
+            var ended = false
+            var failure: (any Error)?
             do {
                 for try await buffer in inbound {
                     clock.touch()
                     let bytes = Array(buffer.readableBytesView)
                     recorder?.record(fromClient: !sentByClient, bytes)
-                    continuation.yield(.bytes(bytes))
+                    if try await engine.receiveControl(bytes) {
+                        ended = true
+                        break
+                    }
                 }
+            } catch let error as NodeError {
+                failure = error
             } catch {
                 logger.debug("control channel read ended", metadata: ["error": "\(error)"])
             }
-            continuation.yield(.closed)
-            continuation.finish()
-            try await processor.value
+            watchdog.cancel()
+            // Every queued frame (the last CLOSE, an ERROR or ABORT) goes out before we return.
+            enqueue.finish()
+            await writer.value
+            if let failure { throw failure }
+            if ended { return }
+            if timedOut.isSet { throw NodeError.timeout("the peer sent nothing for \(idleTimeout)") }
+            try await engine.controlClosed()
         }
     }
 
