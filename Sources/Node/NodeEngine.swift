@@ -98,6 +98,8 @@ public actor NodeEngine {
 
     /// Bytes from the control channel. Returns true once the session is over.
     public func receiveControl(_ bytes: [UInt8]) async throws(NodeError) -> Bool {
+        let began = ContinuousClock.now
+        defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
         decoder.append(bytes)
         while true {
             let decoded: FrameDecoder.Decoded?
@@ -134,6 +136,8 @@ public actor NodeEngine {
     /// A block from the quantum-layer interface.
     public func receiveQuantumLayer(_ block: QuantumLayerBlock) async throws(NodeError) {
         if firstBlockTime == nil { firstBlockTime = .now }
+        let began = ContinuousClock.now
+        defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
         switch (block.kind, config.role) {
         case (.endOfStream, _):
             quantumLayerEnded = true
@@ -163,8 +167,11 @@ public actor NodeEngine {
 
     public var postProcessingSeconds: Double {
         guard let t = firstBlockTime else { return 0 }
-        let d = ContinuousClock.now - t
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return Self.seconds(ContinuousClock.now - t)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     // MARK: Frames in
@@ -289,19 +296,28 @@ public actor NodeEngine {
             } else {
                 for (i, j) in index.enumerated() where block.bases[j] == bases.bases[i] { matches[i >> 3] |= 1 << UInt8(i & 7) }
             }
-            for byteIndex in 0..<matches.count {
-                var m = matches[byteIndex]
-                while m != 0 {
-                    let i = byteIndex << 3 | m.trailingZeroBitCount
-                    m &= m - 1
-                    let j = index.isEmpty ? i : index[i]
-                    let c = block.extra[2 * j] | block.extra[2 * j + 1] << 1
-                    classes[(2 * matched) >> 3] |= (c & 1) << UInt8((2 * matched) & 7)
-                    classes[(2 * matched + 1) >> 3] |= (c >> 1) << UInt8((2 * matched + 1) & 7)
-                    matched += 1
-                    if c == 0 { siftBuffer.append(block.bits[j]) }
+            var signal = siftBuffer
+            siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
+            block.extra.bytes.withUnsafeBufferPointer { extra in
+                block.bits.bytes.withUnsafeBufferPointer { bits in
+                    classes.withUnsafeMutableBufferPointer { out in
+                        for byteIndex in 0..<matches.count {
+                            var m = matches[byteIndex]
+                            while m != 0 {
+                                let i = byteIndex << 3 | m.trailingZeroBitCount
+                                m &= m - 1
+                                let j = index.isEmpty ? i : index[i]
+                                // Two class bits of detection j, and where they go among the matches.
+                                let c = (extra[(2 * j) >> 3] >> UInt8((2 * j) & 7)) & 3
+                                out[(2 * matched) >> 3] |= c << UInt8((2 * matched) & 7)
+                                matched += 1
+                                if c == 0 { signal.append((bits[j >> 3] >> UInt8(j & 7)) & 1) }
+                            }
+                        }
+                    }
                 }
             }
+            siftBuffer = signal
             classes.removeLast(classes.count - (2 * matched + 7) / 8)
             try await transmit(.siftingResult(SiftingResult(
                 block: bases.block, matches: BitString(bitCount: d, bytes: matches), classes: BitString(bitCount: 2 * matched, bytes: classes))))
@@ -317,16 +333,26 @@ public actor NodeEngine {
             throw .protocolViolation("sifting result for \(r.matches.bitCount) detections, block \(r.block) has \(block.offsets.count)")
         }
         var m = 0
-        for byteIndex in 0..<r.matches.bytes.count {
-            var bits = r.matches.bytes[byteIndex]
-            while bits != 0 {
-                let i = byteIndex << 3 | bits.trailingZeroBitCount
-                bits &= bits - 1
-                let c = r.classes[2 * m] | r.classes[2 * m + 1] << 1
-                if c == 0 { siftBuffer.append(block.bits[i]) }
-                m += 1
+        var signal = siftBuffer
+        siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
+        r.matches.bytes.withUnsafeBufferPointer { matches in
+            r.classes.bytes.withUnsafeBufferPointer { classes in
+                block.bits.bytes.withUnsafeBufferPointer { bits in
+                    for byteIndex in 0..<matches.count {
+                        var word = matches[byteIndex]
+                        while word != 0 {
+                            let i = byteIndex << 3 | word.trailingZeroBitCount
+                            word &= word - 1
+                            // Classes are 2-bit fields, so a match's pair never straddles a byte.
+                            let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
+                            if c == 0 { signal.append((bits[i >> 3] >> UInt8(i & 7)) & 1) }
+                            m += 1
+                        }
+                    }
+                }
             }
         }
+        siftBuffer = signal
         try await cutFrames()
         if quantumLayerEnded { try await sendCloseIfBobDone() }
     }

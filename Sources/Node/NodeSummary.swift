@@ -22,6 +22,9 @@ public struct NodeSummary: Sendable, Codable, Equatable {
     public var bytesSent = 0
     /// Seconds from the first quantum-layer block to the end of the session.
     public var postProcessingSeconds = 0.0
+    /// Seconds the engine spent working on control-channel and quantum-layer input (the rest of
+    /// the post-processing time it waited for the peer or the device).
+    public var busySeconds = 0.0
     public var bugs: [String] = []
 
     public init() {}
@@ -33,6 +36,6 @@ public struct NodeSummary: Sendable, Codable, Equatable {
         case sampleBits = "sample_bits", sampleErrors = "sample_errors", disclosedBits = "disclosed_bits"
         case finalKeyBits = "final_key_bits", authenticationBitsConsumed = "authentication_bits_consumed"
         case messagesSent = "messages_sent", messagesReceived = "messages_received", bytesSent = "bytes_sent"
-        case postProcessingSeconds = "post_processing_s"
+        case postProcessingSeconds = "post_processing_s", busySeconds = "busy_s"
     }
 }

@@ -28,6 +28,15 @@ public enum QKDNode {
         _ config: NodeConfiguration, logger: Logger, onListening: @escaping @Sendable (Listening) -> Void
     ) async throws -> NodeEngine {
         let engine = try NodeEngine(configuration: config, logger: logger)
+        try await run(config, engine: engine, logger: logger, onListening: onListening)
+        return engine
+    }
+
+    /// Runs one session on an engine the caller keeps, so that its summary and keys can be
+    /// written however the session ends (completed, failed, or stopped by a signal).
+    public static func run(
+        _ config: NodeConfiguration, engine: NodeEngine, logger: Logger, onListening: @escaping @Sendable (Listening) -> Void
+    ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
 
         let qliServer: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
@@ -91,7 +100,6 @@ public enum QKDNode {
         }
         try? await qliServer.channel.close()
         try? await controlServer?.channel.close()
-        return engine
     }
 
     // MARK: Sockets

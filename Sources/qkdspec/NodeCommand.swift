@@ -122,8 +122,10 @@ struct NodeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         let log = logger
 
-        let work = Task { () throws -> NodeEngine in
-            try await QKDNode.run(config, logger: log) { listening in emitJSON(listening) }
+        let engine: NodeEngine
+        do { engine = try NodeEngine(configuration: config, logger: log) } catch { throw UsageError(error.description) }
+        let work = Task { () throws -> Void in
+            try await QKDNode.run(config, engine: engine, logger: log) { listening in emitJSON(listening) }
         }
         let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in
             log.notice("stopping on signal \(signal)")
@@ -131,34 +133,32 @@ struct NodeCommand: AsyncParsableCommand {
         }
         defer { signals.cancel() }
 
-        let engine: NodeEngine
+        var exitCode: Int32 = 0
         do {
-            engine = try await work.value
-        } catch {
-            let code: Int32
-            switch error {
-            case let e as NodeError:
-                switch e {
-                case .configuration: code = ExitStatus.usage
-                case .network, .timeout: code = ExitStatus.harnessFailure
-                default: code = ExitStatus.conformanceFailure
-                }
-                log.error("session failed: \(e)")
-            case is CancellationError:
-                code = 0
-            default:
-                code = ExitStatus.harnessFailure
-                log.error("session failed: \(error)")
+            try await work.value
+        } catch is CancellationError {
+            log.notice("stopped: the keys delivered so far and the summary are written")
+        } catch let e as NodeError {
+            switch e {
+            case .configuration: exitCode = ExitStatus.usage
+            case .network, .timeout: exitCode = ExitStatus.harnessFailure
+            default: exitCode = ExitStatus.conformanceFailure
             }
+            log.error("session failed: \(e)")
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+        } catch {
+            exitCode = ExitStatus.harnessFailure
+            log.error("session failed: \(error)")
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(code)
         }
+        // However the session ended, what was delivered is written, and the summary says so.
         if let path = config.keyOutput {
             try QKDNode.writeKeys(await engine.depositLog, to: path)
         }
         var summary = await engine.finalSummary()
         summary.role = config.role == .alice ? "alice" : "bob"
         emitJSON(SummaryEvent(summary: summary))
+        if exitCode != 0 { throw ExitCode(exitCode) }
     }
 }
 

@@ -96,6 +96,31 @@ struct NodeProcessTests {
         #expect(qber > 0.02 && qber < 0.05)
     }
 
+    @Test("demo under intercept-resend: the nodes abort every frame and deliver nothing")
+    func demoAbortsUnderAttack() throws {
+        let r = try QKDSpecBinary.run(["demo", "--distance-km", "10", "--blocks", "3", "--block-pulses", "4194304",
+                                       "--frame-bits", "32768", "--eve", "intercept-resend:1", "--format", "json"], timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let frames = try #require(object["frames"] as? Int)
+        #expect(frames >= 1)
+        #expect(object["aborted"] as? Int == frames)
+        #expect(object["final_key_bits"] as? Int == 0 && object["keys"] as? Int == 0)
+        #expect((object["qber"] as? Double ?? 0) > 0.2)
+    }
+
+    @Test("SIGTERM stops a waiting node cleanly: exit 0 and a summary line")
+    func gracefulShutdown() throws {
+        let node = try alice()
+        defer { node.kill() }
+        _ = try node.listening()
+        kill(node.process.processIdentifier, SIGTERM)
+        #expect(node.waitExit(10))
+        #expect(node.process.terminationReason == .exit && node.process.terminationStatus == 0)
+        let rest = String(decoding: node.out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains("\"event\":\"summary\""))
+    }
+
     @Test("an oversized frame header is an error and exit 1; crash-on-oversized-frame dies of SIGABRT")
     func oversizedFrame() throws {
         let clean = try alice()
