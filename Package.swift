@@ -41,13 +41,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The conformance harness (growing): feeding simulated records to nodes.
+        .target(name: "Harness", dependencies: ["QuantumChannel", "Wire"]),
         // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.
         .target(name: "Vectors", dependencies: ["PostProcessing", "QKDMath"]),
         // The command-line tool stays thin: parsing, wiring and printing.
         .executableTarget(
             name: "qkdspec",
             dependencies: [
-                "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Wire", "Node", "Reports",
+                "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Wire", "Node", "Harness", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -62,7 +64,7 @@ let package = Package(
         .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel", "Harness"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

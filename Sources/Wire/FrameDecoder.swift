@@ -2,8 +2,7 @@
 /// are in — magic, version, reserved flags and the payload limit — before any payload is
 /// buffered, so a hostile length cannot make the decoder allocate.
 public struct FrameDecoder: Sendable {
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var buffer = StreamBuffer()
     /// Bytes consumed by complete frames so far (the stream offset of the next frame).
     public private(set) var streamOffset = 0
 
@@ -15,32 +14,25 @@ public struct FrameDecoder: Sendable {
         public var authenticatedBytes: ArraySlice<UInt8>
     }
 
-    public mutating func append(_ bytes: some Sequence<UInt8>) {
-        if start > 0 && start > buffer.count / 2 {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
+    public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(bytes) }
 
     /// Bytes waiting for the rest of their frame.
-    public var pendingBytes: Int { buffer.count - start }
+    public var pendingBytes: Int { buffer.count }
 
     /// The next complete frame, nil if more bytes are needed; throws on the first malformed byte
     /// (the stream cannot be resynchronised after that: the connection must close).
     public mutating func next() throws(WireError) -> Decoded? {
-        let available = buffer.count - start
+        let available = buffer.count
         guard available >= Frame.headerBytes else {
             // Reject a bad magic or version as early as the bytes allow.
-            if available >= 4 { try Self.checkMagic(buffer[start..<start + 4]) }
+            if available >= 4 { try Self.checkMagic(buffer.prefix(4)) }
             return nil
         }
-        let header = try Self.decodeHeader(buffer[start..<start + Frame.headerBytes])
+        let header = try Self.decodeHeader(buffer.prefix(Frame.headerBytes))
         let total = Frame.headerBytes + header.length + Frame.tagBytes
         guard available >= total else { return nil }
-        let frameBytes = buffer[start..<start + total]
-        let decoded = try Self.decode(frame: frameBytes, header: header)
-        start += total
+        let decoded = try Self.decode(frame: buffer.prefix(total), header: header)
+        buffer.consume(total)
         streamOffset += total
         return decoded
     }

@@ -76,36 +76,29 @@ public struct QuantumLayerBlock: Sendable, Equatable {
 /// Decodes QLI blocks from a byte stream, as strictly as the control-channel decoder: every
 /// header field is checked before the payload is buffered.
 public struct QuantumLayerDecoder: Sendable {
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var buffer = StreamBuffer()
 
     public init() {}
 
-    public mutating func append(_ bytes: some Sequence<UInt8>) {
-        if start > 0 && start > buffer.count / 2 {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
+    public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(bytes) }
 
-    public var pendingBytes: Int { buffer.count - start }
+    public var pendingBytes: Int { buffer.count }
 
     public mutating func next() throws(WireError) -> QuantumLayerBlock? {
-        let available = buffer.count - start
+        let available = buffer.count
         guard available >= QuantumLayerBlock.headerBytes else {
             if available >= 4 {
-                var r = ByteReader(buffer[start..<start + 4])
+                var r = ByteReader(buffer.prefix(4))
                 let m = try r.u32()
                 guard m == QuantumLayerBlock.magic else { throw .badMagic(offset: 0, found: m) }
             }
             return nil
         }
-        let h = try Self.header(buffer[start..<start + QuantumLayerBlock.headerBytes])
+        let h = try Self.header(buffer.prefix(QuantumLayerBlock.headerBytes))
         let total = QuantumLayerBlock.headerBytes + h.payload
         guard available >= total else { return nil }
-        let block = try Self.decode(buffer[start..<start + total], h)
-        start += total
+        let block = try Self.decode(buffer.prefix(total), h)
+        buffer.consume(total)
         return block
     }
 

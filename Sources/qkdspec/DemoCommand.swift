@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Harness
 import Node
 import QuantumChannel
 import Wire
@@ -133,7 +134,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         // Simulate first, on every core, so the nodes' clock measures post-processing, not photons.
-        let encoded = Self.simulateAll(simulator, blocks: blocks, pulses: blockPulses)
+        let encoded = SimulatedFeed.encodedBlocks(simulator, count: blocks, pulses: blockPulses)
         let aliceFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: aliceQLI))
         let bobFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: bobQLI))
         let progress = ProgressLine(label: "demo: feeding blocks", total: UInt64(blocks))
@@ -199,58 +200,4 @@ struct DemoCommand: AsyncParsableCommand {
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
-
-    /// Every block's encoded records for both nodes, simulated in parallel.
-    static func simulateAll(_ simulator: QuantumChannelSimulator, blocks: Int, pulses: Int) -> [(alice: [UInt8], bob: [UInt8])] {
-        let results = UnsafeResults(count: blocks)
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            let (a, bb) = quantumLayerBlocks(simulator, block: UInt64(b), pulses: pulses)
-            results.store(b, (a.encoded(), bb.encoded()))
-        }
-        return results.values
-    }
-
-    /// One quantum-layer block for each node: the detected slots of `pulses` slots, Alice's and
-    /// Bob's records there.
-    static func quantumLayerBlocks(_ simulator: QuantumChannelSimulator, block: UInt64, pulses: Int) -> (QuantumLayerBlock, QuantumLayerBlock) {
-        let per = QuantumChannelSimulator.pulsesPerBlock
-        let simBlocks = pulses / per
-        let total = UInt64.max / 2
-        var offsets = [UInt32](), aBits = [UInt8](), aBases = [UInt8](), aClasses = [UInt8](), bBits = [UInt8](), bBases = [UInt8](), dbl = [UInt8]()
-        var sim = DetectionBlock()
-        var tally = SimulationTally(pulses: 0, classes: simulator.scenario.intensities.count)
-        for s in 0..<simBlocks {
-            let index = block * UInt64(simBlocks) + UInt64(s)
-            simulator.fill(&sim, index: index, totalPulses: total, tally: &tally)
-            for i in 0..<sim.detections {
-                let d = sim.detection(i)
-                offsets.append(UInt32(s * per) + sim.offsets[i])
-                aBits.append(d.alice.bit); aBases.append(d.alice.basis.rawValue)
-                aClasses.append(d.alice.intensityClass & 1); aClasses.append(d.alice.intensityClass >> 1)
-                bBits.append(d.bob.bit); bBases.append(d.bob.basis.rawValue); dbl.append(d.bob.click == .double ? 1 : 0)
-            }
-        }
-        let first = block * UInt64(pulses)
-        let alice = QuantumLayerBlock(kind: .alice, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
-                                      bits: BitString(bits: aBits), bases: BitString(bits: aBases), extra: BitString(bits: aClasses))
-        let bob = QuantumLayerBlock(kind: .bob, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
-                                    bits: BitString(bits: bBits), bases: BitString(bits: bBases), extra: BitString(bits: dbl))
-        return (alice, bob)
-    }
-}
-
-/// Slots written by concurrentPerform iterations, each its own index.
-final class UnsafeResults: @unchecked Sendable {
-    private var slots: [(alice: [UInt8], bob: [UInt8])]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: ([], []), count: count) }
-
-    func store(_ i: Int, _ value: (alice: [UInt8], bob: [UInt8])) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    var values: [(alice: [UInt8], bob: [UInt8])] { lock.lock(); defer { lock.unlock() }; return slots }
 }

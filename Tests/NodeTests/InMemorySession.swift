@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Logging
 import PostProcessing
 import QuantumChannel
@@ -56,7 +57,7 @@ struct InMemorySession {
             for frame in tamper?(n, bytes) ?? [bytes] { toBobIn.yield(frame) }
         }
         let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
-        let records = (0..<blocks).map { b in DemoBlocks.make(simulator, block: UInt64(b), pulses: blockPulses) }
+        let records = (0..<blocks).map { b in SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses) }
 
         async let aliceRun: NodeError? = Self.pump(toAlice, into: alice, closing: toBobIn)
         async let bobRun: NodeError? = Self.pump(toBob, into: bob, closing: toAliceIn)
@@ -95,31 +96,6 @@ final class FrameCounter: @unchecked Sendable {
     private var n = 0
     private let lock = NSLock()
     func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n - 1 }
-}
-
-/// Quantum-layer blocks from the simulator, as the demo builds them.
-enum DemoBlocks {
-    static func make(_ simulator: QuantumChannelSimulator, block: UInt64, pulses: Int) -> (QuantumLayerBlock, QuantumLayerBlock) {
-        let per = QuantumChannelSimulator.pulsesPerBlock
-        var offsets = [UInt32](), aBits = [UInt8](), aBases = [UInt8](), aClasses = [UInt8](), bBits = [UInt8](), bBases = [UInt8](), dbl = [UInt8]()
-        var sim = DetectionBlock()
-        var tally = SimulationTally(pulses: 0, classes: simulator.scenario.intensities.count)
-        for s in 0..<pulses / per {
-            simulator.fill(&sim, index: block * UInt64(pulses / per) + UInt64(s), totalPulses: .max / 2, tally: &tally)
-            for i in 0..<sim.detections {
-                let d = sim.detection(i)
-                offsets.append(UInt32(s * per) + sim.offsets[i])
-                aBits.append(d.alice.bit); aBases.append(d.alice.basis.rawValue)
-                aClasses.append(d.alice.intensityClass & 1); aClasses.append(d.alice.intensityClass >> 1)
-                bBits.append(d.bob.bit); bBases.append(d.bob.basis.rawValue); dbl.append(d.bob.click == .double ? 1 : 0)
-            }
-        }
-        let first = block * UInt64(pulses)
-        return (QuantumLayerBlock(kind: .alice, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
-                                  bits: BitString(bits: aBits), bases: BitString(bits: aBases), extra: BitString(bits: aClasses)),
-                QuantumLayerBlock(kind: .bob, block: block, firstPulse: first, pulseCount: pulses, offsets: offsets,
-                                  bits: BitString(bits: bBits), bases: BitString(bits: bBases), extra: BitString(bits: dbl)))
-    }
 }
 
 /// Re-tags a frame from Alice after the test changed it, as an attacker with the key could.
