@@ -2,10 +2,11 @@
 SWIFT   ?= swift
 RELEASE := .build/release/qkdspec
 
-.PHONY: setup build release run test bench fuzz clean help
+.PHONY: setup build release run demo test bench fuzz clean help
 
 help:
-	@echo "make run    install what is missing, build (release) and run the main job"
+	@echo "make run    install what is missing, build (release) and run the conformance cases (qkdspec run)"
+	@echo "make demo   the simulator, the key-rate oracle and two reference nodes on loopback"
 	@echo "make test   install what is missing and run the test suite"
 	@echo "make bench  benchmarks (release build)"
 	@echo "make fuzz   run each libFuzzer target for FUZZ_SECONDS (default 30)"
@@ -19,11 +20,15 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product qkdspec
 
-# The main job, until `qkdspec run` lands: simulate 10^9 pulses over 50 km of fibre, compare the
-# counts with the analytic oracle, and print the oracle's key rate against distance.
+# The main job: the conformance cases against the embedded reference stack.
 run: release
+	$(RELEASE) run
+
+# The simulator and the reference nodes on their own.
+demo: release
 	$(RELEASE) simulate --distance-km 50 --pulses 1e9 --seed 7
 	$(RELEASE) rate --distance-km 0,50,100,140 --mu 0.48
+	$(RELEASE) demo --distance-km 10 --blocks 20
 
 # The test suite, then the known-answer vectors: schema lint, the reference against every vector,
 # and the independent Python implementation recomputing every expected value.

@@ -42,7 +42,11 @@ let package = Package(
             ]
         ),
         // The conformance harness (growing): feeding simulated records to nodes.
-        .target(name: "Harness", dependencies: ["QuantumChannel", "Wire"]),
+        .target(
+            name: "Harness",
+            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.
         .target(name: "Vectors", dependencies: ["PostProcessing", "QKDMath"]),
         // The command-line tool stays thin: parsing, wiring and printing.
@@ -65,6 +69,8 @@ let package = Package(
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel", "Harness"]),
+        // Depends on the executable so that it is built: the robustness cases start node processes.
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Node", "qkdspec"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

@@ -14,6 +14,8 @@ struct QKDSpec: AsyncParsableCommand {
             against.
 
             Examples:
+              qkdspec run
+              qkdspec run --reference-bug skip-verification --json report.json
               qkdspec simulate --distance-km 50 --pulses 1e8 --seed 7
               qkdspec simulate --distance-km 10 --eve intercept-resend:0.5 --format json
               qkdspec rate --distance-km 0,50,100,140 --mu 0.48 --format json
@@ -25,7 +27,7 @@ struct QKDSpec: AsyncParsableCommand {
             3 the harness could not run.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ListCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self]
     )
 }
 
