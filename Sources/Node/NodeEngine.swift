@@ -734,13 +734,16 @@ public actor NodeEngine {
         return p
     }
 
+    /// The key without the bits at `positions` (ascending): copies the runs between them whole.
     static func removing(_ positions: [Int32], from key: BitKey) -> BitKey {
         var out = BitKey(count: 0)
-        var next = 0
-        for i in 0..<key.count {
-            if next < positions.count && Int(positions[next]) == i { next += 1; continue }
-            out.append(key[i])
+        var start = 0
+        for p in positions {
+            let end = Int(p)
+            if end > start { out.append(contentsOf: key.slice(start..<end)) }
+            start = end + 1
         }
+        if start < key.count { out.append(contentsOf: key.slice(start..<key.count)) }
         return out
     }
 

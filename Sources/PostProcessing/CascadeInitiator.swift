@@ -25,7 +25,7 @@ public struct CascadeInitiator: Sendable {
     /// A pass whose last block's parity waits to be inferred once the others arrive.
     private var passAwaitingInference: Int?
     /// Alice's parities learned so far, by (pass, start, end).
-    private var knownParity = ParityCache()
+    private var knownParity: ParityCache
     private var activeBlocks = Set<UInt64>()
     private var pending: [(query: ParityQuery, context: Context)] = []
     private var round: UInt32 = 0
@@ -72,6 +72,8 @@ public struct CascadeInitiator: Sendable {
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
+        // Sized for the parities a frame typically learns (about one per ten bits), not grown to it.
+        knownParity = ParityCache(capacity: max(1024, key.count / 8))
         stepBudget = 64 * key.count * variant.passes + 1_000_000
     }
 

@@ -62,17 +62,25 @@ public enum ParameterEstimation {
     /// The k sample positions out of n, ascending (see the type's documentation for the algorithm).
     public static func samplePositions(siftedBits n: Int, sampleSize k: Int, seed: UInt64) -> [Int32] {
         var stream = PhiloxStream(seed: seed, index: UInt64(n), stream: 0x5341_4D50)  // "SAMP"
-        var swapped = [Int: Int]()  // sparse Fisher–Yates: only the touched positions are stored
+        // The partial Fisher–Yates over a dense array: for the sample sizes used (10 % of a
+        // frame) this beats a sparse dictionary of touched positions several times.
+        var order = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = Int32(i) }
+            count = n
+        }
+        var marked = [Bool](repeating: false, count: n)
+        order.withUnsafeMutableBufferPointer { o in
+            for i in 0..<k {
+                let j = i + Int(stream.nextInt(below: UInt32(n - i)))
+                o.swapAt(i, j)
+                marked[Int(o[i])] = true
+            }
+        }
+        // Ascending without a sort: read the marks in order.
         var out = [Int32]()
         out.reserveCapacity(k)
-        for i in 0..<k {
-            let j = i + Int(stream.nextInt(below: UInt32(n - i)))
-            let vi = swapped[i] ?? i, vj = swapped[j] ?? j
-            swapped[i] = vj
-            swapped[j] = vi
-            out.append(Int32(vj))
-        }
-        return out.sorted()
+        for (i, m) in marked.enumerated() where m { out.append(Int32(i)) }
+        return out
     }
 
     /// Finite-key decoy-state bounds (Lim et al. 2014) from the per-class counts of a frame:

@@ -89,7 +89,10 @@ public struct ByteReader: Sendable {
         let p = try need(4 * n)
         return bytes.withUnsafeBytes { raw in
             let base = p - bytes.startIndex
-            return (0..<n).map { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: base + 4 * $0, as: UInt32.self)) }
+            return [UInt32](unsafeUninitializedCapacity: n) { out, count in
+                for i in 0..<n { out[i] = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)) }
+                count = n
+            }
         }
     }
     public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { Array(try take(n)) }
