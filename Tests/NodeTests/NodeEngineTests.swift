@@ -71,15 +71,15 @@ struct NodeEngineTests {
         #expect(buggy.bob.framesDelivered == buggy.bob.frames && !buggy.bobKeys.isEmpty)
     }
 
-    /// Flips a payload bit of Alice's 8th frame without re-tagging it.
+    /// Flips a tag bit of Alice's 8th frame: the frame stays well-formed, only its tag is wrong.
     static let flipPayloadBit: @Sendable (Int, [UInt8]) -> [[UInt8]] = { n, bytes in
         guard n == 8 else { return [bytes] }
         var b = bytes
-        b[Frame.headerBytes] ^= 0x01
+        b[b.count - 1] ^= 0x01
         return [b]
     }
 
-    @Test("a flipped payload bit fails authentication and aborts the session; ignore-auth-tag accepts it")
+    @Test("a flipped tag bit fails authentication and aborts the session; ignore-auth-tag accepts it")
     func authentication() async throws {
         var s = InMemorySession()
         s.tamper = Self.flipPayloadBit
