@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Harness
 import Node
+import Reports
 
 /// `qkdspec run`: test a QKD stack case by case.
 struct RunCommand: AsyncParsableCommand {
@@ -14,12 +15,12 @@ struct RunCommand: AsyncParsableCommand {
             stack runs in this process, its control channel passing through the harness, which
             counts what is disclosed and can replay or alter frames.
 
-            This release runs the reference stack only: target files, the shim, captures, robustness
-            cases and the JUnit/HTML/evidence reports are still to come (see `qkdspec list`).
+            This release runs the reference stack only: target files, the shim, captures, the proxy
+            over real sockets and the HTML/evidence reports are still to come (see `qkdspec list`).
 
             Examples:
               qkdspec run
-              qkdspec run --include 'bb84/abort/*' --json report.json
+              qkdspec run --include 'bb84/abort/*' --json report.json --junit report.xml
               qkdspec run --case bb84/keys/agreement --seed 7
               qkdspec run --reference-bug overclaim-key-length
 
@@ -48,6 +49,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Write the JSON report here.")
     var json: String?
+
+    @Option(help: "Write a JUnit XML report here (failure = conformance failure, error = harness problem).")
+    var junit: String?
 
     @Flag(help: "Only the summary.")
     var quiet = false
@@ -93,7 +97,32 @@ struct RunCommand: AsyncParsableCommand {
                 throw UsageError("cannot write the JSON report to \(json): \(error.localizedDescription)")
             }
         }
+        if let junit {
+            do { try Self.junit(report).render().write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                throw UsageError("cannot write the JUnit report to \(junit): \(error.localizedDescription)")
+            }
+        }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    static func junit(_ report: RunReport) -> JUnitReport {
+        JUnitReport(
+            suiteName: "qkdspec run (\(report.target))", timestamp: report.startedAt,
+            properties: [("seed", String(report.seed)), ("profile", report.profile), ("target", report.target), ("version", report.version)],
+            cases: report.results.map { r in
+                let outcome: JUnitReport.Outcome
+                switch r.verdict {
+                case .pass, .info, .warn: outcome = .passed
+                case .fail, .crash, .timeout: outcome = .failure
+                case .error: outcome = .error
+                case .skipped, .unimplemented: outcome = .skipped
+                }
+                let className = r.id.split(separator: "/").dropLast().joined(separator: ".")
+                return JUnitReport.TestCase(
+                    name: r.id, className: className.isEmpty ? "qkdspec" : className, seconds: r.seconds, outcome: outcome,
+                    message: "\(r.verdict.rawValue): \(r.title)",
+                    detail: "\(r.detail)\nrequirement (\(r.level.rawValue)): \(r.requirement)\nreference: \(r.reference)\nseed: \(r.seed)\nreproduce: \(r.reproduce)")
+            })
     }
 }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 
 @Suite("qkdspec run and list", .serialized)
@@ -25,6 +28,22 @@ struct RunCommandTests {
         #expect(r.status == 1)
         #expect(r.stdout.contains("FAIL") && r.stdout.contains("keys/unique-key-ids"))
         #expect(r.stdout.contains("reproduce: qkdspec run --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
+    }
+
+    @Test("--junit writes XML the CI readers take: a failure element per failed case, seed in the properties")
+    func junit() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-junit-\(UUID().uuidString).xml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--include", "auth/replayed*",
+                                       "--seed", "9", "--junit", path], timeout: 300)
+        #expect(r.status == 1)
+        let xml = try String(contentsOfFile: path, encoding: .utf8)
+        let doc = try XMLDocument(xmlString: xml)
+        #expect(try doc.nodes(forXPath: "//testcase").count == 2)
+        #expect(try doc.nodes(forXPath: "//testcase/failure").count == 1)
+        #expect(try doc.nodes(forXPath: "//testsuite[@tests='2'][@failures='1']").count == 1)
+        #expect(try doc.nodes(forXPath: "//property[@name='seed'][@value='9']").count == 1)
+        #expect(try doc.nodes(forXPath: "//testcase[@name='keys/unique-key-ids']/failure").count == 1)
     }
 
     @Test("no case selected is a usage error (exit 2), never a pass")

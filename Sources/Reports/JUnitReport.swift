@@ -1,0 +1,83 @@
+import Foundation
+
+/// JUnit XML as the common CI readers take it (Jenkins, GitLab, GitHub test reporters): one
+/// `testsuite`, one `testcase` per case, `failure` for a conformance failure, `error` for a
+/// harness problem, `skipped` for cases not run, the time per case, and the seed as a property.
+public struct JUnitReport: Sendable {
+    public enum Outcome: Sendable { case passed, failure, error, skipped }
+
+    public struct TestCase: Sendable {
+        public var name: String
+        public var className: String
+        public var seconds: Double
+        public var outcome: Outcome
+        public var message: String
+        public var detail: String
+
+        public init(name: String, className: String, seconds: Double, outcome: Outcome, message: String, detail: String) {
+            self.name = name
+            self.className = className
+            self.seconds = seconds
+            self.outcome = outcome
+            self.message = message
+            self.detail = detail
+        }
+    }
+
+    public var suiteName: String
+    public var timestamp: String
+    public var properties: [(String, String)]
+    public var cases: [TestCase]
+
+    public init(suiteName: String, timestamp: String, properties: [(String, String)], cases: [TestCase]) {
+        self.suiteName = suiteName
+        self.timestamp = timestamp
+        self.properties = properties
+        self.cases = cases
+    }
+
+    public func render() -> String {
+        func count(_ o: Outcome) -> Int { cases.filter { $0.outcome == o }.count }
+        let time = String(format: "%.3f", cases.reduce(0) { $0 + $1.seconds })
+        let totals = "tests=\"\(cases.count)\" failures=\"\(count(.failure))\" errors=\"\(count(.error))\" skipped=\"\(count(.skipped))\" time=\"\(time)\""
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"qkdspec\" \(totals)>\n"
+        x += "  <testsuite name=\"\(Self.escape(suiteName))\" \(totals) timestamp=\"\(Self.escape(timestamp))\">\n"
+        x += "    <properties>\n"
+        for (k, v) in properties { x += "      <property name=\"\(Self.escape(k))\" value=\"\(Self.escape(v))\"/>\n" }
+        x += "    </properties>\n"
+        for c in cases {
+            x += "    <testcase classname=\"\(Self.escape(c.className))\" name=\"\(Self.escape(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\""
+            switch c.outcome {
+            case .passed:
+                x += ">\n"
+            case .failure:
+                x += ">\n      <failure message=\"\(Self.escape(c.message))\" type=\"conformance\">\(Self.escape(c.detail))</failure>\n"
+            case .error:
+                x += ">\n      <error message=\"\(Self.escape(c.message))\" type=\"harness\">\(Self.escape(c.detail))</error>\n"
+            case .skipped:
+                x += ">\n      <skipped message=\"\(Self.escape(c.message))\"/>\n"
+            }
+            x += "      <system-out>\(Self.escape(c.detail))</system-out>\n    </testcase>\n"
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            // XML 1.0 forbids most control characters; keep tab, newline and carriage return.
+            case _ where ch.value < 0x20 && ch != "\t" && ch != "\n" && ch != "\r": out += " "
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+}
