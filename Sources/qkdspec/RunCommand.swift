@@ -25,7 +25,8 @@ struct RunCommand: AsyncParsableCommand {
               qkdspec run --reference-bug overclaim-key-length
 
             Exit codes: 0 every MUST case passed, 1 a conformance failure, 2 usage error (including
-            no case selected), 3 the harness could not run.
+            no case selected), 3 the harness could not run, 130 interrupted (SIGINT/SIGTERM: the
+            reports still hold the cases that ran).
             """
     )
 
@@ -101,6 +102,11 @@ struct RunCommand: AsyncParsableCommand {
             do { try Self.junit(report).render().write(toFile: junit, atomically: true, encoding: .utf8) } catch {
                 throw UsageError("cannot write the JUnit report to \(junit): \(error.localizedDescription)")
             }
+        }
+        if report.results.count < cases.count {
+            // Interrupted: the reports hold what ran, but the run proves nothing about the rest.
+            FileHandle.standardError.write(Data("interrupted: \(report.results.count) of \(cases.count) cases ran\n".utf8))
+            throw ExitCode(130)
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
