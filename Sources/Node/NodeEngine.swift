@@ -102,9 +102,9 @@ public actor NodeEngine {
         defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
         decoder.append(bytes)
         while true {
-            let decoded: FrameDecoder.Decoded?
+            let raw: FrameDecoder.RawFrame?
             do {
-                decoded = try decoder.next()
+                raw = try decoder.nextRaw()
             } catch {
                 if case .frameTooLong = error, config.bugs.contains(.crashOnOversizedFrame) {
                     logger.critical("bug knob crash-on-oversized-frame: crashing", metadata: ["error": "\(error)"])
@@ -113,8 +113,8 @@ public actor NodeEngine {
                 try? await transmit(.error(ErrorReport(code: error.code, sequence: receiveSequence, message: error.description)))
                 throw .wire(error)
             }
-            guard let decoded else { break }
-            try await accept(decoded)
+            guard let raw else { break }
+            try await accept(raw)
             if finished { return true }
         }
         return finished
@@ -176,10 +176,12 @@ public actor NodeEngine {
 
     // MARK: Frames in
 
-    private func accept(_ decoded: FrameDecoder.Decoded) async throws(NodeError) {
-        let frame = decoded.frame
+    /// Checks a frame in the order that keeps unauthenticated bytes uninterpreted: session,
+    /// sequence number and tag on the raw frame, and only then the payload is parsed.
+    private func accept(_ raw: FrameDecoder.RawFrame) async throws(NodeError) {
+        let frame = raw
         summary.messagesReceived += 1
-        logger.trace("received", metadata: ["type": "0x\(String(frame.message.type, radix: 16))", "sequence": "\(frame.sequence)"])
+        logger.trace("received", metadata: ["type": "0x\(String(raw.type, radix: 16))", "sequence": "\(raw.sequence)"])
         if config.role == .bob, !helloReceived, sessionID == 0 { sessionID = frame.sessionID }
         guard frame.sessionID == sessionID else {
             throw .protocolViolation("frame for session \(frame.sessionID), this session is \(sessionID)")
@@ -194,14 +196,19 @@ public actor NodeEngine {
         }
         if !config.bugs.contains(.ignoreAuthTag) {
             do {
-                try auth.verify(Array(decoded.authenticatedBytes), tag: frame.tag, direction: peerDirection, sequence: frame.sequence)
+                try auth.verify(Array(raw.authenticatedBytes), tag: raw.tag, direction: peerDirection, sequence: raw.sequence)
             } catch {
                 try? await transmit(.abort(Abort(frame: 0, reason: .authenticationFailure, message: error.description)))
                 throw .authentication(error.description)
             }
         }
-        receiveSequence = max(receiveSequence, frame.sequence &+ 1)
-        try await handle(frame.message)
+        receiveSequence = max(receiveSequence, raw.sequence &+ 1)
+        let decoded: FrameDecoder.Decoded
+        do { decoded = try FrameDecoder.decode(raw) } catch {
+            try? await transmit(.error(ErrorReport(code: error.code, sequence: raw.sequence, message: error.description)))
+            throw .wire(error)
+        }
+        try await handle(decoded.frame.message)
     }
 
     private func handle(_ message: Message) async throws(NodeError) {

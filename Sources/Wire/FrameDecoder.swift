@@ -22,6 +22,25 @@ public struct FrameDecoder: Sendable {
     /// The next complete frame, nil if more bytes are needed; throws on the first malformed byte
     /// (the stream cannot be resynchronised after that: the connection must close).
     public mutating func next() throws(WireError) -> Decoded? {
+        guard let raw = try nextRaw() else { return nil }
+        return try Self.decode(raw)
+    }
+
+    /// A complete frame whose header is checked but whose payload is not yet parsed: a receiver
+    /// authenticates `authenticatedBytes` against `tag` first, and only then parses (``decode(_:)``),
+    /// so no byte of an unauthenticated payload is interpreted.
+    public struct RawFrame: Sendable {
+        public var sessionID: UInt64
+        public var sequence: UInt64
+        public var type: UInt8
+        public var tag: UInt64
+        public var authenticatedBytes: ArraySlice<UInt8>
+        fileprivate var frameBytes: ArraySlice<UInt8>
+        fileprivate var header: Header
+    }
+
+    /// The next complete frame, header checked, payload unparsed; nil if more bytes are needed.
+    public mutating func nextRaw() throws(WireError) -> RawFrame? {
         let available = buffer.count
         guard available >= Frame.headerBytes else {
             // Reject a bad magic or version as early as the bytes allow.
@@ -31,10 +50,18 @@ public struct FrameDecoder: Sendable {
         let header = try Self.decodeHeader(buffer.prefix(Frame.headerBytes))
         let total = Frame.headerBytes + header.length + Frame.tagBytes
         guard available >= total else { return nil }
-        let decoded = try Self.decode(frame: buffer.prefix(total), header: header)
+        let bytes = buffer.prefix(total)
+        var tr = ByteReader(bytes.suffix(Frame.tagBytes), base: Frame.headerBytes + header.length)
+        let tag = try tr.u64()
         buffer.consume(total)
         streamOffset += total
-        return decoded
+        return RawFrame(sessionID: header.sessionID, sequence: header.sequence, type: header.type, tag: tag,
+                        authenticatedBytes: bytes.prefix(Frame.headerBytes + header.length), frameBytes: bytes, header: header)
+    }
+
+    /// Parses a raw frame's payload.
+    public static func decode(_ raw: RawFrame) throws(WireError) -> Decoded {
+        try decode(frame: raw.frameBytes, header: raw.header)
     }
 
     /// Decodes exactly one complete frame from `bytes` (no trailing bytes allowed).
