@@ -124,14 +124,17 @@ struct NodeCommand: AsyncParsableCommand {
 
         let engine: NodeEngine
         do { engine = try NodeEngine(configuration: config, logger: log) } catch { throw UsageError(error.description) }
+        // The trap goes up before the node announces itself, so a signal is never the default kill.
+        let stop = StopRequest()
+        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in
+            log.notice("stopping on signal \(signal)")
+            stop.request()
+        }
+        defer { signals.cancel() }
         let work = Task { () throws -> Void in
             try await QKDNode.run(config, engine: engine, logger: log) { listening in emitJSON(listening) }
         }
-        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in
-            log.notice("stopping on signal \(signal)")
-            work.cancel()
-        }
-        defer { signals.cancel() }
+        stop.attach(work)
 
         var exitCode: Int32 = 0
         do {
@@ -174,6 +177,29 @@ func emitJSON<T: Encodable>(_ value: T) {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(value) else { return }
     FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+/// A stop that may be requested before the work it stops exists.
+final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    private var cancel: (@Sendable () -> Void)?
+
+    func request() {
+        lock.lock()
+        requested = true
+        let c = cancel
+        lock.unlock()
+        c?()
+    }
+
+    func attach<T>(_ task: Task<T, any Error>) {
+        lock.lock()
+        cancel = { task.cancel() }
+        let already = requested
+        lock.unlock()
+        if already { task.cancel() }
+    }
 }
 
 /// Runs a handler on SIGINT/SIGTERM instead of dying, so the node can stop cleanly.

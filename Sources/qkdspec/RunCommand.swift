@@ -84,11 +84,15 @@ struct RunCommand: AsyncParsableCommand {
         let console = Console(quiet: quiet, verbose: verbose)
         console.header(target: runner.targetName, profile: profile.rawValue, seed: runSeed, cases: cases.count)
         let bugArguments = bugs.map { " --reference-bug \($0.rawValue)" }.sorted().joined()
-        let work = Task { await runner.run(cases, reproduceCommand: "qkdspec run\(bugArguments)") { result, done, total in
-            console.result(result, done: done, total: total)
-        } }
-        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in work.cancel() }
-        let report = await work.value
+        let stop = StopRequest()
+        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in stop.request() }
+        let work = Task { () throws -> RunReport in
+            await runner.run(cases, reproduceCommand: "qkdspec run\(bugArguments)") { result, done, total in
+                console.result(result, done: done, total: total)
+            }
+        }
+        stop.attach(work)
+        let report = try await work.value
         signals.cancel()
         console.summary(report)
         if let json {
