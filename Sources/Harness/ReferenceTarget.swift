@@ -65,6 +65,14 @@ public struct ReferenceTarget: Sendable {
         return BitKey(words: words, count: words.count * 64)
     }()
 
+    /// Alice's frame `frame`, re-encoded with a valid tag from the target's pre-shared key: what an
+    /// attacker holding the key could send, so that a fault reaches the check after authentication.
+    public static func retagged(_ frame: Frame) -> [UInt8]? {
+        guard let pool = try? AuthenticationKeyPool(material: authenticationKey) else { return nil }
+        var wc = WegmanCarter(pool: pool)
+        return try? frame.encoded { bytes in try wc.tag(bytes, direction: .aliceToBob, sequence: frame.sequence) }
+    }
+
     func configuration(_ role: Role) -> NodeConfiguration {
         NodeConfiguration(
             role: role, control: role == .alice ? .listen(HostPort(host: "127.0.0.1", port: 0)) : .connect(HostPort(host: "127.0.0.1", port: 0)),

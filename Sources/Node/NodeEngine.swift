@@ -196,7 +196,7 @@ public actor NodeEngine {
         }
         if !config.bugs.contains(.ignoreAuthTag) {
             do {
-                try auth.verify(Array(raw.authenticatedBytes), tag: raw.tag, direction: peerDirection, sequence: raw.sequence)
+                try auth.verify(raw.authenticatedBytes, tag: raw.tag, direction: peerDirection, sequence: raw.sequence)
             } catch {
                 try? await transmit(.abort(Abort(frame: 0, reason: .authenticationFailure, message: error.description)))
                 throw .authentication(error.description)

@@ -62,12 +62,7 @@ public struct CascadeInitiator: Sendable {
         guard estimatedQBER > 0, estimatedQBER < 0.5 else {
             throw .invalidParameter(name: "estimated QBER", reason: "must lie in (0, 0.5), got \(estimatedQBER)")
         }
-        guard permutations.frameBits == key.count else {
-            throw .lengthMismatch(what: "Cascade permutations", expected: key.count, actual: permutations.frameBits)
-        }
-        guard permutations.order.count >= variant.passes else {
-            throw .invalidParameter(name: "permutations", reason: "\(variant.passes) passes needed, \(permutations.order.count) given")
-        }
+        try permutations.validate(frameBits: key.count, variant: variant)
         self.key = key
         self.variant = variant
         self.estimatedQBER = estimatedQBER

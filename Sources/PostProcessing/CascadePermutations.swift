@@ -42,6 +42,17 @@ public final class CascadePermutations: Sendable {
 }
 
 extension CascadePermutations {
+    /// Checks that these shuffles fit a frame of `frameBits` bits run with `variant`: the check
+    /// both parties make before their first message.
+    func validate(frameBits n: Int, variant: CascadeVariant) throws(PostProcessingError) {
+        guard frameBits == n else {
+            throw .lengthMismatch(what: "Cascade permutations", expected: n, actual: frameBits)
+        }
+        guard order.count >= variant.passes else {
+            throw .invalidParameter(name: "permutations", reason: "\(variant.passes) passes needed, \(order.count) given")
+        }
+    }
+
     /// The parity of `key` over positions [start, end) of pass `pass`: a masked popcount for the
     /// first half-frame block, a gather otherwise.
     @inline(__always)

@@ -15,12 +15,7 @@ public struct CascadeResponder: Sendable {
     public private(set) var disclosedParityBits = 0
 
     public init(key: BitKey, variant: CascadeVariant, estimatedQBER: Double, permutations: CascadePermutations) throws(PostProcessingError) {
-        guard permutations.frameBits == key.count else {
-            throw .lengthMismatch(what: "Cascade permutations", expected: key.count, actual: permutations.frameBits)
-        }
-        guard permutations.order.count >= variant.passes else {
-            throw .invalidParameter(name: "permutations", reason: "\(variant.passes) passes needed, \(permutations.order.count) given")
-        }
+        try permutations.validate(frameBits: key.count, variant: variant)
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations

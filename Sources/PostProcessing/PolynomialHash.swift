@@ -1,4 +1,5 @@
 import CCarryless
+import Foundation
 
 /// The polynomial hash over GF(2^64) = GF(2)[x]/(x⁶⁴ + x⁴ + x³ + x + 1) (Carter–Wegman;
 /// Bierbrauer et al.): a message of L 64-bit blocks m₁ … m_L and bit length b hashes to
@@ -16,20 +17,21 @@ public enum PolynomialHash {
     }
 
     /// H_k over bytes, packed little-endian into 64-bit blocks (the last zero-padded).
-    public static func hash(bytes: [UInt8], hashKey k: UInt64) -> UInt64 {
-        let full = bytes.count / 8
-        var h: UInt64 = bytes.withUnsafeBytes { raw -> UInt64 in
+    public static func hash<Bytes: ContiguousBytes & Collection>(bytes: Bytes, hashKey k: UInt64) -> UInt64 where Bytes.Element == UInt8 {
+        let count = bytes.count
+        let full = count / 8
+        return bytes.withUnsafeBytes { raw -> UInt64 in
             // Whole 8-byte blocks straight from memory, converted from little-endian.
             var words = [UInt64](repeating: 0, count: full)
             for i in 0..<full { words[i] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
-            return words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, full, k, 0) }
+            var h = words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, full, k, 0) }
+            if count % 8 != 0 {
+                var last: UInt64 = 0
+                for j in 0..<(count % 8) { last |= UInt64(raw[8 * full + j]) << UInt64(8 * j) }
+                h = qkd_gf64_mul(h ^ last, k)
+            }
+            return qkd_gf64_mul(h ^ UInt64(count * 8), k)
         }
-        if bytes.count % 8 != 0 {
-            var last: UInt64 = 0
-            for j in 0..<(bytes.count % 8) { last |= UInt64(bytes[8 * full + j]) << UInt64(8 * j) }
-            h = qkd_gf64_mul(h ^ last, k)
-        }
-        return qkd_gf64_mul(h ^ UInt64(bytes.count * 8), k)
     }
 
     /// Multiplication in GF(2^64).

@@ -57,7 +57,6 @@ public enum ToeplitzHash {
     /// Copies `into.count` words of bits starting at bit `start` (may be negative) of a
     /// `bitCount`-bit string; bits outside [0, bitCount) read as zero.
     static func copyBits(from words: [UInt64], bitCount: Int, start: Int, into out: inout [UInt64]) {
-        let outBits = out.count * 64
         words.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 func word(at bit: Int) -> UInt64 {
@@ -74,6 +73,5 @@ public enum ToeplitzHash {
                 for i in 0..<dst.count { dst[i] = word(at: start + 64 * i) }
             }
         }
-        _ = outBits
     }
 }

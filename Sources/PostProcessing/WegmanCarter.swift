@@ -91,7 +91,7 @@ public struct WegmanCarter: Sendable {
     }
 
     /// Verifies a frame's tag against the pad bound to its sequence number.
-    public mutating func verify(_ message: [UInt8], tag: UInt64, direction: AuthenticationKeyPool.Direction, sequence: UInt64) throws(PostProcessingError) {
+    public mutating func verify(_ message: ArraySlice<UInt8>, tag: UInt64, direction: AuthenticationKeyPool.Direction, sequence: UInt64) throws(PostProcessingError) {
         let expected = PolynomialHash.hash(bytes: message, hashKey: pool.hashKey) ^ (try pool.pad(direction, sequence: sequence))
         guard expected == tag else {
             throw .authenticationFailed("the tag of frame \(sequence) (\(message.count) bytes) does not verify")

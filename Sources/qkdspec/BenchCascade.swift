@@ -100,10 +100,11 @@ struct BenchCascade: ParsableCommand {
             var seconds = 0.0
             for frame in 0..<frames {
                 let (alice, bob) = Self.frame(bits: n, errors: errors, seed: seed, index: UInt64(frame))
-                let start = DispatchTime.now()
-                let outcome = try Cascade.reconcile(
-                    alice: alice, bob: bob, variant: variant, estimatedQBER: qber, permutations: permutations)
-                seconds += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                var reconciled: CascadeOutcome?
+                seconds += try secondsTaken {
+                    reconciled = try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: qber, permutations: permutations)
+                }
+                guard let outcome = reconciled else { continue }
                 if outcome.reconciledKey != alice { failures += 1 }
                 efficiencies.append(Double(outcome.disclosedParityBits) / shannon)
                 messages.append(Double(outcome.messages))

@@ -28,6 +28,13 @@ var buildConfiguration: String {
     #endif
 }
 
+/// Wall-clock seconds `body` takes (monotonic clock).
+func secondsTaken(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now()
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
 /// Median of a non-empty sample.
 func median(_ values: [Double]) -> Double {
     let s = values.sorted()
@@ -102,9 +109,8 @@ struct BenchSimulate: ParsableCommand {
         _ = simulator.run(pulses: min(n, 1 << 24), threads: threads)
         var rates = [Double](), detections: UInt64 = 0
         for _ in 0..<repeat_ {
-            let start = DispatchTime.now()
-            let tally = simulator.run(pulses: n, threads: threads)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            var tally = SimulationTally(pulses: 0, classes: 0)
+            let seconds = secondsTaken { tally = simulator.run(pulses: n, threads: threads) }
             rates.append(Double(n) / seconds)
             detections = tally.detections
         }
@@ -114,10 +120,9 @@ struct BenchSimulate: ParsableCommand {
         var ones = 0  // consumed below, so the optimiser cannot drop the work
         let slice: UInt64 = 1 << 24
         for r in 0..<repeat_ {
-            let start = DispatchTime.now()
-            let records = simulator.aliceRecords(UInt64(r) * slice ..< UInt64(r + 1) * slice)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            ones &+= records.bits.nonzeroBitCount
+            let seconds = secondsTaken {
+                ones &+= simulator.aliceRecords(UInt64(r) * slice ..< UInt64(r + 1) * slice).bits.nonzeroBitCount
+            }
             baselineRates.append(Double(slice) / seconds)
         }
         let baseline = median(baselineRates)

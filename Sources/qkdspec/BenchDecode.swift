@@ -81,16 +81,14 @@ struct BenchDecode: ParsableCommand {
         var decodedFrames = 0
         for _ in 0..<repeatCount {
             var decoder = FrameDecoder()
-            let start = DispatchTime.now()
-            decoder.append(stream)
             decodedFrames = 0
-            while let _ = try decoder.next() { decodedFrames += 1 }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            let seconds = try secondsTaken {
+                decoder.append(stream)
+                while let _ = try decoder.next() { decodedFrames += 1 }
+            }
             rates.append(Double(stream.count) / seconds / 1e6)
-            let copyStart = DispatchTime.now()
             var copy = [UInt8]()
-            copy.append(contentsOf: stream)
-            let copySeconds = Double(DispatchTime.now().uptimeNanoseconds - copyStart.uptimeNanoseconds) / 1e9
+            let copySeconds = secondsTaken { copy.append(contentsOf: stream) }
             if copy.count != stream.count { throw UsageError("internal error: copy lost bytes") }
             copyRates.append(Double(stream.count) / copySeconds / 1e6)
         }

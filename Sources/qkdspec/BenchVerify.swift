@@ -58,9 +58,7 @@ struct BenchVerify: ParsableCommand {
             var sink: UInt64 = PolynomialHash.hash(key, hashKey: 0x9E37_79B9_7F4A_7C15)  // warm-up
             var times = [Double]()
             for r in 0..<runs {
-                let start = DispatchTime.now()
-                sink ^= PolynomialHash.hash(key, hashKey: 0x9E37_79B9_7F4A_7C15 &+ UInt64(r))
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+                times.append(secondsTaken { sink ^= PolynomialHash.hash(key, hashKey: 0x9E37_79B9_7F4A_7C15 &+ UInt64(r)) })
             }
             if sink == 0x5EED { FileHandle.standardError.write(Data(" ".utf8)) }  // keeps the work observable
             return median(times)

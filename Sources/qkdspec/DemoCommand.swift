@@ -57,11 +57,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(blocks) else { throw ValidationError("--blocks must lie in 1 ... 100000") }
-        guard blockPulses >= 1 << 16, blockPulses <= QuantumLayerBlock.maximumSlots, blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 || blockPulses < QuantumChannelSimulator.pulsesPerBlock else {
-            throw ValidationError("--block-pulses must be a multiple of 2^20 up to 2^24")
-        }
-        guard blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 else {
-            throw ValidationError("--block-pulses must be a multiple of 2^20 (the simulator's block)")
+        guard blockPulses > 0, blockPulses <= QuantumLayerBlock.maximumSlots, blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 else {
+            throw ValidationError("--block-pulses must be a multiple of 2^20 (the simulator's block) up to 2^24")
         }
     }
 

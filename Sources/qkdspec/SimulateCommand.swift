@@ -52,9 +52,8 @@ struct SimulateCommand: ParsableCommand {
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
         let progress = ProgressLine(label: "simulating", total: QuantumChannelSimulator.blockCount(pulses: pulses.value))
-        let start = DispatchTime.now()
-        let tally = simulator.run(pulses: pulses.value, threads: threads) { progress.update($0) }
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        var tally = SimulationTally(pulses: 0, classes: 0)
+        let wall = secondsTaken { tally = simulator.run(pulses: pulses.value, threads: threads) { progress.update($0) } }
         progress.finish()
         let report = try SimulationReport(scenario: scenario, seed: seed, threads: threads, tally: tally, wallSeconds: wall)
         switch format {

@@ -29,8 +29,4 @@ struct InMemorySession {
 }
 
 /// Re-tags a frame from Alice after the test changed it, as an attacker with the key could.
-func retag(_ frame: Frame) -> [UInt8] {
-    guard let pool = try? AuthenticationKeyPool(material: InMemorySession.psk) else { return [] }
-    var wc = WegmanCarter(pool: pool)
-    return (try? frame.encoded { bytes in try wc.tag(bytes, direction: .aliceToBob, sequence: frame.sequence) }) ?? []
-}
+func retag(_ frame: Frame) -> [UInt8] { ReferenceTarget.retagged(frame) ?? [] }
