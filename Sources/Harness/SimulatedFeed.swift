@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import QKDMath
 import QuantumChannel
 import Wire
 
@@ -34,31 +35,11 @@ public enum SimulatedFeed {
 
     /// Every block's encoding for both nodes, simulated on every core.
     public static func encodedBlocks(_ simulator: QuantumChannelSimulator, count: Int, pulses: Int) -> [(alice: [UInt8], bob: [UInt8])] {
-        let results = Slots(count: count)
+        let results = ConcurrentSlots<(alice: [UInt8], bob: [UInt8])>(count: count)
         DispatchQueue.concurrentPerform(iterations: count) { b in
             let (a, bob) = blocks(simulator, block: UInt64(b), pulses: pulses)
             results.store(b, (a.encoded(), bob.encoded()))
         }
         return results.values
-    }
-
-    /// Results written by concurrent iterations, one slot each.
-    private final class Slots: @unchecked Sendable {
-        private var slots: [(alice: [UInt8], bob: [UInt8])]
-        private let lock = NSLock()
-
-        init(count: Int) { slots = Array(repeating: ([], []), count: count) }
-
-        func store(_ i: Int, _ value: (alice: [UInt8], bob: [UInt8])) {
-            lock.lock()
-            slots[i] = value
-            lock.unlock()
-        }
-
-        var values: [(alice: [UInt8], bob: [UInt8])] {
-            lock.lock()
-            defer { lock.unlock() }
-            return slots
-        }
     }
 }

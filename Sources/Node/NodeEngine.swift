@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PostProcessing
 import QKDMath
 import Wire
@@ -14,6 +16,10 @@ public actor NodeEngine {
 
     let config: NodeConfiguration
     let logger: Logger
+    /// The event loop the engine runs on. The node's control-channel handler lives on the same
+    /// loop and calls the engine directly: a Cascade round trip then costs no thread hop.
+    public nonisolated let eventLoop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
     private var auth: WegmanCarter
     private var sessionID: UInt64
     private var sendSequence: UInt64 = 0
@@ -36,6 +42,7 @@ public actor NodeEngine {
     public private(set) var finished = false
     private var firstBlockTime: ContinuousClock.Instant?
     private var permutationCache: [Int: CascadePermutations] = [:]
+    private var preparedPermutations: PreparedPermutations?
     private var pendingRequests: [CascadeRequestBatch.Entry] = []
     /// Bob keeps one Cascade batch in flight: new queries wait for its reply and then travel
     /// together, so every frame in flight shares the same round trips.
@@ -63,9 +70,11 @@ public actor NodeEngine {
         var keyID: UUID?
     }
 
-    public init(configuration: NodeConfiguration, logger: Logger) throws(NodeError) {
+    public init(configuration: NodeConfiguration, logger: Logger,
+                eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) throws(NodeError) {
         config = configuration
         self.logger = logger
+        self.eventLoop = eventLoop
         do {
             auth = WegmanCarter(pool: try AuthenticationKeyPool(material: configuration.authenticationKey))
         } catch { throw .configuration(error.description) }
@@ -81,10 +90,10 @@ public actor NodeEngine {
     // MARK: Connection lifecycle
 
     /// Attaches the control channel. Alice opens the session: HELLO, then her PARAMETERS.
-    public func connected(send: @escaping Sender) async throws(NodeError) {
+    public func connected(send: @escaping Sender) throws(NodeError) {
         self.send = send
         if config.role == .alice {
-            try await transmit(.hello(Hello(role: .alice, nodeName: config.name)))
+            try transmit(.hello(Hello(role: .alice, nodeName: config.name)))
             let p = config.parameters
             let proposal = SessionParameters(
                 frameBits: UInt32(config.frameBits), qberThreshold: p.qberThreshold, epsilonSecrecy: p.epsilonSecrecy,
@@ -92,12 +101,13 @@ public actor NodeEngine {
                 permutationSeed: UInt64.random(in: 0...UInt64.max))
             // Alice works with what she proposed; Bob's acknowledgement confirms it.
             parameters = proposal
-            try await transmit(.parameters(proposal))
+            preparePermutations()
+            try transmit(.parameters(proposal))
         }
     }
 
     /// Bytes from the control channel. Returns true once the session is over.
-    public func receiveControl(_ bytes: [UInt8]) async throws(NodeError) -> Bool {
+    public func receiveControl(_ bytes: [UInt8]) throws(NodeError) -> Bool {
         let began = ContinuousClock.now
         defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
         decoder.append(bytes)
@@ -110,11 +120,11 @@ public actor NodeEngine {
                     logger.critical("bug knob crash-on-oversized-frame: crashing", metadata: ["error": "\(error)"])
                     Foundation.abort()
                 }
-                try? await transmit(.error(ErrorReport(code: error.code, sequence: receiveSequence, message: error.description)))
+                try? transmit(.error(ErrorReport(code: error.code, sequence: receiveSequence, message: error.description)))
                 throw .wire(error)
             }
             guard let raw else { break }
-            try await accept(raw)
+            try accept(raw)
             if finished { return true }
         }
         return finished
@@ -134,7 +144,7 @@ public actor NodeEngine {
     }
 
     /// A block from the quantum-layer interface.
-    public func receiveQuantumLayer(_ block: QuantumLayerBlock) async throws(NodeError) {
+    public func receiveQuantumLayer(_ block: QuantumLayerBlock) throws(NodeError) {
         if firstBlockTime == nil { firstBlockTime = .now }
         let began = ContinuousClock.now
         defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
@@ -142,8 +152,8 @@ public actor NodeEngine {
         case (.endOfStream, _):
             quantumLayerEnded = true
             logger.info("quantum layer: end of stream", metadata: ["blocks": "\(summary.blocks)"])
-            if config.role == .bob, helloReceived { try await sendCloseIfBobDone() }
-            try await finishIfDone()
+            if config.role == .bob, helloReceived { try sendCloseIfBobDone() }
+            try finishIfDone()
         case (.alice, .alice), (.bob, .bob):
             guard ownBlocks[block.block] == nil else { throw .protocolViolation("quantum-layer block \(block.block) arrived twice") }
             summary.blocks += 1
@@ -153,12 +163,12 @@ public actor NodeEngine {
             if config.role == .bob {
                 // Nothing goes out before the session's parameters are agreed: announce later.
                 if parameters != nil {
-                    try await transmit(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
+                    try transmit(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
                 } else {
                     unannouncedBlocks.append(block.block)
                 }
             } else {
-                try await processPendingBases()
+                try processPendingBases()
             }
         default:
             throw .protocolViolation("a \(block.kind) block was sent to \(config.name)'s quantum-layer interface")
@@ -178,17 +188,17 @@ public actor NodeEngine {
 
     /// Checks a frame in the order that keeps unauthenticated bytes uninterpreted: session,
     /// sequence number and tag on the raw frame, and only then the payload is parsed.
-    private func accept(_ raw: FrameDecoder.RawFrame) async throws(NodeError) {
+    private func accept(_ raw: FrameDecoder.RawFrame) throws(NodeError) {
         let frame = raw
         summary.messagesReceived += 1
-        logger.trace("received", metadata: ["type": "0x\(String(raw.type, radix: 16))", "sequence": "\(raw.sequence)"])
+        logger.trace("received", metadata: ["type": "0x\(String(raw.type, radix: 16))", "sequence": "\(raw.sequence)", "t": "\(postProcessingSeconds)"])
         if config.role == .bob, !helloReceived, sessionID == 0 { sessionID = frame.sessionID }
         guard frame.sessionID == sessionID else {
             throw .protocolViolation("frame for session \(frame.sessionID), this session is \(sessionID)")
         }
         if !config.bugs.contains(.acceptReplayedFrame) {
             guard frame.sequence == receiveSequence else {
-                try? await transmit(.error(ErrorReport(
+                try? transmit(.error(ErrorReport(
                     code: .replayedOrOutOfOrder, sequence: frame.sequence,
                     message: "sequence \(frame.sequence) received, \(receiveSequence) expected")))
                 throw .protocolViolation("replayed or out-of-order frame: sequence \(frame.sequence), expected \(receiveSequence)")
@@ -198,59 +208,60 @@ public actor NodeEngine {
             do {
                 try auth.verify(raw.authenticatedBytes, tag: raw.tag, direction: peerDirection, sequence: raw.sequence)
             } catch {
-                try? await transmit(.abort(Abort(frame: 0, reason: .authenticationFailure, message: error.description)))
+                try? transmit(.abort(Abort(frame: 0, reason: .authenticationFailure, message: error.description)))
                 throw .authentication(error.description)
             }
         }
         receiveSequence = max(receiveSequence, raw.sequence &+ 1)
         let decoded: FrameDecoder.Decoded
         do { decoded = try FrameDecoder.decode(raw) } catch {
-            try? await transmit(.error(ErrorReport(code: error.code, sequence: raw.sequence, message: error.description)))
+            try? transmit(.error(ErrorReport(code: error.code, sequence: raw.sequence, message: error.description)))
             throw .wire(error)
         }
-        try await handle(decoded.frame.message)
+        try handle(decoded.frame.message)
     }
 
-    private func handle(_ message: Message) async throws(NodeError) {
+    private func handle(_ message: Message) throws(NodeError) {
         switch (message, config.role) {
         case (.hello(let h), _):
             guard h.role != config.role else { throw .protocolViolation("both ends are \(h.role)") }
             helloReceived = true
             logger.info("peer said hello", metadata: ["peer": "\(h.nodeName)"])
-            if config.role == .bob { try await transmit(.hello(Hello(role: .bob, nodeName: config.name))) }
+            if config.role == .bob { try transmit(.hello(Hello(role: .bob, nodeName: config.name))) }
         case (.parameters(let p), .bob):
             let problem = Self.check(p)
-            try await transmit(.parametersAck(ParametersAck(accepted: problem == nil, reason: problem ?? "")))
+            try transmit(.parametersAck(ParametersAck(accepted: problem == nil, reason: problem ?? "")))
             guard problem == nil else { throw .protocolViolation("parameters rejected: \(problem ?? "")") }
             parameters = p
+            preparePermutations()
             for id in unannouncedBlocks {
                 if let block = ownBlocks[id] {
-                    try await transmit(.siftingBases(SiftingBases(block: id, offsets: block.offsets, bases: block.bases)))
+                    try transmit(.siftingBases(SiftingBases(block: id, offsets: block.offsets, bases: block.bases)))
                 }
             }
             unannouncedBlocks.removeAll()
-            if quantumLayerEnded { try await sendCloseIfBobDone() }
+            if quantumLayerEnded { try sendCloseIfBobDone() }
         case (.parametersAck(let a), .alice):
             guard a.accepted else { throw .protocolViolation("Bob rejected the parameters: \(a.reason)") }
         case (.siftingBases(let s), .alice):
             pendingBases.append(s)
-            try await processPendingBases()
+            try processPendingBases()
         case (.siftingResult(let r), .bob):
-            try await bobSift(r)
+            try bobSift(r)
         case (.estimationSample(let e), .bob):
-            try await bobEstimate(e)
+            try bobEstimate(e)
         case (.estimationResult(let r), .alice):
             try aliceEstimationResult(r)
         case (.cascadeRequest(let batch), .alice):
-            try await aliceAnswer(batch)
+            try aliceAnswer(batch)
         case (.cascadeReply(let batch), .bob):
-            try await bobReceiveReplies(batch)
+            try bobReceiveReplies(batch)
         case (.verification(let v), .bob):
-            try await bobVerify(v)
+            try bobVerify(v)
         case (.verificationResult(let v), .alice):
-            try await aliceAmplify(v)
+            try aliceAmplify(v)
         case (.privacyAmplification(let p), .bob):
-            try await bobAmplify(p)
+            try bobAmplify(p)
         case (.keyConfirmation(let k), .alice):
             try aliceConfirm(k)
         case (.abort(let a), _):
@@ -265,16 +276,16 @@ public actor NodeEngine {
             finished = true
             return
         default:
-            try? await transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1,
+            try? transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1,
                                                    message: "message 0x\(String(message.type, radix: 16)) is not expected by \(config.role)")))
             throw .protocolViolation("unexpected message 0x\(String(message.type, radix: 16)) for \(config.role)")
         }
-        try await finishIfDone()
+        try finishIfDone()
     }
 
     // MARK: Sifting
 
-    private func processPendingBases() async throws(NodeError) {
+    private func processPendingBases() throws(NodeError) {
         while let bases = pendingBases.first, let block = ownBlocks[bases.block] {
             pendingBases.removeFirst()
             ownBlocks[bases.block] = nil
@@ -326,13 +337,13 @@ public actor NodeEngine {
             }
             siftBuffer = signal
             classes.removeLast(classes.count - (2 * matched + 7) / 8)
-            try await transmit(.siftingResult(SiftingResult(
+            try transmit(.siftingResult(SiftingResult(
                 block: bases.block, matches: BitString(bitCount: d, bytes: matches), classes: BitString(bitCount: 2 * matched, bytes: classes))))
-            try await cutFrames()
+            try cutFrames()
         }
     }
 
-    private func bobSift(_ r: SiftingResult) async throws(NodeError) {
+    private func bobSift(_ r: SiftingResult) throws(NodeError) {
         guard let block = ownBlocks.removeValue(forKey: r.block) else {
             throw .protocolViolation("sifting result for block \(r.block), which Bob did not announce")
         }
@@ -360,11 +371,11 @@ public actor NodeEngine {
             }
         }
         siftBuffer = signal
-        try await cutFrames()
-        if quantumLayerEnded { try await sendCloseIfBobDone() }
+        try cutFrames()
+        if quantumLayerEnded { try sendCloseIfBobDone() }
     }
 
-    private func cutFrames() async throws(NodeError) {
+    private func cutFrames() throws(NodeError) {
         let n = Int(parameters?.frameBits ?? UInt32(config.frameBits))
         while siftBuffer.count >= n {
             let frame = FrameState(id: nextFrame, sifted: siftBuffer.slice(0..<n))
@@ -374,7 +385,7 @@ public actor NodeEngine {
             summary.siftedBits += n
             logger.debug("frame cut", metadata: ["frame": "\(nextFrame)", "t": "\(postProcessingSeconds)"])
             nextFrame += 1
-            if config.role == .alice { try await aliceStartEstimation(frame.id) }
+            if config.role == .alice { try aliceStartEstimation(frame.id) }
         }
     }
 
@@ -385,7 +396,7 @@ public actor NodeEngine {
         return max(1, Int((n * (parameters?.sampleFraction ?? config.parameters.sampleFraction)).rounded()))
     }
 
-    private func aliceStartEstimation(_ id: UInt64) async throws(NodeError) {
+    private func aliceStartEstimation(_ id: UInt64) throws(NodeError) {
         guard var f = frames[id] else { return }
         let n = f.sifted.count, k = sampleSize
         let seed = UInt64.random(in: 0...UInt64.max)
@@ -393,11 +404,11 @@ public actor NodeEngine {
         let bits = f.samplePositions.map { f.sifted[Int($0)] }
         f.remaining = Self.removing(f.samplePositions, from: f.sifted)
         frames[id] = f
-        try await transmit(.estimationSample(EstimationSample(
+        try transmit(.estimationSample(EstimationSample(
             frame: id, siftedBits: UInt32(n), sampleSize: UInt32(k), sampleSeed: seed, sampleBits: BitString(bits: bits))))
     }
 
-    private func bobEstimate(_ e: EstimationSample) async throws(NodeError) {
+    private func bobEstimate(_ e: EstimationSample) throws(NodeError) {
         guard var f = frames[e.frame], f.phase == .estimating else {
             throw .protocolViolation("estimation sample for frame \(e.frame), which Bob has not cut")
         }
@@ -415,7 +426,7 @@ public actor NodeEngine {
         let threshold = parameters?.qberThreshold ?? config.parameters.qberThreshold
         let proceed = qber <= threshold || config.bugs.contains(.ignoreQBERThreshold)
         frames[e.frame] = f
-        try await transmit(.estimationResult(EstimationResult(frame: e.frame, sampleErrors: UInt32(errors), proceed: proceed)))
+        try transmit(.estimationResult(EstimationResult(frame: e.frame, sampleErrors: UInt32(errors), proceed: proceed)))
         guard proceed else {
             logger.notice("frame aborted: QBER above the threshold", metadata: ["frame": "\(e.frame)", "qber": "\(qber)"])
             try abortFrame(e.frame)
@@ -433,7 +444,7 @@ public actor NodeEngine {
             frames[e.frame] = f
             pendingRequests.append(.init(frame: e.frame, round: first.round, queries: Self.wire(first.queries)))
         } catch { throw .postProcessing(error.description) }
-        try await flushRequests()
+        try flushRequests()
     }
 
     private func aliceEstimationResult(_ r: EstimationResult) throws(NodeError) {
@@ -473,7 +484,7 @@ public actor NodeEngine {
 
     // MARK: Cascade
 
-    private func aliceAnswer(_ batch: CascadeRequestBatch) async throws(NodeError) {
+    private func aliceAnswer(_ batch: CascadeRequestBatch) throws(NodeError) {
         var replies = [CascadeReplyBatch.Entry]()
         var finishedFrames = [UInt64]()
         for entry in batch.entries {
@@ -497,18 +508,18 @@ public actor NodeEngine {
             })
             let reply: CascadeReply
             do { reply = try responder.answer(request) } catch {
-                try? await transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1, message: error.description)))
+                try? transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1, message: error.description)))
                 throw .protocolViolation(error.description)
             }
             f.responder = responder
             replies.append(.init(frame: entry.frame, round: reply.round, parities: BitString(bitCount: reply.parities.count, bytes: reply.parities.bytes)))
         }
         // Always answer, even with no entries: Bob's next batch waits for this reply.
-        try await transmit(.cascadeReply(CascadeReplyBatch(entries: replies)))
-        for id in finishedFrames { try await aliceSendVerification(id) }
+        try transmit(.cascadeReply(CascadeReplyBatch(entries: replies)))
+        for id in finishedFrames { try aliceSendVerification(id) }
     }
 
-    private func bobReceiveReplies(_ batch: CascadeReplyBatch) async throws(NodeError) {
+    private func bobReceiveReplies(_ batch: CascadeReplyBatch) throws(NodeError) {
         requestInFlight = false
         for entry in batch.entries {
             guard var f = frames.removeValue(forKey: entry.frame) else {
@@ -523,7 +534,7 @@ public actor NodeEngine {
             }
             let next: CascadeRequest?
             do { next = try initiator.receive(CascadeReply(round: entry.round, parities: parities)) } catch {
-                try? await transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1, message: error.description)))
+                try? transmit(.error(ErrorReport(code: .unexpectedMessage, sequence: receiveSequence &- 1, message: error.description)))
                 throw .protocolViolation(error.description)
             }
             f.initiator = initiator
@@ -536,22 +547,22 @@ public actor NodeEngine {
                 pendingRequests.append(.init(frame: entry.frame, round: UInt32(initiator.rounds), queries: []))
             }
         }
-        try await flushRequests()
+        try flushRequests()
     }
 
     /// Sends every frame's pending queries in one message: the batching that keeps round trips
     /// shared across frames.
-    private func flushRequests() async throws(NodeError) {
+    private func flushRequests() throws(NodeError) {
         guard !pendingRequests.isEmpty, !requestInFlight else { return }
         let entries = pendingRequests
         pendingRequests.removeAll()
         requestInFlight = true
-        try await transmit(.cascadeRequest(CascadeRequestBatch(entries: entries)))
+        try transmit(.cascadeRequest(CascadeRequestBatch(entries: entries)))
     }
 
     // MARK: Verification and privacy amplification
 
-    private func aliceSendVerification(_ id: UInt64) async throws(NodeError) {
+    private func aliceSendVerification(_ id: UInt64) throws(NodeError) {
         guard var f = frames[id] else { return }
         let epsilon = parameters?.epsilonCorrectness ?? config.parameters.epsilonCorrectness
         let t: Int
@@ -562,10 +573,10 @@ public actor NodeEngine {
         f.verification = v
         f.phase = .verifying
         frames[id] = f
-        try await transmit(.verification(VerificationTags(frame: id, hashKeys: v.hashKeys, tags: v.tags(f.remaining))))
+        try transmit(.verification(VerificationTags(frame: id, hashKeys: v.hashKeys, tags: v.tags(f.remaining))))
     }
 
-    private func bobVerify(_ v: VerificationTags) async throws(NodeError) {
+    private func bobVerify(_ v: VerificationTags) throws(NodeError) {
         guard var f = frames[v.frame], f.phase == .verifying else {
             throw .protocolViolation("verification for frame \(v.frame), which is not reconciled")
         }
@@ -575,14 +586,14 @@ public actor NodeEngine {
         f.phase = match ? .amplifying : .done
         frames[v.frame] = f
         summary.disclosedBits += f.parityBits + verification.disclosedBits
-        try await transmit(.verificationResult(VerificationResult(frame: v.frame, match: match)))
+        try transmit(.verificationResult(VerificationResult(frame: v.frame, match: match)))
         if !match {
             logger.notice("frame discarded: verification mismatch", metadata: ["frame": "\(v.frame)"])
             summary.framesDiscarded += 1
         }
     }
 
-    private func aliceAmplify(_ r: VerificationResult) async throws(NodeError) {
+    private func aliceAmplify(_ r: VerificationResult) throws(NodeError) {
         guard var f = frames[r.frame], f.phase == .verifying, let verification = f.verification else {
             throw .protocolViolation("verification result for frame \(r.frame), which is not being verified")
         }
@@ -598,7 +609,7 @@ public actor NodeEngine {
             f.phase = .done
             frames[r.frame] = f
             summary.framesDiscarded += 1
-            try await transmit(.privacyAmplification(PrivacyAmplificationParameters(
+            try transmit(.privacyAmplification(PrivacyAmplificationParameters(
                 frame: r.frame, finalBits: 0, toeplitzSeed: 0, keyID: [UInt8](repeating: 0, count: 16))))
             return
         }
@@ -612,7 +623,7 @@ public actor NodeEngine {
         f.keyID = keyID
         f.phase = .amplifying
         frames[r.frame] = f
-        try await transmit(.privacyAmplification(PrivacyAmplificationParameters(
+        try transmit(.privacyAmplification(PrivacyAmplificationParameters(
             frame: r.frame, finalBits: UInt32(length), toeplitzSeed: toeplitzSeed, keyID: Self.bytes(keyID))))
     }
 
@@ -635,7 +646,7 @@ public actor NodeEngine {
         ).secretKeyBits()) ?? 0
     }
 
-    private func bobAmplify(_ p: PrivacyAmplificationParameters) async throws(NodeError) {
+    private func bobAmplify(_ p: PrivacyAmplificationParameters) throws(NodeError) {
         guard var f = frames[p.frame], f.phase == .amplifying else {
             throw .protocolViolation("privacy amplification for frame \(p.frame), which is not verified")
         }
@@ -656,7 +667,7 @@ public actor NodeEngine {
         } catch { throw .postProcessing(error.description) }
         try deposit(key, keyID: keyID)
         summary.framesDelivered += 1
-        try await transmit(.keyConfirmation(KeyConfirmation(frame: p.frame, keyID: p.keyID, fingerprint: Self.fingerprint64(key))))
+        try transmit(.keyConfirmation(KeyConfirmation(frame: p.frame, keyID: p.keyID, fingerprint: Self.fingerprint64(key))))
     }
 
     private func aliceConfirm(_ k: KeyConfirmation) throws(NodeError) {
@@ -685,17 +696,17 @@ public actor NodeEngine {
 
     // MARK: Ending
 
-    private func sendCloseIfBobDone() async throws(NodeError) {
+    private func sendCloseIfBobDone() throws(NodeError) {
         guard config.role == .bob, quantumLayerEnded, ownBlocks.isEmpty, !sentClose, parameters != nil else { return }
         sentClose = true
-        try await transmit(.close(reason: "end of records"))
+        try transmit(.close(reason: "end of records"))
     }
 
-    private func finishIfDone() async throws(NodeError) {
+    private func finishIfDone() throws(NodeError) {
         guard config.role == .alice, peerClosed, quantumLayerEnded, pendingBases.isEmpty, !finished,
               frames.values.allSatisfy({ $0.phase == .done }) else { return }
         summary.leftoverSiftedBits = siftBuffer.count
-        try await transmit(.close(reason: "session complete"))
+        try transmit(.close(reason: "session complete"))
         finished = true
     }
 
@@ -710,7 +721,7 @@ public actor NodeEngine {
 
     // MARK: Sending
 
-    private func transmit(_ message: Message) async throws(NodeError) {
+    private func transmit(_ message: Message) throws(NodeError) {
         guard let send else { throw .network("the control channel is not connected") }
         let frame = Frame(sessionID: sessionID, sequence: sendSequence, message: message)
         let bytes: [UInt8]
@@ -721,7 +732,7 @@ public actor NodeEngine {
         } catch {
             throw .authentication("cannot tag frame \(sendSequence): \(error)")
         }
-        logger.trace("sending", metadata: ["type": "0x\(String(message.type, radix: 16))", "sequence": "\(sendSequence)"])
+        logger.trace("sending", metadata: ["type": "0x\(String(message.type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
         sendSequence += 1
         summary.messagesSent += 1
         summary.bytesSent += bytes.count
@@ -734,8 +745,21 @@ public actor NodeEngine {
 
     // MARK: Helpers
 
+    /// Starts drawing the session's Cascade shuffles in the background, once the parameters that
+    /// fix them are agreed.
+    private func preparePermutations() {
+        guard let p = parameters, Int(p.frameBits) > sampleSize else { return }
+        preparedPermutations = PreparedPermutations(
+            frameBits: Int(p.frameBits) - sampleSize, passes: Self.variant(p.cascadeVariant).passes, seed: p.permutationSeed)
+    }
+
     private func permutations(_ n: Int, _ variant: CascadeVariant) -> CascadePermutations {
         if let p = permutationCache[n], p.order.count >= variant.passes { return p }
+        if let prepared = preparedPermutations, prepared.frameBits == n, prepared.passes >= variant.passes {
+            let p = prepared.get()
+            permutationCache[n] = p
+            return p
+        }
         let p = CascadePermutations(frameBits: n, passes: variant.passes, seed: parameters?.permutationSeed ?? 0)
         permutationCache[n] = p
         return p

@@ -38,6 +38,9 @@ public enum QKDNode {
         _ config: NodeConfiguration, engine: NodeEngine, logger: Logger, onListening: @escaping @Sendable (Listening) -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
+        // The control channel lives on the engine's own event loop (see ControlChannelHandler).
+        let loop = engine.eventLoop
+        let ended = loop.makePromise(of: Void.self)
 
         let qliServer: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
@@ -45,53 +48,62 @@ public enum QKDNode {
         } catch {
             throw NodeError.network("cannot listen for the quantum-layer interface on \(config.quantumLayer): \(error)")
         }
-        var listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>?
+        let handler = { @Sendable (isClient: Bool) in
+            ControlChannelHandler(engine: engine, capturePath: config.capturePath, isClient: isClient, ended: ended,
+                                  idleTimeout: config.idleTimeout, logger: logger)
+        }
+        var listener: (any Channel)?
         if case .listen(let address) = config.control {
-            do { listener = try await bind(address, group: group) } catch {
+            let accepted = Flag()
+            do {
+                listener = try await ServerBootstrap(group: loop)
+                    .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        // One session per node: a second peer is turned away.
+                        guard !accepted.isSet else { return channel.close() }
+                        accepted.set()
+                        return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(false)) }
+                    }
+                    .bind(host: address.host, port: address.port).get()
+            } catch {
                 throw NodeError.network("cannot listen for the control channel on \(address): \(error)")
+            }
+            let timeout = config.idleTimeout
+            loop.scheduleTask(in: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+                if !accepted.isSet { ended.fail(NodeError.timeout("no peer connected to the control channel within \(timeout)")) }
             }
         }
         let controlServer = listener
         onListening(Listening(role: config.role == .alice ? "alice" : "bob",
-                              controlPort: controlServer?.channel.localAddress?.port,
+                              controlPort: controlServer?.localAddress?.port,
                               qliPort: qliServer.channel.localAddress?.port ?? 0))
         logger.info("listening", metadata: [
             "qli": "\(qliServer.channel.localAddress.map { "\($0)" } ?? "?")",
-            "control": "\(controlServer?.channel.localAddress.map { "\($0)" } ?? "connect")",
+            "control": "\(controlServer?.localAddress.map { "\($0)" } ?? "connect")",
         ])
+
+        var connection: (any Channel)?
+        if case .connect(let address) = config.control {
+            connection = try await connect(address, loop: loop, timeout: config.idleTimeout) { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(true)) }
+            }
+        }
+        let client = connection
+        defer {
+            client?.close(promise: nil)
+            controlServer?.close(promise: nil)
+        }
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 try await serveQuantumLayer(qliServer, engine: engine, logger: logger)
             }
             tasks.addTask {
-                switch config.control {
-                case .listen:
-                    guard let controlServer else { return }
-                    let connected = Flag()
-                    try await withThrowingTaskGroup(of: Void.self) { accept in
-                        accept.addTask {
-                            try await controlServer.executeThenClose { connections in
-                                for try await connection in connections {
-                                    connected.set()
-                                    try await runControl(connection, engine: engine, config: config, logger: logger)
-                                    return
-                                }
-                            }
-                        }
-                        accept.addTask {
-                            try await Task.sleep(for: config.idleTimeout)
-                            if !connected.isSet {
-                                throw NodeError.timeout("no peer connected to the control channel within \(config.idleTimeout)")
-                            }
-                            try await Task.sleep(for: .seconds(365 * 86_400))
-                        }
-                        try await accept.next()
-                        accept.cancelAll()
-                    }
-                case .connect(let address):
-                    let connection = try await connect(address, group: group, timeout: config.idleTimeout, logger: logger)
-                    try await runControl(connection, engine: engine, config: config, logger: logger)
+                try await withTaskCancellationHandler {
+                    try await ended.futureResult.get()
+                } onCancel: {
+                    ended.fail(CancellationError())
                 }
             }
             // The session ends when the control channel does; the QLI server then stops.
@@ -99,7 +111,6 @@ public enum QKDNode {
             tasks.cancelAll()
         }
         try? await qliServer.channel.close()
-        try? await controlServer?.channel.close()
     }
 
     // MARK: Sockets
@@ -117,21 +128,17 @@ public enum QKDNode {
             }
     }
 
-    /// Connects, retrying while the peer is not up yet (until `timeout`).
-    static func connect(_ address: HostPort, group: any EventLoopGroup, timeout: Duration, logger: Logger) async throws
-        -> NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    {
+    /// Connects on `loop`, retrying while the peer is not up yet (until `timeout`).
+    static func connect(_ address: HostPort, loop: any EventLoop, timeout: Duration,
+                        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) async throws -> any Channel {
         let deadline = ContinuousClock.now + timeout
         var lastError: (any Error)?
         while ContinuousClock.now < deadline {
             do {
-                return try await ClientBootstrap(group: group)
+                return try await ClientBootstrap(group: loop)
                     .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-                    .connect(host: address.host, port: address.port) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                        }
-                    }
+                    .channelInitializer(initializer)
+                    .connect(host: address.host, port: address.port).get()
             } catch {
                 lastError = error
                 try await Task.sleep(for: .milliseconds(100))
@@ -141,79 +148,6 @@ public enum QKDNode {
     }
 
     // MARK: Channels
-
-    /// The control channel: a reader task queues whatever arrives, so reading never waits on
-    /// writing (two nodes writing large messages at each other cannot deadlock); a watchdog
-    /// ends a session whose peer falls silent.
-    static func runControl(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, engine: NodeEngine, config: NodeConfiguration,
-                           logger: Logger) async throws {
-        let idleTimeout = config.idleTimeout
-        let channel = connection.channel
-        // Alice accepted the connection, so Bob is the TCP client in the capture.
-        let recorder = try config.capturePath.map { path in
-            TCPStreamRecorder(writer: try PcapWriter(path: path),
-                              client: .init(address: (127, 0, 0, 2), port: UInt16(truncatingIfNeeded: (config.role == .bob ? channel.localAddress : channel.remoteAddress)?.port ?? 50000)),
-                              server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: (config.role == .alice ? channel.localAddress : channel.remoteAddress)?.port ?? 7000)))
-        }
-        let sentByClient = config.role == .bob
-        defer { recorder?.finish() }
-        try await connection.executeThenClose { inbound, outbound in
-            // One writer drains an ordered queue, so frames leave in sequence-number order.
-            let (outgoing, enqueue) = AsyncStream<[UInt8]>.makeStream()
-            let writer = Task {
-                for await bytes in outgoing {
-                    do { try await outbound.write(ByteBuffer(bytes: bytes)) } catch {
-                        logger.debug("control channel write failed", metadata: ["error": "\(error)"])
-                        return
-                    }
-                }
-            }
-            defer { enqueue.finish() }
-            try await engine.connected { bytes in
-                recorder?.record(fromClient: sentByClient, bytes)
-                if case .terminated = enqueue.yield(bytes) { throw NodeError.network("the control channel is closed") }
-            }
-            // The engine never waits on the network (it only queues frames for the writer), so
-            // reading and processing on this one loop cannot deadlock against the peer.
-            let clock = ActivityClock()
-            let timedOut = Flag()
-            let watchdog = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
-                    if clock.idle > idleTimeout {
-                        timedOut.set()
-                        try? await channel.close()
-                        return
-                    }
-                }
-            }
-            var ended = false
-            var failure: (any Error)?
-            do {
-                for try await buffer in inbound {
-                    clock.touch()
-                    let bytes = Array(buffer.readableBytesView)
-                    recorder?.record(fromClient: !sentByClient, bytes)
-                    if try await engine.receiveControl(bytes) {
-                        ended = true
-                        break
-                    }
-                }
-            } catch let error as NodeError {
-                failure = error
-            } catch {
-                logger.debug("control channel read ended", metadata: ["error": "\(error)"])
-            }
-            watchdog.cancel()
-            // Every queued frame (the last CLOSE, an ERROR or ABORT) goes out before we return.
-            enqueue.finish()
-            await writer.value
-            if let failure { throw failure }
-            if ended { return }
-            if timedOut.isSet { throw NodeError.timeout("the peer sent nothing for \(idleTimeout)") }
-            try await engine.controlClosed()
-        }
-    }
 
     static func serveQuantumLayer(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, engine: NodeEngine,
                                   logger: Logger) async throws {
@@ -262,11 +196,4 @@ final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }
-}
-
-/// When the control channel last saw bytes.
-final class ActivityClock: Sendable {
-    private let last = Mutex(ContinuousClock.now)
-    func touch() { last.withLock { $0 = .now } }
-    var idle: Duration { ContinuousClock.now - last.withLock { $0 } }
 }

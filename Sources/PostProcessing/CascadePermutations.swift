@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import QKDMath
 
 /// The public per-pass shuffles of a Cascade session: pass p looks at the frame in the order
@@ -17,27 +19,30 @@ public final class CascadePermutations: Sendable {
 
     public init(frameBits n: Int, passes: Int, seed: UInt64) {
         frameBits = n
-        var orders = [[Int32]](), positions = [[Int32]](), masks = [BitKey]()
-        for p in 0..<passes {
-            var o = (0..<n).map { Int32($0) }
-            var stream = PhiloxStream(seed: seed, index: UInt64(n), stream: 0x4341_5343 &+ UInt32(p))
-            if n > 1 {
-                for i in stride(from: n - 1, to: 0, by: -1) {
-                    let j = Int(stream.nextInt(below: UInt32(i + 1)))
-                    o.swapAt(i, j)
-                }
+        // Each pass's shuffle is independent of the others: draw them on every core.
+        let drawn = ConcurrentSlots<(order: [Int32], position: [Int32], mask: BitKey)>(count: passes)
+        DispatchQueue.concurrentPerform(iterations: passes) { p in drawn.store(p, Self.pass(p, frameBits: n, seed: seed)) }
+        let all = drawn.values
+        order = all.map(\.order)
+        position = all.map(\.position)
+        firstHalfMask = all.map(\.mask)
+    }
+
+    /// Pass `p`'s shuffle, its inverse and its first-half mask.
+    static func pass(_ p: Int, frameBits n: Int, seed: UInt64) -> (order: [Int32], position: [Int32], mask: BitKey) {
+        var o = (0..<n).map { Int32($0) }
+        var stream = PhiloxStream(seed: seed, index: UInt64(n), stream: 0x4341_5343 &+ UInt32(p))
+        if n > 1 {
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                let j = Int(stream.nextInt(below: UInt32(i + 1)))
+                o.swapAt(i, j)
             }
-            var inv = [Int32](repeating: 0, count: n)
-            for (pos, idx) in o.enumerated() { inv[Int(idx)] = Int32(pos) }
-            var mask = BitKey(count: n)
-            for pos in 0..<n / 2 { mask[Int(o[pos])] = 1 }
-            orders.append(o)
-            positions.append(inv)
-            masks.append(mask)
         }
-        order = orders
-        position = positions
-        firstHalfMask = masks
+        var inv = [Int32](repeating: 0, count: n)
+        for (pos, idx) in o.enumerated() { inv[Int(idx)] = Int32(pos) }
+        var mask = BitKey(count: n)
+        for pos in 0..<n / 2 { mask[Int(o[pos])] = 1 }
+        return (o, inv, mask)
     }
 }
 

@@ -104,10 +104,12 @@ public struct PhiloxStream: Sendable {
     /// draw 32-bit words until one falls below the largest multiple of `bound`.
     public mutating func nextInt(below bound: UInt32) -> UInt32 {
         precondition(bound > 0, "bound must be positive")
-        let limit = UInt32.max - (UInt32.max % bound + 1) % bound
         while true {
             let w = nextWord()
-            if w <= limit { return w % bound }
+            let r = w % bound
+            // Accept w when its whole run of `bound` values [w − r, w − r + bound) fits below 2³²,
+            // i.e. w is below the largest multiple of `bound`: the same rule with one division.
+            if UInt64(w - r) + UInt64(bound) <= 1 << 32 { return r }
         }
     }
 }

@@ -155,7 +155,7 @@ struct DemoCommand: AsyncParsableCommand {
         let bobSummary = bob.waitForEvent("summary", timeout: TimeInterval(timeout))
         let aliceStatus = alice.wait(timeout: 10), bobStatus = bob.wait(timeout: 10)
         if ProcessInfo.processInfo.environment["QKDSPEC_DEMO_SHOW_LOGS"] != nil {
-            FileHandle.standardError.write(Data("alice:\n\(alice.logTail(200))\nbob:\n\(bob.logTail(200))\n".utf8))
+            FileHandle.standardError.write(Data("alice:\n\(alice.logTail(1_000_000))\nbob:\n\(bob.logTail(1_000_000))\n".utf8))
         }
         await aliceFeed.close()
         await bobFeed.close()
