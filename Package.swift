@@ -44,7 +44,9 @@ let package = Package(
         // The conformance harness (growing): feeding simulated records to nodes.
         .target(
             name: "Harness",
-            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath",
+            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Known-answer vectors: lint (schema, tcIds, counts) and verify against the reference.

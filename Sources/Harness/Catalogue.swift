@@ -9,8 +9,9 @@ import Wire
 public enum Catalogue {
     public static let all: [ConformanceCase] = [
         qberEstimateConsistent, abortInterceptResendFull, abortInterceptResendHalf, abortNoise, livenessBelowThreshold,
-        thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered, verificationMismatchDiscarded,
-        tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, uniqueKeyIDs, oversizedFrame, truncatedFrame,
+        livenessLongFibre, thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
+        verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, reorderedFramesRejected,
+        droppedFrameRejected, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
     ]
 
     /// α of every statistical judgement: a correct stack fails a case by bad luck at most this often.
@@ -24,6 +25,33 @@ public enum Catalogue {
         return s
     }
 
+    /// A node that crashed or hung during a session is a verdict of its own, whatever the case checks.
+    static func survival(_ s: Session) -> CaseOutcome? {
+        for (role, ending) in [("Alice", s.aliceEnding), ("Bob", s.bobEnding)] {
+            switch ending {
+            case .crashed(let signal)?:
+                return CaseOutcome(holds: false, detail: "\(role)'s node died of signal \(signal)", verdict: .crash, session: s)
+            case .timedOut?:
+                return CaseOutcome(holds: false, detail: "\(role)'s node was still running when the session's time was up", verdict: .timeout,
+                                   session: s)
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    static func needsWire(_ ctx: CaseContext, _ what: String) -> CaseOutcome? {
+        ctx.target.channel == .opaque
+            ? .unimplemented("the target's control protocol is opaque to the harness; \(what) needs the frames decoded") : nil
+    }
+
+    static func describe(_ s: Session) -> String {
+        var parts = ["\(s.aliceKeys.count) keys at Alice, \(s.bobKeys.count) at Bob"]
+        if let f = s.bobFailure { parts.append("Bob: \(f)") }
+        if let f = s.aliceFailure { parts.append("Alice: \(f)") }
+        return parts.joined(separator: "; ")
+    }
+
     // MARK: Parameter estimation and abort
 
     static let qberEstimateConsistent = ConformanceCase(
@@ -31,16 +59,21 @@ public enum Catalogue {
         requirement: "The QBER a stack estimates from its sample must be consistent with the true error rate of the sifted key (judged with a 99.9 % Clopper–Pearson interval).",
         level: .must, reference: "Tomamichel et al. 2012 (parameter estimation); docs/postprocessing.md", tags: ["estimation"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed)
+        if let u = needsWire(ctx, "reading the sample errors") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
         let truth = try ChannelExpectation(scenario: s.scenario).signalQBER
-        let trials = s.bob.sampleBits, errors = s.bob.sampleErrors
-        guard trials > 0 else { return CaseOutcome(holds: false, detail: "no frame was estimated") }
+        let answered = s.wire.estimates.values.filter { $0.errors != nil }
+        let trials = answered.reduce(0) { $0 + $1.sampleSize }, errors = answered.reduce(0) { $0 + ($1.errors ?? 0) }
+        guard trials > 0 else { return CaseOutcome(holds: false, detail: "no frame was estimated on the wire; \(describe(s))", session: s) }
         let ci = try ClopperPearson.interval(errors: errors, trials: trials, alpha: alpha)
         return CaseOutcome(
             holds: ci.contains(truth),
             detail: String(format: "estimated %d/%d = %.3f %%; true QBER %.3f %%; 99.9 %% interval [%.3f, %.3f] %%", errors, trials,
                            100 * Double(errors) / Double(trials), 100 * truth, 100 * ci.lowerBound, 100 * ci.upperBound),
-            measurements: ["qber_estimate": Double(errors) / Double(trials), "qber_true": truth])
+            measurements: ["qber_estimate": Double(errors) / Double(trials), "qber_true": truth,
+                           "threshold": ctx.target.declared.qberThreshold],
+            session: s)
     }
 
     static func abortCase(id: String, title: String, scenario: Scenario, reference: String) -> ConformanceCase {
@@ -49,15 +82,20 @@ public enum Catalogue {
             requirement: "When the true QBER is clearly above the declared threshold, every frame must be aborted and nothing delivered.",
             level: .must, reference: reference, tags: ["abort", "eavesdropper"]
         ) { ctx in
-            let s = try await ctx.target.run(scenario: scenario, seed: ctx.seed)
+            let s = try await ctx.target.run(scenario: scenario, seed: ctx.seed, fault: nil)
+            if let o = survival(s) { return o }
             let truth = try ChannelExpectation(scenario: scenario).signalQBER
-            let threshold = ctx.target.parameters.qberThreshold
-            let holds = s.bob.frames > 0 && s.bob.framesAborted == s.bob.frames && s.bobKeys.isEmpty && s.aliceKeys.isEmpty
+            let threshold = ctx.target.declared.qberThreshold
+            let delivered = s.bobKeys.count + s.aliceKeys.count
+            // On the reference protocol the harness also sees every frame's own decision.
+            let allAborted = ctx.target.channel == .opaque || (s.wire.framesEstimated > 0 && s.wire.framesAborted == s.wire.framesEstimated)
             return CaseOutcome(
-                holds: holds,
-                detail: String(format: "true QBER %.1f %% against a declared %.1f %%: %d of %d frames aborted, %d keys delivered",
-                               100 * truth, 100 * threshold, s.bob.framesAborted, s.bob.frames, s.bobKeys.count + s.aliceKeys.count),
-                measurements: ["qber_true": truth, "frames": Double(s.bob.frames), "aborted": Double(s.bob.framesAborted)])
+                holds: allAborted && delivered == 0,
+                detail: String(format: "true QBER %.1f %% against a declared %.1f %%: %d of %d frames aborted on the wire, %d keys delivered",
+                               100 * truth, 100 * threshold, s.wire.framesAborted, s.wire.framesEstimated, delivered),
+                measurements: ["qber_true": truth, "threshold": threshold, "frames": Double(s.wire.framesEstimated),
+                               "aborted": Double(s.wire.framesAborted)],
+                session: s)
         }
     }
 
@@ -74,30 +112,42 @@ public enum Catalogue {
                          scenario: s, reference: "Shor–Preskill 2000: no key above 11 %")
     }()
 
-    static let livenessBelowThreshold = ConformanceCase(
-        id: "bb84/liveness/no-abort-below-threshold", title: "No abort on a clean channel",
-        requirement: "When the true QBER is clearly below the declared threshold, frames must not be aborted, and keys must be delivered.",
-        level: .must, reference: "docs/postprocessing.md", tags: ["liveness"]
-    ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed)
-        return CaseOutcome(
-            holds: s.bob.frames > 0 && s.bob.framesAborted == 0 && !s.bobKeys.isEmpty && s.bobError == nil && s.aliceError == nil,
-            detail: "\(s.bob.frames) frames, \(s.bob.framesAborted) aborted, \(s.bobKeys.count) keys delivered"
-                + (s.bobError.map { "; Bob failed: \($0)" } ?? "") + (s.aliceError.map { "; Alice failed: \($0)" } ?? ""),
-            measurements: ["frames": Double(s.bob.frames), "keys": Double(s.bobKeys.count)])
+    static func livenessCase(id: String, title: String, distanceKm: Double, profiles: Set<Profile>) -> ConformanceCase {
+        ConformanceCase(
+            id: id, title: title,
+            requirement: "When the true QBER is clearly below the declared threshold, frames must not be aborted, and keys must be delivered.",
+            level: .must, reference: "docs/postprocessing.md", tags: ["liveness"], profiles: profiles
+        ) { ctx in
+            let s = try await ctx.target.run(scenario: honest(distanceKm), seed: ctx.seed, fault: nil)
+            if let o = survival(s) { return o }
+            let truth = try ChannelExpectation(scenario: s.scenario).signalQBER
+            let clean = s.bobFailure == nil && s.aliceFailure == nil && s.wire.framesAborted == 0
+            return CaseOutcome(
+                holds: clean && !s.bobKeys.isEmpty && !s.aliceKeys.isEmpty,
+                detail: String(format: "%.0f km, true QBER %.2f %%: %d frames estimated, %d aborted; ", distanceKm, 100 * truth,
+                               s.wire.framesEstimated, s.wire.framesAborted) + describe(s),
+                measurements: ["frames": Double(s.wire.framesEstimated), "keys": Double(s.bobKeys.count), "qber_true": truth,
+                               "threshold": ctx.target.declared.qberThreshold],
+                session: s)
+        }
     }
+
+    static let livenessBelowThreshold = livenessCase(
+        id: "bb84/liveness/no-abort-below-threshold", title: "No abort on a clean channel", distanceKm: 25, profiles: [.quick, .ci, .full])
+    static let livenessLongFibre = livenessCase(
+        id: "bb84/liveness/no-abort-below-threshold/50km", title: "No abort on 50 km of clean fibre", distanceKm: 50, profiles: [.ci, .full])
 
     static let thresholdSound = ConformanceCase(
         id: "bb84/abort/declared-threshold-sound", title: "Declared QBER threshold within the provable limit",
         requirement: "The declared abort threshold must not exceed the QBER at which one-way post-processing with the stack's reconciliation inefficiency can still give a key (≤ 11 % Shor–Preskill, lower for f > 1).",
         level: .must, reference: "Shor–Preskill 2000; facts sheet (10.23 % at f = 1.10)", tags: ["abort", "parameters"]
     ) { ctx in
-        let declared = ctx.target.parameters.qberThreshold
-        // The reference stack's reconciliation leaks about f = 1.10 at these error rates (docs/performance.md).
-        let limit = try QBERThreshold.withReconciliationInefficiency(1.10)
-        return CaseOutcome(holds: declared <= limit,
-                           detail: String(format: "declared %.2f %%, limit %.2f %% (f = 1.10)", 100 * declared, 100 * limit),
-                           measurements: ["declared": declared, "limit": limit])
+        let declared = ctx.target.declared
+        let limit = try QBERThreshold.withReconciliationInefficiency(max(1, declared.reconciliationEfficiency))
+        return CaseOutcome(holds: declared.qberThreshold <= limit,
+                           detail: String(format: "declared %.2f %%, limit %.2f %% (f = %.2f)", 100 * declared.qberThreshold, 100 * limit,
+                                          declared.reconciliationEfficiency),
+                           measurements: ["declared": declared.qberThreshold, "limit": limit])
     }
 
     // MARK: Keys
@@ -107,12 +157,12 @@ public enum Catalogue {
         requirement: "Every key delivered must be identical, bit for bit, at Alice and at Bob, under the same key ID.",
         level: .must, reference: "ε_cor-correctness (Tomamichel et al. 2012)", tags: ["keys"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed)
-        let bobByID = Dictionary(s.bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
-        let mismatched = s.aliceKeys.filter { bobByID[$0.keyID] != $0.key }.count
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
+        let mismatched = s.mismatchedKeys
         let holds = !s.aliceKeys.isEmpty && mismatched == 0 && s.aliceKeys.count == s.bobKeys.count
         return CaseOutcome(holds: holds, detail: "\(s.aliceKeys.count) keys at Alice, \(s.bobKeys.count) at Bob, \(mismatched) differ",
-                           measurements: ["keys": Double(s.aliceKeys.count), "mismatched": Double(mismatched)])
+                           measurements: ["keys": Double(s.aliceKeys.count), "mismatched": Double(mismatched)], session: s)
     }
 
     static let lengthWithinBound = ConformanceCase(
@@ -120,23 +170,34 @@ public enum Catalogue {
         requirement: "A delivered key must not be longer than the finite-key bound for its frame size, the declared threshold and the leakage the harness counted on the wire.",
         level: .must, reference: "Tomamichel, Lim, Gisin, Renner 2012", tags: ["keys", "leakage"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed)
-        let p = ctx.target.parameters
+        if let u = needsWire(ctx, "counting the leakage") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
+        let d = ctx.target.declared
         var worst = -Double.infinity, over = 0
+        var lengths: [Double] = [], bounds: [Double] = []
         for (frame, length) in s.announcedLength where length > 0 {
+            guard let e = s.wire.estimates[frame], e.siftedBits > e.sampleSize else { continue }
             let bound = try FiniteKeyLength(
-                keyBits: ctx.target.frameBits - s.sampleSize, sampleBits: s.sampleSize, toleratedQBER: p.qberThreshold,
-                leakedBits: Double(s.leakedBits[frame] ?? 0), epsilonSecrecy: p.epsilonSecrecy, epsilonCorrectness: p.epsilonCorrectness
+                keyBits: e.siftedBits - e.sampleSize, sampleBits: e.sampleSize, toleratedQBER: d.qberThreshold,
+                leakedBits: Double(s.wire.leaked[frame] ?? 0), epsilonSecrecy: d.epsilonSecrecy, epsilonCorrectness: d.epsilonCorrectness
             ).exactLength()
             worst = max(worst, Double(length) - bound)
             if Double(length) > bound { over += 1 }
+            lengths.append(Double(length))
+            bounds.append(bound)
         }
-        let delivered = s.announcedLength.values.filter { $0 > 0 }.count
+        let delivered = lengths.count
+        var m: [String: Double] = ["keys": Double(delivered), "over_bound": Double(over), "max_excess_bits": worst]
+        for (i, (l, b)) in zip(lengths, bounds).enumerated().prefix(64) {
+            m["length_\(i)"] = l
+            m["bound_\(i)"] = b
+        }
         return CaseOutcome(
             holds: delivered > 0 && over == 0,
-            detail: delivered == 0 ? "no key was delivered to judge" :
+            detail: delivered == 0 ? "no key was delivered to judge; \(describe(s))" :
                 String(format: "%d keys; %d longer than the bound; largest excess %.0f bits", delivered, over, worst),
-            measurements: ["keys": Double(delivered), "over_bound": Double(over), "max_excess_bits": worst])
+            measurements: m, session: s)
     }
 
     static let abortedFramesNotDelivered = ConformanceCase(
@@ -144,21 +205,27 @@ public enum Catalogue {
         requirement: "No key material from a frame aborted for its QBER may ever reach a key store.",
         level: .must, reference: "docs/postprocessing.md (abort rule)", tags: ["discard"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: attacked(.interceptResend(fraction: 1)), seed: ctx.seed)
-        let aborted = s.estimates.values.filter { !$0.proceed }.count
+        if let u = needsWire(ctx, "seeing which frames were aborted") { return u }
+        let s = try await ctx.target.run(scenario: attacked(.interceptResend(fraction: 1)), seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
+        let aborted = s.wire.framesAborted
         let stored = s.aliceKeys.count + s.bobKeys.count
         return CaseOutcome(holds: aborted > 0 && stored == 0,
                            detail: "\(aborted) frames aborted on the wire; \(stored) keys in the stores",
-                           measurements: ["aborted": Double(aborted), "stored": Double(stored)])
+                           measurements: ["aborted": Double(aborted), "stored": Double(stored)], session: s)
     }
 
-    /// Flips a bit of every verification tag Alice sends and re-tags the frame, so the change
-    /// passes authentication and only verification can catch it.
-    static let corruptVerification: ReferenceTarget.Fault = { _, bytes in
-        guard var frame = try? FrameDecoder.decode(bytes).frame, case .verification(var v) = frame.message else { return [bytes] }
-        v.tags[0] ^= 1
-        frame.message = .verification(v)
-        return [ReferenceTarget.retagged(frame) ?? bytes]
+    /// Flips a bit of every verification tag Alice sends and re-tags the frame with `key`, so the
+    /// change passes authentication and only verification can catch it.
+    static func corruptVerification(key: BitKey) -> ChannelFault {
+        { _, bytes in
+            guard var frame = try? FrameDecoder.decode(bytes).frame, case .verification(var v) = frame.message, !v.tags.isEmpty else {
+                return [.send(bytes)]
+            }
+            v.tags[0] ^= 1
+            frame.message = .verification(v)
+            return [.send(ReferenceNodeCommand.retagged(frame, key: key) ?? bytes)]
+        }
     }
 
     static let verificationMismatchDiscarded = ConformanceCase(
@@ -166,29 +233,55 @@ public enum Catalogue {
         requirement: "When the verification tags of the two keys differ, the frame must be discarded: no key from it may be delivered.",
         level: .must, reference: "docs/postprocessing.md (discard rule)", tags: ["discard", "verification"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: corruptVerification)
+        if let u = needsWire(ctx, "altering a verification tag") { return u }
+        guard let key = ctx.target.authenticationKey else {
+            return .unimplemented("the harness does not hold the target's authentication key, so it cannot re-authenticate an altered frame")
+        }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: corruptVerification(key: key))
+        if let o = survival(s) { return o }
         let stored = s.aliceKeys.count + s.bobKeys.count
-        return CaseOutcome(holds: s.bob.frames > 0 && stored == 0,
-                           detail: "every verification tag corrupted (re-authenticated): \(s.bob.frames) frames, \(stored) keys stored",
-                           measurements: ["frames": Double(s.bob.frames), "stored": Double(stored)])
+        let verified = s.wire.transcript.filter { $0.type == "verification" }.count
+        return CaseOutcome(holds: verified > 0 && stored == 0,
+                           detail: "\(verified) verification messages corrupted (re-authenticated); \(stored) keys stored",
+                           measurements: ["verifications": Double(verified), "stored": Double(stored)], session: s)
     }
 
-    // MARK: Authentication and replay
+    // MARK: Authentication, replay and order
+
+    /// Whether Bob refused Alice's traffic: an ABORT or ERROR on the wire, or (opaque protocol) a
+    /// node that ended with an error.
+    static func bobRefused(_ s: Session, _ ctx: CaseContext, reason: AbortReason? = nil, code: ErrorCode? = nil) -> Bool {
+        if ctx.target.channel == .opaque { return s.bobFailure != nil || (s.bobEnding.map { $0 != .exited(0) } ?? false) }
+        if let reason, s.wire.aborts.contains(where: { $0.from == .bob && $0.reason == reason }) { return true }
+        if let code, s.wire.errors.contains(where: { $0.from == .bob && $0.code == code }) { return true }
+        return false
+    }
+
+    static func refusal(_ s: Session) -> String {
+        let a = s.wire.aborts.filter { $0.from == .bob }.map { "ABORT \($0.reason)" }
+        let e = s.wire.errors.filter { $0.from == .bob }.map { "ERROR \($0.code)" }
+        let said = (a + e).joined(separator: ", ")
+        return said.isEmpty ? "Bob sent no ABORT or ERROR" : "Bob sent \(said)"
+    }
 
     static let tamperedPayloadAborts = ConformanceCase(
         id: "auth/tampered-payload-aborts", title: "A message with an altered payload ends the session",
-        requirement: "A classical message whose payload was altered in transit must fail authentication, before its payload is interpreted, and the session must abort.",
+        requirement: "A classical message whose payload was altered in transit must fail authentication, before its payload is interpreted, and the session must abort with nothing delivered from it.",
         level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
     ) { ctx in
+        let opaque = ctx.target.channel == .opaque
         let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
-            guard index == 8, bytes.count > Frame.headerBytes + Frame.tagBytes else { return [bytes] }
+            // The reference protocol: the last payload byte of Alice's frame 8. Opaque: a byte in the
+            // middle of her ninth chunk.
+            guard index == 8, bytes.count > Frame.headerBytes + Frame.tagBytes || (opaque && !bytes.isEmpty) else { return [.send(bytes)] }
             var b = bytes
-            b[b.count - Frame.tagBytes - 1] ^= 0x01  // the last payload byte
-            return [b]
+            b[opaque ? b.count / 2 : b.count - Frame.tagBytes - 1] ^= 0x01
+            return [.send(b)]
         }
-        var rejected = false
-        if case .authentication = s.bobError { rejected = true }
-        return CaseOutcome(holds: rejected, detail: "last payload bit of Alice's frame 8 flipped; Bob: \(s.bobError.map { "\($0)" } ?? "carried on")")
+        if let o = survival(s) { return o }
+        let refused = bobRefused(s, ctx, reason: .authenticationFailure, code: .authenticationFailed)
+        return CaseOutcome(holds: refused && s.mismatchedKeys == 0,
+                           detail: "a payload bit of Alice's message 8 flipped; \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
     }
 
     static let tamperedTagAborts = ConformanceCase(
@@ -196,15 +289,16 @@ public enum Catalogue {
         requirement: "A classical message whose authentication tag was altered in transit must fail authentication and abort the session.",
         level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
     ) { ctx in
+        if let u = needsWire(ctx, "finding a message's tag") { return u }
         let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
-            guard index == 8 else { return [bytes] }
+            guard index == 8 else { return [.send(bytes)] }
             var b = bytes
             b[b.count - 1] ^= 0x80
-            return [b]
+            return [.send(b)]
         }
-        var rejected = false
-        if case .authentication = s.bobError { rejected = true }
-        return CaseOutcome(holds: rejected, detail: "a tag bit of Alice's frame 8 flipped; Bob: \(s.bobError.map { "\($0)" } ?? "carried on")")
+        if let o = survival(s) { return o }
+        let refused = bobRefused(s, ctx, reason: .authenticationFailure, code: .authenticationFailed)
+        return CaseOutcome(holds: refused, detail: "a tag bit of Alice's message 8 flipped; \(refusal(s))", session: s)
     }
 
     static let replayedFrameRejected = ConformanceCase(
@@ -212,10 +306,79 @@ public enum Catalogue {
         requirement: "A message replayed on the control channel must be rejected, even with a valid tag.",
         level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["replay"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in index == 0 ? [bytes, bytes] : [bytes] }
-        var rejected = false
-        if case .protocolViolation(let m) = s.bobError, m.contains("replayed") { rejected = true }
-        return CaseOutcome(holds: rejected, detail: "Alice's first frame sent twice; Bob: \(s.bobError.map { "\($0)" } ?? "accepted it")")
+        if let u = needsWire(ctx, "replaying a message") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
+            index == 0 ? [.send(bytes), .send(bytes)] : [.send(bytes)]
+        }
+        if let o = survival(s) { return o }
+        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder),
+                           detail: "Alice's first message sent twice; \(refusal(s))", session: s)
+    }
+
+    /// Swaps Alice's messages `first` and `first + 1`.
+    static func swapping(_ first: Int) -> ChannelFault {
+        let held = HeldFrame()
+        return { index, bytes in
+            if index == first {
+                held.set(bytes)
+                return []
+            }
+            if index == first + 1, let earlier = held.take() { return [.send(bytes), .send(earlier)] }
+            return [.send(bytes)]
+        }
+    }
+
+    static let reorderedFramesRejected = ConformanceCase(
+        id: "auth/reordered-frames-rejected", title: "Messages delivered out of order are rejected",
+        requirement: "A message that arrives out of order (each with a valid tag) must be rejected, and the session aborted.",
+        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["replay", "order"]
+    ) { ctx in
+        if let u = needsWire(ctx, "reordering messages") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: swapping(6))
+        if let o = survival(s) { return o }
+        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+                           detail: "Alice's messages 6 and 7 swapped; \(refusal(s))", session: s)
+    }
+
+    static let droppedFrameRejected = ConformanceCase(
+        id: "auth/dropped-frame-detected", title: "A message lost in transit is noticed",
+        requirement: "When one of Alice's messages never arrives, the gap in the sequence numbers must be noticed and the session aborted, with no key delivered from a frame left incomplete.",
+        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["order"], profiles: [.ci, .full]
+    ) { ctx in
+        if let u = needsWire(ctx, "dropping one message") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in index == 6 ? [] : [.send(bytes)] }
+        if let o = survival(s) { return o }
+        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+                           detail: "Alice's message 6 dropped; \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
+    }
+
+    static let delayedFrameTolerated = ConformanceCase(
+        id: "robustness/delayed-frame-tolerated", title: "A slow message does not break the session",
+        requirement: "A message held back for a quarter of a second (well inside any sensible timeout) must not make the session fail: keys are still delivered and agree.",
+        level: .should, reference: "docs/protocol.md (timeouts)", tags: ["robustness", "liveness"], profiles: [.ci, .full]
+    ) { ctx in
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
+            index == 10 ? [.delay(.milliseconds(250)), .send(bytes)] : [.send(bytes)]
+        }
+        if let o = survival(s) { return o }
+        return CaseOutcome(holds: !s.bobKeys.isEmpty && s.mismatchedKeys == 0 && s.aliceKeys.count == s.bobKeys.count,
+                           detail: "Alice's message 10 held for 250 ms; " + describe(s), session: s)
+    }
+
+    static let connectionCutLeavesKeysConsistent = ConformanceCase(
+        id: "robustness/connection-cut-keys-consistent", title: "A cut connection leaves no half-delivered key",
+        requirement: "When the control connection is cut in the middle of post-processing, both nodes must end the session without crashing, and every key either delivered by both ends, identical, or by neither.",
+        level: .must, reference: "docs/protocol.md (connection loss)", tags: ["robustness", "keys"], profiles: [.ci, .full]
+    ) { ctx in
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
+            index == 40 ? [.close] : [.send(bytes)]
+        }
+        if let o = survival(s) { return o }
+        let aliceIDs = Set(s.aliceKeys.map(\.keyID)), bobIDs = Set(s.bobKeys.map(\.keyID))
+        let oneSided = aliceIDs.symmetricDifference(bobIDs).count
+        return CaseOutcome(holds: s.mismatchedKeys == 0 && oneSided == 0,
+                           detail: "the connection to Bob closed before Alice's message 40; \(describe(s)); \(oneSided) keys held by one end only",
+                           measurements: ["one_sided_keys": Double(oneSided), "mismatched": Double(s.mismatchedKeys)], session: s)
     }
 
     static let uniqueKeyIDs = ConformanceCase(
@@ -223,44 +386,24 @@ public enum Catalogue {
         requirement: "Every delivered key must have its own key ID; no ID may be delivered twice.",
         level: .must, reference: "ETSI GS QKD 014 (key_ID unique)", tags: ["keys"]
     ) { ctx in
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed)
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
         let ids = s.bobKeys.map(\.keyID)
         return CaseOutcome(holds: ids.count >= 2 && Set(ids).count == ids.count,
                            detail: "\(ids.count) keys, \(Set(ids).count) distinct IDs",
-                           measurements: ["keys": Double(ids.count), "distinct": Double(Set(ids).count)])
+                           measurements: ["keys": Double(ids.count), "distinct": Double(Set(ids).count)], session: s)
     }
 }
 
-// MARK: Robustness (a node in its own process: a crash or a hang is a verdict, not the end of the run)
+/// One frame a fault holds back (to reorder), shared by the fault's calls.
+final class HeldFrame: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8]?
+    func set(_ b: [UInt8]) { lock.withLock { bytes = b } }
+    func take() -> [UInt8]? { lock.withLock { defer { bytes = nil }; return bytes } }
+}
 
-extension Catalogue {
-    static func robustness(id: String, title: String, requirement: String, bytes: [UInt8], closeAfter: Bool) -> ConformanceCase {
-        ConformanceCase(id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (limits, strict decoding)",
-                        tags: ["robustness"]) { ctx in
-            let probe = try ctx.target.probe()
-            let (ending, log) = try probe.probe(sending: bytes, closeAfter: closeAfter, seconds: 10)
-            switch ending {
-            case .crashed(let signal):
-                return CaseOutcome(holds: false, detail: "the node died of signal \(signal)", verdict: .crash)
-            case .stillRunning:
-                return CaseOutcome(holds: false, detail: "the node neither refused the input nor ended the session within 10 s", verdict: .timeout)
-            case .exited(let status):
-                let reason = log.split(separator: "\n").last(where: { $0.hasPrefix("error:") }).map(String.init) ?? "no error message"
-                return CaseOutcome(holds: status != 0, detail: "the node ended the session with exit \(status): \(reason)")
-            }
-        }
-    }
-
-    /// A frame header announcing a 2 GiB payload (the limit is 16 MiB).
-    static let oversizedHeader: [UInt8] = [0x51, 0x4b, 0x44, 0x57, 1, 0x70, 0, 0] + [UInt8](repeating: 0, count: 16) + [0x7f, 0, 0, 0]
-
-    static let oversizedFrame = robustness(
-        id: "robustness/oversized-frame", title: "A frame over the size limit is refused without harm",
-        requirement: "A frame whose header announces more than the protocol's limit must be refused with an error before anything is allocated; the node must neither crash nor hang.",
-        bytes: oversizedHeader, closeAfter: false)
-
-    static let truncatedFrame = robustness(
-        id: "robustness/truncated-frame", title: "A connection cut inside a frame ends the session cleanly",
-        requirement: "When the control connection closes in the middle of a frame, the node must end the session with an error; it must neither crash nor hang.",
-        bytes: Array(oversizedHeader.prefix(12)), closeAfter: true)
+extension Session {
+    /// Per frame, the final length Alice announced (reference protocol).
+    var announcedLength: [UInt64: Int] { wire.announced }
 }

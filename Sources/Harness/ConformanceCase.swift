@@ -39,17 +39,30 @@ public struct CaseOutcome: Sendable {
     public var measurements: [String: Double]
     /// A verdict of its own (crash, timeout, unimplemented) instead of pass/fail.
     public var verdict: Verdict?
+    /// The session the verdict rests on, for evidence (the capture, the decoded transcript).
+    public var session: Session?
 
-    public init(holds: Bool, detail: String, measurements: [String: Double] = [:], verdict: Verdict? = nil) {
+    public init(holds: Bool, detail: String, measurements: [String: Double] = [:], verdict: Verdict? = nil, session: Session? = nil) {
         self.holds = holds
         self.detail = detail
         self.measurements = measurements
         self.verdict = verdict
+        self.session = session
+    }
+
+    /// The case cannot be judged on this target (it says why).
+    public static func unimplemented(_ why: String) -> CaseOutcome {
+        CaseOutcome(holds: false, detail: why, verdict: .unimplemented)
     }
 }
 
 /// What a case runs against.
 public struct CaseContext: Sendable {
-    public let target: ReferenceTarget
+    public let target: any SessionTarget
     public let seed: UInt64
+
+    public init(target: any SessionTarget, seed: UInt64) {
+        self.target = target
+        self.seed = seed
+    }
 }

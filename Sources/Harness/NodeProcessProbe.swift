@@ -3,53 +3,61 @@ import Foundation
 import Glibc
 #endif
 
-/// Starts a reference node as its own process and sends it raw bytes, for robustness cases
-/// whose outcome may be a crash or a hang (which must not take the harness down with it).
-struct NodeProcessProbe {
-    enum Ending: Equatable {
+/// Starts Alice's node as its own process and sends her raw bytes, for robustness cases whose
+/// outcome may be a crash or a hang (which must not take the harness down with it).
+public struct NodeProcessProbe: Sendable {
+    public enum Ending: Equatable, Sendable {
         case exited(Int32)
         case crashed(Int32)
         case stillRunning
     }
 
-    let executable: String
-    let arguments: [String]
+    /// argv; the first element is the executable.
+    let command: [String]
+    let controlPort: Int
+    /// A scratch directory the probe owns (removed after the probe).
+    let directory: String
+    var environment: [String: String] = [:]
 
-    /// Starts the node as Alice on free ports, connects to its control port, sends `bytes`
-    /// (closing the connection afterwards if `close`), and watches it for `seconds`.
-    func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
+    /// Starts the node, connects to its control port (retrying while it starts), sends `bytes`
+    /// (closing the connection afterwards if `closeAfter`), and watches it for `seconds`.
+    public func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        guard let executable = command.first else { throw HarnessError("the node's command is empty") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        process.arguments = Array(command.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let logPath = "\(directory)/alice.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = log
+        do { try process.run() } catch { throw HarnessError("cannot start \(executable): \(error.localizedDescription)") }
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
+            try? log?.close()
         }
-        // The first stdout line says where it listens.
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            guard !byte.isEmpty else { throw HarnessError("the node exited before listening: \(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self))") }
-            if byte == Data([0x0A]) { break }
-            line.append(byte)
+        var fd: Int32 = -1
+        let connectDeadline = Date().addingTimeInterval(10)
+        while fd < 0 {
+            if let f = try? Self.connect(port: controlPort) { fd = f; break }
+            guard process.isRunning, Date() < connectDeadline else {
+                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw HarnessError("the node did not listen on its control port \(controlPort): \(text.suffix(400))")
+            }
+            usleep(20_000)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let port = object["control_port"] as? Int else {
-            throw HarnessError("the node did not report its control port")
-        }
-        let fd = try Self.connect(port: port)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if closeAfter { close(fd) }
         defer { if !closeAfter { close(fd) } }
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { return (.stillRunning, "") }
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if process.terminationReason == .uncaughtSignal { return (.crashed(process.terminationStatus), log) }
-        return (.exited(process.terminationStatus), log)
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        if process.terminationReason == .uncaughtSignal { return (.crashed(process.terminationStatus), text) }
+        return (.exited(process.terminationStatus), text)
     }
 
     static func connect(port: Int) throws -> Int32 {
@@ -70,7 +78,7 @@ struct NodeProcessProbe {
     }
 }
 
-/// A problem of the harness itself (verdict `error`).
+/// A problem of the harness itself, or of its configuration (verdict `error`).
 public struct HarnessError: Error, CustomStringConvertible {
     public let description: String
     public init(_ message: String) { description = message }

@@ -37,6 +37,9 @@ public struct FrameDecoder: Sendable {
         public var authenticatedBytes: ArraySlice<UInt8>
         fileprivate var frameBytes: ArraySlice<UInt8>
         fileprivate var header: Header
+
+        /// The whole frame as it arrived: header, payload and tag.
+        public var bytes: ArraySlice<UInt8> { frameBytes }
     }
 
     /// The next complete frame, header checked, payload unparsed; nil if more bytes are needed.

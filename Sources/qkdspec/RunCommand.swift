@@ -8,29 +8,40 @@ import Reports
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the conformance cases against a QKD stack (default: the embedded reference stack).",
+        abstract: "Run the conformance cases against a QKD stack (default: the reference stack, as node processes on loopback).",
         discussion: """
-            Each case drives the target, judges what it did against the simulator's ground truth and
-            the security bounds, and gives a verdict tied to a requirement. The embedded reference
-            stack runs in this process, its control channel passing through the harness, which
-            counts what is disclosed and can replay or alter frames.
+            Each case runs sessions on simulated photons, with the harness as a man in the middle of
+            the control channel (it decodes every frame, counts what is disclosed, records a pcap,
+            and drops, delays, replays, reorders or alters frames as the case asks), judges what the
+            stack did against the simulator's ground truth and the security bounds, and gives a
+            verdict tied to a requirement (qkdspec list shows them all).
 
-            This release runs the reference stack only: target files, the shim, captures, the proxy
-            over real sockets and the HTML/evidence reports are still to come (see `qkdspec list`).
+            Targets: with no --target, the harness starts two reference `qkdspec node` processes on
+            loopback for every session. --target FILE tests another stack (docs/targets.md; example
+            files in examples/targets/). --target in-process runs the reference engines inside this
+            process (fastest; the node processes are still used for the robustness cases).
 
             Examples:
               qkdspec run
-              qkdspec run --include 'bb84/abort/*' --json report.json --junit report.xml
-              qkdspec run --case bb84/keys/agreement --seed 7
+              qkdspec run --junit r.xml --json r.json --html r.html --evidence evidence/
+              qkdspec run --target examples/targets/reference.json --profile ci
+              qkdspec run --case bb84/keys/agreement --seed 7 --repeat 5
               qkdspec run --reference-bug overclaim-key-length
+              qkdspec run --self-test --html selftest.html      (the kill matrix)
+              qkdspec run --shard 2/4 --json shard2.json; qkdspec merge shard*.json --html all.html
+              qkdspec run --write-expected baseline.json; qkdspec run --expected baseline.json
 
-            Exit codes: 0 every MUST case passed, 1 a conformance failure, 2 usage error (including
-            no case selected), 3 the harness could not run, 130 interrupted (SIGINT/SIGTERM: the
-            reports still hold the cases that ran).
+            Exit codes: 0 every MUST case passed (or failed as the --expected baseline lists), 1 a
+            conformance failure, 2 usage or configuration error (including no case selected), 3 the
+            harness could not run a case, 130 interrupted (SIGINT/SIGTERM: the reports still hold
+            the cases that ran).
             """
     )
 
-    @Option(help: "Profile: quick, ci or full.")
+    @Option(help: "Target file (JSON, docs/targets.md), or 'in-process'. Default: the reference nodes as processes.")
+    var target: String?
+
+    @Option(help: "Profile: quick (seconds), ci or full.")
     var profile = "quick"
 
     @Option(help: "Only cases whose ID matches this glob (repeatable).")
@@ -45,20 +56,47 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seed of every random choice (default: fresh, printed).")
     var seed: UInt64?
 
+    @Option(name: .customLong("repeat"), help: "Run every selected case N times, each with its own seed.")
+    var repeatCount = 1
+
+    @Option(help: "Run shard I of N (1-based), e.g. 2/4; Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX work too.")
+    var shard: String?
+
     @Option(name: .customLong("reference-bug"), help: "Switch on a bug knob of the reference stack (repeatable); see qkdspec node --list-bugs.")
     var referenceBugs: [String] = []
 
-    @Option(help: "Write the JSON report here.")
+    @Flag(name: .customLong("self-test"), help: "Run the cases against the clean reference and against each bug knob; report the kill matrix.")
+    var selfTest = false
+
+    @Option(help: "Write the JSON report here (schema: docs/report-schema.json).")
     var json: String?
 
     @Option(help: "Write a JUnit XML report here (failure = conformance failure, error = harness problem).")
     var junit: String?
+
+    @Option(help: "Write the self-contained HTML report here.")
+    var html: String?
+
+    @Option(help: "Write evidence for every case that does not pass here (pcap, transcript, logs, seed, reproduce line).")
+    var evidence: String?
+
+    @Option(help: "Baseline of known failures: listed failures do not fail the run.")
+    var expected: String?
+
+    @Option(name: .customLong("write-expected"), help: "Write this run's failures as a baseline file.")
+    var writeExpected: String?
 
     @Flag(help: "Only the summary.")
     var quiet = false
 
     @Flag(help: "Details and measurements for every case.")
     var verbose = false
+
+    func validate() throws {
+        guard (1...1000).contains(repeatCount) else { throw ValidationError("--repeat must lie in 1 ... 1000") }
+        if selfTest && target != nil && target != "in-process" { throw ValidationError("--self-test runs the reference stack; leave out --target") }
+        if selfTest && !referenceBugs.isEmpty { throw ValidationError("--self-test switches every knob itself; leave out --reference-bug") }
+    }
 
     func run() async throws {
         guard let profile = Profile(rawValue: profile) else {
@@ -69,110 +107,134 @@ struct RunCommand: AsyncParsableCommand {
             guard let k = BugKnob(rawValue: b) else { throw UsageError("unknown bug knob '\(b)'; see qkdspec node --list-bugs") }
             bugs.insert(k)
         }
+        let shard: Shard?
+        do { shard = try self.shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment) } catch {
+            throw UsageError("\(error)")
+        }
+        let baseline: ExpectedFailures?
+        do { baseline = try expected.map(ExpectedFailures.load(path:)) } catch { throw UsageError("\(error)") }
+        let evidenceWriter: EvidenceWriter?
+        do { evidenceWriter = try evidence.map(EvidenceWriter.init(root:)) } catch { throw UsageError("\(error)") }
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let sessionTarget = try makeTarget(bugs: bugs, work: work)
         let runSeed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        var includes = include
-        if let caseID { includes = [caseID] }
-        var target = ReferenceTarget(bugs: bugs)
-        target.executable = ChildProcess.selfExecutable
-        let runner = Runner(
-            target: target,
-            targetName: bugs.isEmpty ? "reference" : "reference with " + bugs.map(\.rawValue).sorted().joined(separator: ", "),
-            profile: profile, include: includes, exclude: exclude, seed: runSeed, version: QKDSpecVersion.current)
+        var runner = Runner(target: sessionTarget, profile: profile, include: caseID.map { [$0] } ?? include, exclude: exclude,
+                            seed: runSeed, version: QKDSpecVersion.current)
+        runner.repeatCount = repeatCount
+        runner.shard = shard
+        runner.baseline = baseline
         let cases = runner.selection()
-        guard !cases.isEmpty else { throw UsageError("no case selected: check --profile, --include, --exclude and --case (qkdspec list shows the IDs)") }
+        guard !cases.isEmpty else {
+            if let shard, !Runner(target: sessionTarget, profile: profile, include: runner.include, exclude: exclude, seed: runSeed,
+                                  version: QKDSpecVersion.current).selection().isEmpty {
+                // More shards than cases: this shard has nothing to do, which is not an error.
+                print("shard \(shard.description) has no case to run")
+                return
+            }
+            throw UsageError("no case selected: check --profile, --include, --exclude and --case (qkdspec list shows the IDs)")
+        }
 
         let console = Console(quiet: quiet, verbose: verbose)
-        console.header(target: runner.targetName, profile: profile.rawValue, seed: runSeed, cases: cases.count)
-        let bugArguments = bugs.map { " --reference-bug \($0.rawValue)" }.sorted().joined()
+        console.header(target: sessionTarget.name, profile: profile.rawValue, seed: runSeed, cases: cases.count, shard: shard, repeats: repeatCount)
+        let reproduce = "qkdspec run" + reproduceArguments(bugs: bugs)
         let stop = StopRequest()
         let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in stop.request() }
-        let work = Task { () throws -> RunReport in
-            await runner.run(cases, reproduceCommand: "qkdspec run\(bugArguments)") { result, done, total in
+        let selfTest = selfTest
+        let work2 = work
+        let target = target
+        let task = Task { () throws -> (RunReport, KillMatrix?) in
+            let report = await runner.run(cases, reproduceCommand: reproduce, onStart: { c, done, total in
+                console.starting(c.id, done: done, total: total)
+            }, onResult: { result, session, done, total in
+                if let evidenceWriter, result.verdict != .pass, result.verdict != .skipped {
+                    result.evidence = try? evidenceWriter.write(result, session: session)
+                }
                 console.result(result, done: done, total: total)
-            }
+            })
+            guard selfTest, !Task.isCancelled else { return (report, nil) }
+            return (report, await Self.killMatrix(clean: report, runner: runner, cases: cases, work: work2, inProcess: target == "in-process",
+                                                  console: console))
         }
-        stop.attach(work)
-        let report = try await work.value
+        stop.attach(task)
+        let (report, matrix) = try await task.value
         signals.cancel()
         console.summary(report)
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            do { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) } catch {
-                throw UsageError("cannot write the JSON report to \(json): \(error.localizedDescription)")
-            }
+        try ReportFiles(json: json, junit: junit, html: html).write(report, killMatrix: matrix)
+        if let writeExpected {
+            do { try ExpectedFailures(report: report).write(to: writeExpected) } catch { throw UsageError("\(error)") }
         }
-        if let junit {
-            do { try Self.junit(report).render().write(toFile: junit, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("cannot write the JUnit report to \(junit): \(error.localizedDescription)")
-            }
+        if let path = ProcessInfo.processInfo.environment["TEST_SHARD_STATUS_FILE"], shard != nil {
+            // Bazel asks a sharding-aware test to touch this file.
+            FileManager.default.createFile(atPath: path, contents: nil)
         }
-        if report.results.count < cases.count {
+        if report.results.count < cases.count * repeatCount {
             // Interrupted: the reports hold what ran, but the run proves nothing about the rest.
-            FileHandle.standardError.write(Data("interrupted: \(report.results.count) of \(cases.count) cases ran\n".utf8))
+            FileHandle.standardError.write(Data("interrupted: \(report.results.count) of \(cases.count * repeatCount) cases ran\n".utf8))
             throw ExitCode(130)
+        }
+        if let matrix {
+            print(matrix.uncaught.isEmpty ? "self-test: every bug knob is caught by at least one MUST case"
+                  : "self-test: NOT caught: \(matrix.uncaught.joined(separator: ", "))")
+            if !matrix.uncaught.isEmpty || !matrix.cleanFailures.isEmpty { throw ExitCode(ExitStatus.conformanceFailure) }
+            return
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 
-    static func junit(_ report: RunReport) -> JUnitReport {
-        JUnitReport(
-            suiteName: "qkdspec run (\(report.target))", timestamp: report.startedAt,
-            properties: [("seed", String(report.seed)), ("profile", report.profile), ("target", report.target), ("version", report.version)],
-            cases: report.results.map { r in
-                let outcome: JUnitReport.Outcome
-                switch r.verdict {
-                case .pass, .info, .warn: outcome = .passed
-                case .fail, .crash, .timeout: outcome = .failure
-                case .error: outcome = .error
-                case .skipped, .unimplemented: outcome = .skipped
-                }
-                let className = r.id.split(separator: "/").dropLast().joined(separator: ".")
-                return JUnitReport.TestCase(
-                    name: r.id, className: className.isEmpty ? "qkdspec" : className, seconds: r.seconds, outcome: outcome,
-                    message: "\(r.verdict.rawValue): \(r.title)",
-                    detail: "\(r.detail)\nrequirement (\(r.level.rawValue)): \(r.requirement)\nreference: \(r.reference)\nseed: \(r.seed)\nreproduce: \(r.reproduce)")
+    func reproduceArguments(bugs: Set<BugKnob>) -> String {
+        var s = ""
+        if let target { s += " --target \(target)" }
+        s += bugs.map { " --reference-bug \($0.rawValue)" }.sorted().joined()
+        return s
+    }
+
+    func makeTarget(bugs: Set<BugKnob>, work: String) throws -> any SessionTarget {
+        let me = ChildProcess.selfExecutable
+        switch target {
+        case nil:
+            return try ProcessTarget(file: ReferenceNodeCommand(executable: me, bugs: bugs).targetFile, executable: me, workRoot: work)
+        case "in-process"?:
+            var t = InProcessTarget(bugs: bugs)
+            t.executable = me
+            return t
+        case let path?:
+            guard bugs.isEmpty else { throw UsageError("--reference-bug applies to the reference stack only; leave out --target") }
+            do { return try ProcessTarget(file: TargetFile.load(path: path), executable: me, workRoot: work) } catch {
+                throw UsageError("\(error)")
+            }
+        }
+    }
+
+    /// The kill matrix: the same cases against the reference with each bug knob switched on.
+    static func killMatrix(clean: RunReport, runner: Runner, cases: [ConformanceCase], work: String, inProcess: Bool,
+                           console: Console) async -> KillMatrix {
+        var verdicts: [String: [String: Verdict]] = ["clean": Dictionary(clean.results.map { ($0.id, $0.verdict) }, uniquingKeysWith: { a, b in a.failsRun ? a : b })]
+        let me = ChildProcess.selfExecutable
+        for knob in BugKnob.allCases {
+            if Task.isCancelled { break }
+            var r = runner
+            r.baseline = nil
+            if inProcess {
+                var t = InProcessTarget(bugs: [knob])
+                t.executable = me
+                r.target = t
+            } else if let t = try? ProcessTarget(file: ReferenceNodeCommand(executable: me, bugs: [knob]).targetFile, executable: me, workRoot: work) {
+                r.target = t
+            }
+            let report = await r.run(cases, reproduceCommand: "qkdspec run --reference-bug \(knob.rawValue)", onStart: { c, done, total in
+                console.starting("\(knob.rawValue): \(c.id)", done: done, total: total)
             })
-    }
-}
-
-/// Console output: a line per case, colour on a terminal unless NO_COLOR is set.
-struct Console: Sendable {
-    let quiet: Bool
-    let verbose: Bool
-    let colour = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-
-    func paint(_ text: String, _ verdict: Verdict) -> String {
-        guard colour else { return text }
-        let code: String
-        switch verdict {
-        case .pass: code = "32"
-        case .fail, .crash, .timeout: code = "31"
-        case .warn, .error: code = "33"
-        default: code = "36"
+            if !console.quiet {
+                let caught = report.results.filter { $0.level == .must && $0.verdict.failsRun }.map(\.id)
+                if console.progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                print("knob \(knob.rawValue): " + (caught.isEmpty ? "NOT CAUGHT" : "caught by \(caught.joined(separator: ", "))"))
+            }
+            verdicts[knob.rawValue] = Dictionary(report.results.map { ($0.id, $0.verdict) }, uniquingKeysWith: { a, b in a.failsRun ? a : b })
         }
-        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
-    }
-
-    func header(target: String, profile: String, seed: UInt64, cases: Int) {
-        guard !quiet else { return }
-        print("qkdspec run — target: \(target); profile \(profile); \(cases) cases; seed \(seed)")
-    }
-
-    func result(_ r: CaseResult, done: Int, total: Int) {
-        guard !quiet else { return }
-        let tag = paint(r.verdict.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0), r.verdict)
-        print("\(tag) [\(done)/\(total)] \(r.id)  (\(r.level.rawValue), \(String(format: "%.1f", r.seconds)) s)")
-        if verbose || r.verdict != .pass {
-            print("      \(r.detail)")
-            if r.verdict != .pass { print("      requirement: \(r.requirement)\n      reproduce: \(r.reproduce)") }
-        }
-    }
-
-    func summary(_ report: RunReport) {
-        let order: [Verdict] = [.pass, .fail, .warn, .info, .unimplemented, .skipped, .error, .timeout, .crash]
-        let parts = order.compactMap { v in report.counts[v.rawValue].map { "\($0) \(v.rawValue)" } }
-        print("\(report.results.count) cases in \(String(format: "%.1f", report.seconds)) s: " + parts.joined(separator: ", "))
+        return KillMatrix(knobs: BugKnob.allCases.map(\.rawValue), cases: cases.map(\.id), verdicts: verdicts,
+                          mustCases: Set(cases.filter { $0.level == .must }.map(\.id)))
     }
 }
 
@@ -193,9 +255,11 @@ struct ListCommand: ParsableCommand {
         let cases = Catalogue.all.filter { $0.profiles.contains(p) }
         switch format {
         case "json":
-            struct Entry: Encodable { var id, title, level, requirement, reference: String; var tags: [String] }
-            try printJSON(cases.map { Entry(id: $0.id, title: $0.title, level: $0.level.rawValue, requirement: $0.requirement,
-                                            reference: $0.reference, tags: $0.tags) })
+            struct Entry: Encodable { var id, title, level, requirement, reference: String; var tags, profiles: [String] }
+            try printJSON(cases.map { c in
+                Entry(id: c.id, title: c.title, level: c.level.rawValue, requirement: c.requirement, reference: c.reference, tags: c.tags,
+                      profiles: Profile.allCases.filter { c.profiles.contains($0) }.map(\.rawValue))
+            })
         case "markdown":
             print(Self.markdown(cases, profile: p.rawValue), terminator: "")
         default:
@@ -205,9 +269,10 @@ struct ListCommand: ParsableCommand {
 
     static func markdown(_ cases: [ConformanceCase], profile: String) -> String {
         var s = "# Test catalogue\n\nGenerated by `qkdspec list --profile \(profile) --format markdown`; do not edit by hand.\n\n"
-        s += "| ID | level | requirement | reference |\n|---|---|---|---|\n"
+        s += "| ID | level | profiles | requirement | reference |\n|---|---|---|---|---|\n"
         for c in cases {
-            s += "| `\(c.id)` | \(c.level.rawValue) | \(c.requirement.replacingOccurrences(of: "|", with: "\\|")) | \(c.reference) |\n"
+            let profiles = Profile.allCases.filter { c.profiles.contains($0) }.map(\.rawValue).joined(separator: ", ")
+            s += "| `\(c.id)` | \(c.level.rawValue) | \(profiles) | \(c.requirement.replacingOccurrences(of: "|", with: "\\|")) | \(c.reference) |\n"
         }
         return s
     }

@@ -6,7 +6,7 @@ import Wire
 @testable import Node
 
 /// Two reference node engines joined by the harness's in-memory control channel
-/// (``ReferenceTarget``), with the knobs these tests turn: the scenario, the size of the run,
+/// (``InProcessTarget``), with the knobs these tests turn: the scenario, the size of the run,
 /// the bug knobs and a fault applied to Alice's frames.
 struct InMemorySession {
     var scenario = Scenario.gys(distanceKm: 0)
@@ -15,18 +15,23 @@ struct InMemorySession {
     var frameBits = 32_768
     var seed: UInt64 = 1
     var bugs: Set<BugKnob> = []
-    var tamper: ReferenceTarget.Fault? = nil
+    /// Alice's frame index and bytes → what Bob receives instead.
+    var tamper: (@Sendable (Int, [UInt8]) -> [[UInt8]])? = nil
 
-    static var psk: BitKey { ReferenceTarget.authenticationKey }
+    static var psk: BitKey { ReferenceNodeCommand.authenticationKey }
 
-    func run() async throws -> ReferenceTarget.Session {
-        var target = ReferenceTarget(bugs: bugs)
+    func run() async throws -> InProcessTarget.EngineSession {
+        var target = InProcessTarget(bugs: bugs)
         target.blocks = blocks
         target.blockPulses = blockPulses
         target.frameBits = frameBits
-        return try await target.run(scenario: scenario, seed: seed, fault: tamper)
+        var fault: ChannelFault?
+        if let tamper {
+            fault = { index, bytes in tamper(index, bytes).map { FaultAction.send($0) } }
+        }
+        return try await target.runEngines(scenario: scenario, seed: seed, fault: fault)
     }
 }
 
 /// Re-tags a frame from Alice after the test changed it, as an attacker with the key could.
-func retag(_ frame: Frame) -> [UInt8] { ReferenceTarget.retagged(frame) ?? [] }
+func retag(_ frame: Frame) -> [UInt8] { ReferenceNodeCommand.retagged(frame) ?? [] }

@@ -21,11 +21,11 @@ enum QKDSpecBinary {
         return URL(fileURLWithPath: ".build/debug/qkdspec")
     }
 
-    static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> CommandResult {
+    static func run(_ arguments: [String], timeout: TimeInterval = 120, environment extra: [String: String] = [:]) throws -> CommandResult {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["NO_COLOR"] = "1"
         process.environment = environment
         let out = Pipe(), err = Pipe()

@@ -14,11 +14,11 @@ struct RunCommandTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try QKDSpecBinary.run(["run", "--include", "auth/*", "--seed", "5", "--json", path], timeout: 300)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("PASS") && r.stdout.contains("3 cases"))
+        #expect(r.stdout.contains("PASS") && r.stdout.contains("4 cases"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
         #expect(report["seed"] as? Int == 5 && report["exit_code"] as? Int == 0)
         let results = try #require(report["results"] as? [[String: Any]])
-        #expect(results.count == 3)
+        #expect(results.count == 4)
         #expect(results.allSatisfy { ($0["reproduce"] as? String)?.contains("--case") == true && $0["verdict"] as? String == "pass" })
     }
 
@@ -62,6 +62,61 @@ struct RunCommandTests {
         #expect(committed == r.stdout, "regenerate with: qkdspec list --format markdown > docs/test-catalogue.md")
         let json = try QKDSpecBinary.run(["list", "--format", "json"])
         let cases = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
-        #expect(cases.count >= 16 && cases.allSatisfy { ($0["level"] as? String) == "MUST" })
+        #expect(cases.count >= 21 && cases.allSatisfy { ["MUST", "SHOULD", "MAY"].contains($0["level"] as? String ?? "") })
+        #expect(cases.allSatisfy { ($0["profiles"] as? [String])?.contains("full") == true })
+    }
+
+    @Test("--html, --evidence and a baseline: the page is written, evidence for the failure, and the baseline turns exit 1 into 0")
+    func reportsAndBaseline() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--include", "bb84/estimate/*", "--seed", "4"]
+        let first = try QKDSpecBinary.run(args + ["--html", "\(dir)/r.html", "--evidence", "\(dir)/ev", "--write-expected", "\(dir)/base.json"],
+                                          timeout: 300)
+        #expect(first.status == 1)
+        let page = try String(contentsOfFile: "\(dir)/r.html", encoding: .utf8)
+        #expect(page.contains("keys/unique-key-ids") && page.contains("<svg"))
+        let evidence = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/ev")
+        #expect(evidence == ["keys__unique-key-ids"])
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/keys__unique-key-ids/control.pcap"))
+        let second = try QKDSpecBinary.run(args + ["--expected", "\(dir)/base.json"], timeout: 300)
+        #expect(second.status == 0, "\(second.stdout)")
+        #expect(second.stdout.contains("known failure"))
+    }
+
+    @Test("shards run apart and merge into one report with the whole selection")
+    func shardAndMerge() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-shard-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["run", "--target", "in-process", "--include", "bb84/abort/*", "--seed", "3"]
+        let one = try QKDSpecBinary.run(args + ["--shard", "1/2", "--json", "\(dir)/1.json"], timeout: 300)
+        let two = try QKDSpecBinary.run(args + ["--json", "\(dir)/2.json"], timeout: 300, environment: ["TEST_TOTAL_SHARDS": "2", "TEST_SHARD_INDEX": "1"])
+        #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+        let merged = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/2.json", "--json", "\(dir)/all.json", "--junit", "\(dir)/all.xml"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/all.json"))) as? [String: Any])
+        let ids = (report["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(Set(ids) == ["bb84/abort/qber-above-threshold/intercept-resend", "bb84/abort/qber-above-threshold/intercept-resend-half",
+                             "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound"])
+        let bad = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/1.json"])
+        #expect(bad.status == 2 && bad.stderr.contains("more than one report"))
+    }
+
+    @Test("--self-test builds the kill matrix and fails when a knob escapes the selected cases")
+    func selfTest() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-selftest-\(UUID().uuidString).html").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Two cases catch two knobs; the other eight escape them, and the self-test must say so.
+        let r = try QKDSpecBinary.run(["run", "--self-test", "--target", "in-process", "--seed", "2", "--html", path,
+                                       "--include", "keys/unique-key-ids", "--include", "auth/replayed-frame-rejected"], timeout: 600)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("knob reuse-key-id: caught by keys/unique-key-ids"))
+        #expect(r.stdout.contains("knob accept-replayed-frame: caught by auth/replayed-frame-rejected"))
+        #expect(r.stdout.contains("knob skip-verification: NOT CAUGHT"))
+        #expect(r.stdout.contains("self-test: NOT caught: ignore-qber-threshold, skip-verification"))
+        let page = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(page.contains("Kill matrix") && page.contains("Not caught: ignore-qber-threshold"))
     }
 }

@@ -1,0 +1,264 @@
+import Capture
+import Foundation
+import NIOCore
+import NIOPosix
+import Wire
+
+/// The man in the middle of a control channel over real TCP: Bob connects to the proxy, the proxy
+/// connects to Alice, and every byte passes through it. For the reference protocol it cuts Alice's
+/// stream into frames, hands each to the ledger and to the case's fault, and sends on what the
+/// fault says; for an opaque (vendor) protocol it does the same with the chunks as they arrive.
+/// It records what Bob and Alice actually received to a pcap file.
+public final class ControlProxy: @unchecked Sendable {
+    public let kind: ControlChannelKind
+    private let upstream: (host: String, port: Int)
+    private let fault: ChannelFault?
+    private let ledger = WireLedger()
+    private let capturePath: String?
+    private let loop: any EventLoop
+    private var server: (any Channel)?
+    private let done: EventLoopPromise<Void>
+    private let lock = NSLock()
+    private var connections = 0
+    private var connectError: String?
+
+    /// The port Bob connects to.
+    public private(set) var port = 0
+
+    public init(kind: ControlChannelKind, upstream: (host: String, port: Int), fault: ChannelFault?, capturePath: String?) {
+        self.kind = kind
+        self.upstream = upstream
+        self.fault = fault
+        self.capturePath = capturePath
+        loop = MultiThreadedEventLoopGroup.singleton.next()
+        done = loop.makePromise(of: Void.self)
+    }
+
+    /// Listens on `host:port` (0: a free port).
+    public func start(host: String = "127.0.0.1", port: Int = 0) async throws {
+        let proxy = self
+        let channel = try await ServerBootstrap(group: loop)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelInitializer { bob in
+                bob.eventLoop.makeCompletedFuture { try proxy.accept(bob) }
+            }
+            .bind(host: host, port: port).get()
+        server = channel
+        self.port = channel.localAddress?.port ?? port
+    }
+
+    /// What the ledger decoded (reference protocol) so far.
+    public var observation: WireObservation { ledger.snapshot() }
+
+    /// Why the proxy could not reach Alice, if it could not.
+    public var upstreamFailure: String? { lock.withLock { connectError } }
+
+    /// Completes when the relayed connection has closed on both sides.
+    public func finished(timeout: Duration) async -> Bool {
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {}
+        let result = loop.makePromise(of: Bool.self)
+        done.futureResult.whenComplete { _ in result.succeed(true) }
+        timer.futureResult.whenComplete { _ in result.succeed(false) }
+        defer { timer.cancel() }
+        return (try? await result.futureResult.get()) ?? false
+    }
+
+    public func stop() async {
+        try? await server?.close()
+        done.succeed()
+    }
+
+    // MARK: Relaying
+
+    /// Bob connected: connect to Alice, then relay in both directions.
+    private func accept(_ bob: any Channel) throws {
+        let first = lock.withLock { () -> Bool in
+            connections += 1
+            return connections == 1
+        }
+        // One session per proxy: a second connection is turned away.
+        guard first else {
+            bob.close(promise: nil)
+            return
+        }
+        let recorder = try capturePath.map { path in
+            TCPStreamRecorder(writer: try PcapWriter(path: path),
+                              client: .init(address: (127, 0, 0, 2), port: UInt16(truncatingIfNeeded: bob.remoteAddress?.port ?? 50_000)),
+                              server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: upstream.port)))
+        }
+        let state = RelayState(recorder: recorder)
+        let bobHandler = BobSideHandler(state: state, ledger: ledger)
+        try bob.pipeline.syncOperations.addHandler(bobHandler)
+        connectToAlice(bob: bob, state: state, deadline: .now() + .seconds(10))
+    }
+
+    private func connectToAlice(bob: any Channel, state: RelayState, deadline: NIODeadline) {
+        let proxy = self, ledger = ledger, fault = fault, kind = kind
+        ClientBootstrap(group: bob.eventLoop)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { alice in
+                alice.eventLoop.makeCompletedFuture {
+                    try alice.pipeline.syncOperations.addHandler(
+                        AliceSideHandler(state: state, ledger: ledger, fault: fault, kind: kind, bob: bob))
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let alice):
+                    state.alice = alice
+                    bob.read()  // start relaying Bob's bytes now that Alice is there
+                    bob.closeFuture.and(alice.closeFuture).whenComplete { _ in
+                        state.recorder?.finish()
+                        proxy.done.succeed()
+                    }
+                case .failure(let error):
+                    if NIODeadline.now() < deadline {
+                        bob.eventLoop.scheduleTask(in: .milliseconds(50)) { proxy.connectToAlice(bob: bob, state: state, deadline: deadline) }
+                    } else {
+                        proxy.lock.withLock { proxy.connectError = "cannot reach Alice's control channel at \(proxy.upstream.host):\(proxy.upstream.port): \(error)" }
+                        bob.close(promise: nil)
+                        proxy.done.succeed()
+                    }
+                }
+            }
+    }
+}
+
+/// The two connections of one relayed session (touched on their shared event loop only).
+final class RelayState: @unchecked Sendable {
+    var alice: (any Channel)?
+    let recorder: TCPStreamRecorder?
+    init(recorder: TCPStreamRecorder?) { self.recorder = recorder }
+}
+
+/// Bob's connection: what he sends goes to the ledger and on to Alice unchanged.
+final class BobSideHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let state: RelayState
+    private let ledger: WireLedger
+
+    init(state: RelayState, ledger: WireLedger) {
+        self.state = state
+        self.ledger = ledger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let bytes = Array(buffer.readableBytesView)
+        ledger.observe(from: .bob, bytes)
+        state.recorder?.record(fromClient: true, bytes)
+        state.alice?.writeAndFlush(buffer, promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // Half a connection is no connection: Alice hears Bob has gone once his last bytes are out.
+        state.alice?.writeAndFlush(ByteBuffer(), promise: nil)
+        state.alice?.close(promise: nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Alice's connection: her stream is cut into frames (or taken chunk by chunk, for an opaque
+/// protocol), each goes to the ledger and through the fault, and the resulting actions run in
+/// order — a delay holds back everything after it.
+final class AliceSideHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let state: RelayState
+    private let ledger: WireLedger
+    private let fault: ChannelFault?
+    private let kind: ControlChannelKind
+    private let bob: any Channel
+    private var framer = FrameDecoder()
+    /// Alice's bytes not yet cut into a frame, forwarded as they are if she closes mid-frame.
+    private var carry: [UInt8] = []
+    private var framing = true
+    private var index = 0
+    private var queue: [FaultAction] = []
+    private var waiting = false
+    private var closed = false
+
+    init(state: RelayState, ledger: WireLedger, fault: ChannelFault?, kind: ControlChannelKind, bob: any Channel) {
+        self.state = state
+        self.ledger = ledger
+        self.fault = fault
+        self.kind = kind
+        self.bob = bob
+        framing = kind == .reference
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).readableBytesView)
+        ledger.observe(from: .alice, bytes)
+        var units: [[UInt8]] = []
+        if framing {
+            framer.append(bytes)
+            carry += bytes
+            do {
+                while let raw = try framer.nextRaw() { units.append(Array(raw.bytes)) }
+                if !units.isEmpty { carry.removeFirst(carry.count - framer.pendingBytes) }
+            } catch {
+                // Not our protocol after all (or broken): pass the rest through as it comes.
+                framing = false
+                units.append(carry)
+                carry = []
+            }
+        } else {
+            units.append(bytes)
+        }
+        for unit in units {
+            queue += fault?(index, unit) ?? [.send(unit)]
+            index += 1
+        }
+        pump(context.eventLoop)
+    }
+
+    private func pump(_ loop: any EventLoop) {
+        guard !waiting else { return }
+        while !queue.isEmpty, !closed {
+            switch queue.removeFirst() {
+            case .send(let b):
+                state.recorder?.record(fromClient: false, b)
+                bob.writeAndFlush(ByteBuffer(bytes: b), promise: nil)
+            case .delay(let d):
+                waiting = true
+                let me = NIOLoopBound(self, eventLoop: loop)
+                loop.scheduleTask(in: .nanoseconds(Int64(d.components.seconds) * 1_000_000_000 + Int64(d.components.attoseconds / 1_000_000_000))) {
+                    me.value.waiting = false
+                    me.value.pump(loop)
+                }
+                return
+            case .close:
+                closed = true
+                bob.close(promise: nil)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // Alice went away: Bob gets what is still queued, then the close.
+        if framing, !carry.isEmpty { queue.append(.send(carry)) }
+        let bob = bob
+        if waiting {
+            queue.append(.close)
+        } else {
+            pump(context.eventLoop)
+            bob.close(promise: nil)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Node
+import PostProcessing
+import QKDMath
+import QuantumChannel
+import Wire
+
+/// The reference stack inside the harness's own process: two reference node engines joined by an
+/// in-memory control channel that the harness sits in the middle of. The fastest target — the
+/// self-tests and the kill matrix run on it — but not the default: `qkdspec run` starts real node
+/// processes on loopback (``ProcessTarget``). `bugs` switches bug knobs on, for self-validation.
+public struct InProcessTarget: SessionTarget {
+    public var bugs: Set<BugKnob>
+    public var parameters = PostProcessingParameters()
+    public var frameBits = 32_768
+    public var blocks = 12
+    public var blockPulses = 1 << 22
+    /// The qkdspec executable, for the robustness probes (a node in its own process).
+    public var executable: String?
+
+    public init(bugs: Set<BugKnob> = []) { self.bugs = bugs }
+
+    public var name: String {
+        bugs.isEmpty ? "reference (in-process)" : "reference (in-process) with " + bugs.map(\.rawValue).sorted().joined(separator: ", ")
+    }
+
+    public var channel: ControlChannelKind { .reference }
+    public var authenticationKey: BitKey? { ReferenceNodeCommand.authenticationKey }
+
+    public var declared: DeclaredParameters {
+        var d = DeclaredParameters()
+        d.qberThreshold = parameters.qberThreshold
+        d.epsilonSecrecy = parameters.epsilonSecrecy
+        d.epsilonCorrectness = parameters.epsilonCorrectness
+        d.frameBits = frameBits
+        return d
+    }
+
+    /// A node process probe with this target's bug knobs, on a throwaway pre-shared key.
+    public func probe() throws -> NodeProcessProbe? {
+        guard let executable else { return nil }
+        return try ReferenceNodeCommand(executable: executable, bugs: bugs).probe()
+    }
+
+    func configuration(_ role: Role) -> NodeConfiguration {
+        NodeConfiguration(
+            role: role, control: role == .alice ? .listen(HostPort(host: "127.0.0.1", port: 0)) : .connect(HostPort(host: "127.0.0.1", port: 0)),
+            quantumLayer: HostPort(host: "127.0.0.1", port: 0), authenticationKey: ReferenceNodeCommand.authenticationKey,
+            parameters: parameters, frameBits: frameBits, bugs: bugs, idleTimeout: .seconds(30))
+    }
+
+    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> Session {
+        try await runEngines(scenario: scenario, seed: seed, fault: fault).session
+    }
+
+    /// A session with what only an in-process target can tell: both engines' own summaries and
+    /// the errors that ended them (the node's tests look inside; the cases never do).
+    public struct EngineSession: Sendable {
+        public var session: Session
+        public var alice: NodeSummary
+        public var bob: NodeSummary
+        public var aliceError: NodeError?
+        public var bobError: NodeError?
+        public var aliceKeys: [DeliveredKey] { session.aliceKeys }
+        public var bobKeys: [DeliveredKey] { session.bobKeys }
+    }
+
+    public func runEngines(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> EngineSession {
+        var logger = Logger(label: "qkdspec.harness") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        let alice = try NodeEngine(configuration: configuration(.alice), logger: logger)
+        let bob = try NodeEngine(configuration: configuration(.bob), logger: logger)
+        let (toBob, toBobIn) = AsyncStream<[UInt8]>.makeStream()
+        let (toAlice, toAliceIn) = AsyncStream<[UInt8]>.makeStream()
+        let wire = WireLedger()
+        try await bob.connected { bytes in
+            wire.observe(from: .bob, bytes)
+            toAliceIn.yield(bytes)
+        }
+        try await alice.connected { bytes in
+            let index = wire.observe(from: .alice, bytes)
+            for action in fault?(index, bytes) ?? [.send(bytes)] {
+                switch action {
+                case .send(let b): toBobIn.yield(b)
+                // The engine's send is synchronous: a delay stalls Alice, as a slow link would.
+                case .delay(let d): Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                case .close: toBobIn.finish()
+                }
+            }
+        }
+        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        async let aliceRun: NodeError? = Self.pump(toAlice, into: alice, closing: toBobIn)
+        async let bobRun: NodeError? = Self.pump(toBob, into: bob, closing: toAliceIn)
+        do {
+            for b in 0..<blocks {
+                let (a, bb) = SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses)
+                try await alice.receiveQuantumLayer(a)
+                try await bob.receiveQuantumLayer(bb)
+            }
+            try await alice.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
+            try await bob.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
+        } catch {
+            toBobIn.finish()
+            toAliceIn.finish()
+        }
+        let (ae, be) = await (aliceRun, bobRun)
+        var session = Session(scenario: scenario)
+        session.aliceKeys = await alice.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
+        session.bobKeys = await bob.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
+        session.wire = wire.snapshot()
+        session.aliceFailure = ae.map { "\($0)" }
+        session.bobFailure = be.map { "\($0)" }
+        return EngineSession(session: session, alice: await alice.finalSummary(), bob: await bob.finalSummary(), aliceError: ae, bobError: be)
+    }
+
+    static func pump(_ stream: AsyncStream<[UInt8]>, into engine: NodeEngine, closing other: AsyncStream<[UInt8]>.Continuation) async -> NodeError? {
+        defer { other.finish() }
+        for await bytes in stream {
+            do {
+                if try await engine.receiveControl(bytes) { return nil }
+            } catch {
+                return error
+            }
+        }
+        do { try await engine.controlClosed() } catch { return error }
+        return nil
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Node
+import PostProcessing
+import QuantumChannel
+import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A stack whose two nodes are processes (started by the harness from a target file's commands,
+/// or already running): every session fills the placeholders with fresh ports and paths, starts
+/// the proxy, starts Alice and Bob, feeds both quantum-layer interfaces from the simulator, waits
+/// for the session to end, and reads the keys the nodes wrote.
+public struct ProcessTarget: SessionTarget {
+    public let file: TargetFile
+    /// This executable, for `{qkdspec}`.
+    public let executable: String
+    /// Where session directories go (logs, key outputs, the capture); the caller removes it.
+    public let workRoot: String
+    /// The pre-shared key, when the harness knows it (a fault may then re-authenticate a frame).
+    public let authenticationKey: BitKey?
+
+    public init(file: TargetFile, executable: String, workRoot: String) throws {
+        self.file = file
+        self.executable = executable
+        self.workRoot = workRoot
+        if let path = file.authKey {
+            do { authenticationKey = try NodeConfiguration.loadAuthenticationKey(path: path) } catch {
+                throw HarnessError("target file: auth_key: \(error)")
+            }
+        } else {
+            authenticationKey = ReferenceNodeCommand.authenticationKey
+        }
+    }
+
+    public var name: String { file.name }
+    public var declared: DeclaredParameters { file.declared }
+    public var channel: ControlChannelKind { file.controlProtocol }
+    var blocks: Int { file.blocks ?? 12 }
+    var blockPulses: Int { file.blockPulses ?? 1 << 22 }
+    var timeout: Duration { .milliseconds(Int64((file.sessionTimeoutSeconds ?? 60) * 1000)) }
+
+    /// The placeholder values of one session in `directory`.
+    func values(directory: String, seed: UInt64) throws -> [String: String] {
+        let ports = try FreePorts.take(4)
+        var v = ["alice_control_port": String(ports[0]), "alice_qli_port": String(ports[1]), "bob_qli_port": String(ports[2]),
+                 "proxy_port": String(ports[3]), "work_dir": directory, "qkdspec": executable, "seed": String(seed),
+                 "alice_keys": "\(directory)/alice.keys", "bob_keys": "\(directory)/bob.keys"]
+        if let path = file.authKey {
+            v["auth_key"] = path
+        } else {
+            let path = "\(directory)/auth.key"
+            guard FileManager.default.createFile(atPath: path, contents: Data(ReferenceNodeCommand.authenticationKeyBytes),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw HarnessError("cannot write the session's authentication key in \(directory)")
+            }
+            v["auth_key"] = path
+        }
+        return v
+    }
+
+    func newDirectory() throws -> String {
+        let dir = "\(workRoot)/session-\(UUID().uuidString.prefix(8).lowercased())"
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw HarnessError("cannot create a session directory under \(workRoot): \(error.localizedDescription)")
+        }
+        return dir
+    }
+
+    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
+        let dir = try newDirectory()
+        let v = try values(directory: dir, seed: seed)
+        func fill(_ s: String) -> String { TargetFile.fill(s, v) }
+        let aliceControl = try splitHostPort(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
+        let listen = try splitHostPort(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
+        let capture = "\(dir)/control.pcap"
+        let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, fault: fault, capturePath: capture)
+        do { try await proxy.start(host: listen.host, port: listen.port) } catch {
+            throw HarnessError("the proxy cannot listen on \(listen.host):\(listen.port): \(error)")
+        }
+
+        var nodes: [(role: String, process: ManagedNode)] = []
+        defer { for n in nodes { n.process.kill() } }
+        for (role, spec) in [("alice", file.alice), ("bob", file.bob)] {
+            guard let command = spec.command else { continue }
+            let node = try ManagedNode(command: command.map(fill), environment: (spec.environment ?? [:]).mapValues(fill),
+                                       log: "\(dir)/\(role).log")
+            nodes.append((role, node))
+        }
+
+        // Simulate and feed both quantum-layer interfaces, block by block.
+        var feedFailure: String?
+        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        do {
+            let aliceQLI = try splitHostPort(fill(file.alice.qli), field: "alice.qli")
+            let bobQLI = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
+            let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process)
+            let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process)
+            defer {
+                Task {
+                    await aliceFeed.close()
+                    await bobFeed.close()
+                }
+            }
+            for b in 0..<blocks {
+                let (a, bb) = SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses)
+                try await aliceFeed.send(a)
+                try await bobFeed.send(bb)
+            }
+            try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
+            try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
+        } catch {
+            feedFailure = "feeding the quantum-layer interfaces failed: \(error)"
+        }
+
+        // The session ends when the node processes do (or, for nodes already running, when the
+        // relayed connection closes).
+        let deadline = ContinuousClock.now + timeout
+        var session = Session(scenario: scenario)
+        for (role, node) in nodes {
+            let ending = await node.wait(until: deadline)
+            let failure = ending == .exited(0) ? nil : node.lastError()
+            if role == "alice" {
+                session.aliceEnding = ending
+                session.aliceFailure = failure
+            } else {
+                session.bobEnding = ending
+                session.bobFailure = failure
+            }
+        }
+        if nodes.isEmpty { _ = await proxy.finished(timeout: deadline - ContinuousClock.now) }
+        _ = await proxy.finished(timeout: .seconds(2))
+        await proxy.stop()
+        if let reason = proxy.upstreamFailure { session.aliceFailure = session.aliceFailure ?? reason }
+        if let feedFailure { session.bobFailure = session.bobFailure.map { "\($0); \(feedFailure)" } ?? feedFailure }
+        session.wire = proxy.observation
+        session.aliceKeys = try KeyOutput.read(path: fill(file.alice.keyOutput))
+        session.bobKeys = try KeyOutput.read(path: fill(file.bob.keyOutput))
+        session.capturePath = capture
+        return session
+    }
+
+    /// Connects to a node's quantum-layer interface, retrying while the node starts — and giving
+    /// up at once if its process has already ended.
+    static func feed(_ address: (host: String, port: Int), node: ManagedNode?) async throws -> QuantumLayerFeeder {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do { return try await QuantumLayerFeeder.connect(to: HostPort(host: address.host, port: address.port), timeout: .milliseconds(200)) } catch {
+                if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address.host):\(address.port) took a block") }
+                if ContinuousClock.now > deadline { throw error }
+            }
+        }
+    }
+
+    public func probe() throws -> NodeProcessProbe? {
+        guard let command = file.alice.command else { return nil }
+        let dir = try newDirectory()
+        let v = try values(directory: dir, seed: 0)
+        let control = try splitHostPort(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control")
+        return NodeProcessProbe(command: command.map { TargetFile.fill($0, v) }, controlPort: control.port, directory: dir,
+                                environment: (file.alice.environment ?? [:]).mapValues { TargetFile.fill($0, v) })
+    }
+}
+
+/// A node process the harness started, its stderr in a log file.
+final class ManagedNode: @unchecked Sendable {
+    private let process = Process()
+    private let logPath: String
+    private let log: FileHandle?
+
+    init(command: [String], environment: [String: String], log logPath: String) throws {
+        guard let executable = command.first else { throw HarnessError("a node's command is empty") }
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        log = FileHandle(forWritingAtPath: logPath)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(command.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        do { try process.run() } catch {
+            throw HarnessError("cannot start the node '\(command.joined(separator: " "))': \(error.localizedDescription)")
+        }
+    }
+
+    /// Waits for the process to end, killing it at `deadline`.
+    func wait(until deadline: ContinuousClock.Instant) async -> NodeEnding {
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        if process.isRunning {
+            kill()
+            return .timedOut
+        }
+        return process.terminationReason == .uncaughtSignal ? .crashed(signal: process.terminationStatus) : .exited(process.terminationStatus)
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func kill() {
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? log?.close()
+    }
+
+    /// The node's last "error:" line, or the last line of its log.
+    func lastError() -> String? {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n")
+        return (lines.last { $0.hasPrefix("error:") } ?? lines.last).map(String.init)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import PostProcessing
+import QuantumChannel
+import Wire
+
+/// A QKD stack the cases run against: it runs sessions on simulated photons, with the harness in
+/// the middle of its control channel.
+public protocol SessionTarget: Sendable {
+    /// How reports name the target.
+    var name: String { get }
+    /// What the stack says of itself; cases judge it against these.
+    var declared: DeclaredParameters { get }
+    /// Whether the control channel speaks the reference protocol (the harness decodes it), or the
+    /// vendor's own (bring-your-own-protocol: relayed as opaque bytes).
+    var channel: ControlChannelKind { get }
+    /// Runs one session on `scenario` with `seed`; `fault` alters Alice's control frames (or, for
+    /// an opaque channel, her byte stream in chunks) on their way to Bob.
+    func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session
+    /// Starts Alice alone for a robustness probe, or nil if the target cannot.
+    func probe() throws -> NodeProcessProbe?
+    /// The pre-shared authentication key, when the harness knows it: a fault can then
+    /// re-authenticate a frame it altered, to reach the checks behind authentication.
+    var authenticationKey: BitKey? { get }
+}
+
+/// The control protocol a target's nodes speak.
+public enum ControlChannelKind: String, Sendable, Codable {
+    /// The documented reference protocol (docs/protocol.md): the proxy decodes every frame.
+    case reference = "qkdspec-wire/1"
+    /// The vendor's own protocol, relayed as bytes; checks that need to decode it are `unimplemented`.
+    case opaque
+}
+
+/// What a stack declares of itself (a target file's `declared` object).
+public struct DeclaredParameters: Sendable, Codable, Equatable {
+    /// e.g. "bb84-decoy".
+    public var protocolName = "bb84-decoy"
+    public var qberThreshold = 0.08
+    public var epsilonSecrecy = 1e-10
+    public var epsilonCorrectness = 1e-12
+    /// Sifted bits per post-processing frame.
+    public var frameBits = 32_768
+    /// Reconciliation inefficiency f the stack works with (leakage ≈ f·n·h(Q)).
+    public var reconciliationEfficiency = 1.10
+    public var features: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case protocolName = "protocol", qberThreshold = "qber_threshold", epsilonSecrecy = "epsilon_secrecy"
+        case epsilonCorrectness = "epsilon_correctness", frameBits = "frame_bits"
+        case reconciliationEfficiency = "reconciliation_efficiency", features
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DeclaredParameters()
+        protocolName = try c.decodeIfPresent(String.self, forKey: .protocolName) ?? d.protocolName
+        qberThreshold = try c.decodeIfPresent(Double.self, forKey: .qberThreshold) ?? d.qberThreshold
+        epsilonSecrecy = try c.decodeIfPresent(Double.self, forKey: .epsilonSecrecy) ?? d.epsilonSecrecy
+        epsilonCorrectness = try c.decodeIfPresent(Double.self, forKey: .epsilonCorrectness) ?? d.epsilonCorrectness
+        frameBits = try c.decodeIfPresent(Int.self, forKey: .frameBits) ?? d.frameBits
+        reconciliationEfficiency = try c.decodeIfPresent(Double.self, forKey: .reconciliationEfficiency) ?? d.reconciliationEfficiency
+        features = try c.decodeIfPresent([String].self, forKey: .features) ?? []
+    }
+}
+
+/// What the man in the middle does with one of Alice's frames (or chunks).
+public enum FaultAction: Sendable {
+    /// Pass these bytes on.
+    case send([UInt8])
+    /// Hold the channel for this long before what follows.
+    case delay(Duration)
+    /// Close the connection to Bob (after what was sent before).
+    case close
+}
+
+/// A fault: given the index of Alice's frame (or chunk, for an opaque channel) and its bytes,
+/// what to do. `[.send(bytes)]` leaves it alone.
+public typealias ChannelFault = @Sendable (_ index: Int, _ bytes: [UInt8]) -> [FaultAction]
+
+/// A key one node delivered.
+public struct DeliveredKey: Sendable {
+    public var keyID: UUID
+    public var key: BitKey
+
+    public init(keyID: UUID, key: BitKey) {
+        self.keyID = keyID
+        self.key = key
+    }
+}
+
+/// How a node process ended.
+public enum NodeEnding: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case crashed(signal: Int32)
+    /// Still running when the session's time was up (then killed).
+    case timedOut
+
+    public var description: String {
+        switch self {
+        case .exited(let s): return "exit \(s)"
+        case .crashed(let s): return "killed by signal \(s)"
+        case .timedOut: return "still running at the deadline"
+        }
+    }
+}
+
+/// What a session produced and what the harness saw on the wire.
+public struct Session: Sendable {
+    public var aliceKeys: [DeliveredKey] = []
+    public var bobKeys: [DeliveredKey] = []
+    /// The decoded control channel (empty for an opaque channel).
+    public var wire = WireObservation()
+    public var scenario: Scenario
+    /// How each node process ended (nil for nodes in this process).
+    public var aliceEnding: NodeEnding?
+    public var bobEnding: NodeEnding?
+    /// What a node reported when it failed, if it says (logs' last error line, or the engine's error).
+    public var aliceFailure: String?
+    public var bobFailure: String?
+    /// The control channel as the proxy relayed it, for evidence (nil when not recorded).
+    public var capturePath: String?
+
+    public init(scenario: Scenario) { self.scenario = scenario }
+
+    /// Keys under the same ID at both ends that differ, and IDs only one end delivered.
+    public var mismatchedKeys: Int {
+        let bobByID = Dictionary(bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
+        return aliceKeys.filter { bobByID[$0.keyID] != $0.key }.count
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// A target file (`qkdspec run --target FILE`, JSON): how to start or reach the two nodes of a QKD
+/// stack, and what the stack declares of itself. docs/targets.md documents every field.
+///
+/// Strings may hold placeholders the harness fills for every session: `{alice_control_port}`,
+/// `{alice_qli_port}`, `{bob_qli_port}`, `{proxy_port}` (where Bob must connect: the harness's
+/// man in the middle), `{auth_key}` (the pre-shared key file), `{alice_keys}`, `{bob_keys}` (where
+/// the nodes write their keys), `{work_dir}`, `{qkdspec}` (this executable) and `{seed}`.
+public struct TargetFile: Sendable, Codable, Equatable {
+    /// How one node is started (or reached).
+    public struct NodeSpec: Sendable, Codable, Equatable {
+        /// argv of the node; absent when the node is already running.
+        public var command: [String]?
+        /// Alice only: her control-channel address, which the proxy connects to.
+        public var control: String?
+        /// The node's quantum-layer interface address (docs/protocol.md, QLI).
+        public var qli: String
+        /// Where the node writes its delivered keys: JSON lines {"key_id", "hex", "bits"}.
+        public var keyOutput: String
+        /// Extra environment variables for the command.
+        public var environment: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case command, control, qli, environment
+            case keyOutput = "key_output"
+        }
+    }
+
+    public var name: String
+    /// "qkdspec-wire/1" (the reference protocol, decoded by the proxy) or "opaque" (a vendor's own).
+    public var controlProtocol: ControlChannelKind
+    public var alice: NodeSpec
+    public var bob: NodeSpec
+    /// Where the proxy listens for Bob; default `127.0.0.1:{proxy_port}`.
+    public var proxyListen: String?
+    /// The pre-shared authentication key file; default: the harness writes one per session.
+    public var authKey: String?
+    public var declared: DeclaredParameters
+    /// Seconds a session may take before the nodes are stopped and the case times out.
+    public var sessionTimeoutSeconds: Double?
+    /// Quantum-layer blocks per session and slots per block.
+    public var blocks: Int?
+    public var blockPulses: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, alice, bob, declared, blocks
+        case controlProtocol = "control_protocol", proxyListen = "proxy_listen", authKey = "auth_key"
+        case sessionTimeoutSeconds = "session_timeout_s", blockPulses = "block_pulses"
+    }
+
+    public init(name: String, controlProtocol: ControlChannelKind, alice: NodeSpec, bob: NodeSpec, declared: DeclaredParameters) {
+        self.name = name
+        self.controlProtocol = controlProtocol
+        self.alice = alice
+        self.bob = bob
+        self.declared = declared
+    }
+
+    public static let placeholders = ["alice_control_port", "alice_qli_port", "bob_qli_port", "proxy_port", "auth_key",
+                                      "alice_keys", "bob_keys", "work_dir", "qkdspec", "seed"]
+
+    /// Reads and checks a target file; every problem is a ``HarnessError`` naming the field.
+    public static func load(path: String) throws -> TargetFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw HarnessError("cannot read the target file \(path): \(error.localizedDescription)")
+        }
+        guard data.count <= 1 << 20 else { throw HarnessError("the target file \(path) is over 1 MiB; is it the right file?") }
+        let file: TargetFile
+        do { file = try JSONDecoder().decode(TargetFile.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
+            throw HarnessError("target file \(path): missing field '\(Self.path(context.codingPath + [key]))'")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw HarnessError("target file \(path): '\(Self.path(context.codingPath))' has the wrong type (\(context.debugDescription))")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = Self.path(context.codingPath)
+            throw HarnessError("target file \(path): \(field.isEmpty ? "not valid JSON" : "'\(field)' is invalid") (\(context.debugDescription))")
+        } catch {
+            throw HarnessError("target file \(path): \(error)")
+        }
+        try file.check()
+        return file
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+
+    /// The checks JSON decoding cannot make.
+    public func check() throws {
+        for (field, text) in strings where text.contains("{") {
+            for name in Self.names(in: text) where !Self.placeholders.contains(name) {
+                throw HarnessError("target file: unknown placeholder {\(name)} in \(field); known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: ", "))")
+            }
+        }
+        if alice.command?.isEmpty == true || bob.command?.isEmpty == true { throw HarnessError("target file: a node's command is empty") }
+        if alice.command == nil && alice.control == nil {
+            throw HarnessError("target file: alice needs a 'control' address (where the proxy reaches her)")
+        }
+        let d = declared
+        guard d.qberThreshold > 0, d.qberThreshold < 0.5 else { throw HarnessError("target file: declared.qber_threshold must lie in (0, 0.5)") }
+        guard d.epsilonSecrecy > 0, d.epsilonSecrecy < 1, d.epsilonCorrectness > 0, d.epsilonCorrectness < 1 else {
+            throw HarnessError("target file: declared ε values must lie in (0, 1)")
+        }
+        guard d.frameBits >= 1024 else { throw HarnessError("target file: declared.frame_bits must be at least 1024") }
+        if let t = sessionTimeoutSeconds, !(t > 0 && t <= 86_400) { throw HarnessError("target file: session_timeout_s must lie in (0, 86400]") }
+        if let b = blocks, !(1...10_000).contains(b) { throw HarnessError("target file: blocks must lie in 1 ... 10000") }
+        if let p = blockPulses, p <= 0 || p % (1 << 20) != 0 || p > 1 << 24 {
+            throw HarnessError("target file: block_pulses must be a multiple of 2^20 up to 2^24")
+        }
+    }
+
+    /// Every string field, with its name, for placeholder checks.
+    var strings: [(String, String)] {
+        var out: [(String, String)] = []
+        for (role, spec) in [("alice", alice), ("bob", bob)] {
+            for (i, a) in (spec.command ?? []).enumerated() { out.append(("\(role).command[\(i)]", a)) }
+            out.append(("\(role).qli", spec.qli))
+            out.append(("\(role).key_output", spec.keyOutput))
+            if let c = spec.control { out.append(("\(role).control", c)) }
+            for (k, v) in spec.environment ?? [:] { out.append(("\(role).environment.\(k)", v)) }
+        }
+        if let p = proxyListen { out.append(("proxy_listen", p)) }
+        if let a = authKey { out.append(("auth_key", a)) }
+        return out
+    }
+
+    static func names(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// `text` with every placeholder filled from `values`.
+    static func fill(_ text: String, _ values: [String: String]) -> String {
+        var out = text
+        for (k, v) in values { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
+        return out
+    }
+}
+
+/// "host:port" split, with a clear error.
+func splitHostPort(_ text: String, field: String) throws -> (host: String, port: Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+        throw HarnessError("\(field) '\(text)' is not HOST:PORT")
+    }
+    return (String(text[..<colon]), port)
+}
