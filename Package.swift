@@ -44,7 +44,7 @@ let package = Package(
         // The conformance harness (growing): feeding simulated records to nodes.
         .target(
             name: "Harness",
-            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports",
+            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]

@@ -12,7 +12,7 @@ public enum Catalogue {
         livenessLongFibre, thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
         verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, reorderedFramesRejected,
         droppedFrameRejected, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
-    ]
+    ] + vectorCases
 
     /// α of every statistical judgement: a correct stack fails a case by bad luck at most this often.
     public static let alpha = 0.001

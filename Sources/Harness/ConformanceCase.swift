@@ -60,9 +60,12 @@ public struct CaseOutcome: Sendable {
 public struct CaseContext: Sendable {
     public let target: any SessionTarget
     public let seed: UInt64
+    /// The known-answer vectors directory, if there is one.
+    public let vectors: String?
 
-    public init(target: any SessionTarget, seed: UInt64) {
+    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil) {
         self.target = target
         self.seed = seed
+        self.vectors = vectors
     }
 }

@@ -27,6 +27,7 @@ public struct InProcessTarget: SessionTarget {
 
     public var channel: ControlChannelKind { .reference }
     public var authenticationKey: BitKey? { ReferenceNodeCommand.authenticationKey }
+    public var shimCommand: [String]? { executable.map { [$0, "shim"] } }
 
     public var declared: DeclaredParameters {
         var d = DeclaredParameters()

@@ -25,7 +25,7 @@ public struct NodeProcessProbe: Sendable {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         guard let executable = command.first else { throw HarnessError("the node's command is empty") }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: CommandPath.resolve(executable))
         process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let logPath = "\(directory)/alice.log"

@@ -36,6 +36,9 @@ public struct ProcessTarget: SessionTarget {
     public var name: String { file.name }
     public var declared: DeclaredParameters { file.declared }
     public var channel: ControlChannelKind { file.controlProtocol }
+    public var shimCommand: [String]? {
+        file.shim.map { $0.command.map { TargetFile.fill($0, ["qkdspec": executable, "work_dir": workRoot]) } }
+    }
     var blocks: Int { file.blocks ?? 12 }
     var blockPulses: Int { file.blockPulses ?? 1 << 22 }
     var timeout: Duration { .milliseconds(Int64((file.sessionTimeoutSeconds ?? 60) * 1000)) }
@@ -173,7 +176,7 @@ final class ManagedNode: @unchecked Sendable {
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         log = FileHandle(forWritingAtPath: logPath)
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: CommandPath.resolve(executable))
         process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log

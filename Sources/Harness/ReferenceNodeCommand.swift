@@ -48,7 +48,7 @@ public struct ReferenceNodeCommand: Sendable {
         var declared = DeclaredParameters()
         declared.frameBits = frameBits
         declared.features = ["cascade", "wegman-carter", "toeplitz"]
-        return TargetFile(
+        var file = TargetFile(
             name: name, controlProtocol: .reference,
             alice: .init(command: [executable, "node", "--role", "alice", "--control-listen", "127.0.0.1:{alice_control_port}",
                                    "--qli-listen", "127.0.0.1:{alice_qli_port}", "--key-output", "{alice_keys}"] + common + bugArguments,
@@ -57,6 +57,8 @@ public struct ReferenceNodeCommand: Sendable {
                                  "--qli-listen", "127.0.0.1:{bob_qli_port}", "--key-output", "{bob_keys}"] + common + bugArguments,
                        control: nil, qli: "127.0.0.1:{bob_qli_port}", keyOutput: "{bob_keys}"),
             declared: declared)
+        file.shim = .init(command: [executable, "shim"])
+        return file
     }
 
     /// A robustness probe: Alice alone on free ports with a throwaway key.

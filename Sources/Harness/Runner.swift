@@ -133,6 +133,8 @@ public struct Runner: Sendable {
     public var repeatCount = 1
     public var shard: Shard?
     public var baseline: ExpectedFailures?
+    /// The known-answer vectors directory for the vector cases (nil: they are skipped).
+    public var vectorsDirectory: String?
 
     public init(target: any SessionTarget, profile: Profile, include: [String], exclude: [String], seed: UInt64, version: String) {
         self.target = target
@@ -183,7 +185,7 @@ public struct Runner: Sendable {
                 let verdict: Verdict, detail: String, measurements: [String: Double]
                 var session: Session?
                 do {
-                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed))
+                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed, vectors: vectorsDirectory))
                     measurements = outcome.measurements
                     detail = outcome.detail
                     session = outcome.session

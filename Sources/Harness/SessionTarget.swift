@@ -21,6 +21,8 @@ public protocol SessionTarget: Sendable {
     /// The pre-shared authentication key, when the harness knows it: a fault can then
     /// re-authenticate a frame it altered, to reach the checks behind authentication.
     var authenticationKey: BitKey? { get }
+    /// The command of the stack's shim (known-answer vectors), or nil if it has none.
+    var shimCommand: [String]? { get }
 }
 
 /// The control protocol a target's nodes speak.

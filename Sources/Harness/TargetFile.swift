@@ -27,6 +27,12 @@ public struct TargetFile: Sendable, Codable, Equatable {
         }
     }
 
+    /// How the harness reaches the stack's implementation with known-answer vectors.
+    public struct ShimSpec: Sendable, Codable, Equatable {
+        /// argv of the shim; it reads JSON requests on stdin and answers on stdout, a line each.
+        public var command: [String]
+    }
+
     public var name: String
     /// "qkdspec-wire/1" (the reference protocol, decoded by the proxy) or "opaque" (a vendor's own).
     public var controlProtocol: ControlChannelKind
@@ -42,9 +48,10 @@ public struct TargetFile: Sendable, Codable, Equatable {
     /// Quantum-layer blocks per session and slots per block.
     public var blocks: Int?
     public var blockPulses: Int?
+    public var shim: ShimSpec?
 
     enum CodingKeys: String, CodingKey {
-        case name, alice, bob, declared, blocks
+        case name, alice, bob, declared, blocks, shim
         case controlProtocol = "control_protocol", proxyListen = "proxy_listen", authKey = "auth_key"
         case sessionTimeoutSeconds = "session_timeout_s", blockPulses = "block_pulses"
     }
@@ -92,6 +99,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
             }
         }
         if alice.command?.isEmpty == true || bob.command?.isEmpty == true { throw HarnessError("target file: a node's command is empty") }
+        if shim?.command.isEmpty == true { throw HarnessError("target file: shim.command is empty") }
         if alice.command == nil && alice.control == nil {
             throw HarnessError("target file: alice needs a 'control' address (where the proxy reaches her)")
         }
@@ -119,6 +127,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
             for (k, v) in spec.environment ?? [:] { out.append(("\(role).environment.\(k)", v)) }
         }
         if let p = proxyListen { out.append(("proxy_listen", p)) }
+        for (i, a) in (shim?.command ?? []).enumerated() { out.append(("shim.command[\(i)]", a)) }
         if let a = authKey { out.append(("auth_key", a)) }
         return out
     }

@@ -68,6 +68,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("self-test"), help: "Run the cases against the clean reference and against each bug knob; report the kill matrix.")
     var selfTest = false
 
+    @Option(help: "Known-answer vectors for the vector cases (default: ./vectors when it exists).")
+    var vectors: String?
+
     @Option(help: "Write the JSON report here (schema: docs/report-schema.json).")
     var json: String?
 
@@ -125,6 +128,12 @@ struct RunCommand: AsyncParsableCommand {
         runner.repeatCount = repeatCount
         runner.shard = shard
         runner.baseline = baseline
+        if let vectors {
+            guard FileManager.default.fileExists(atPath: vectors) else { throw UsageError("--vectors \(vectors): no such directory") }
+            runner.vectorsDirectory = vectors
+        } else if FileManager.default.fileExists(atPath: "vectors/cascade.json") {
+            runner.vectorsDirectory = "vectors"
+        }
         let cases = runner.selection()
         guard !cases.isEmpty else {
             if let shard, !Runner(target: sessionTarget, profile: profile, include: runner.include, exclude: exclude, seed: runSeed,

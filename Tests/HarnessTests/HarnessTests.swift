@@ -26,7 +26,9 @@ struct HarnessTests {
     func runner(bugs: Set<BugKnob> = [], include: [String] = [], profile: Profile = .quick) -> Runner {
         var target = InProcessTarget(bugs: bugs)
         target.executable = QKDSpecExecutable.path
-        return Runner(target: target, profile: profile, include: include, exclude: [], seed: 11, version: "test")
+        var r = Runner(target: target, profile: profile, include: include, exclude: [], seed: 11, version: "test")
+        r.vectorsDirectory = QKDSpecExecutable.repository.appendingPathComponent("vectors").path
+        return r
     }
 
     @Test("the clean reference stack passes every MUST case of the full profile (in process)")

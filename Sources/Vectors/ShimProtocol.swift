@@ -1,0 +1,99 @@
+import Foundation
+
+/// The shim protocol: how known-answer vectors reach a stack in any language. The harness starts
+/// the stack's shim and writes one JSON request per line on its standard input; the shim writes
+/// one JSON answer per line on its standard output, in order (docs/targets.md, "Shim").
+///
+///     → {"id": 7, "algorithm": "TOEPLITZ-PRIVACY-AMPLIFICATION", "input": {"inputBits": 8, ...}}
+///     ← {"id": 7, "output": {"output": "a5"}}
+///     ← {"id": 7, "unimplemented": true}
+///     ← {"id": 7, "error": "refused: seed too short"}
+///
+/// `input` is the vector without its expected outputs and bookkeeping; `output` must hold the
+/// fields listed in ``outputFields`` for the algorithm, encoded as in the vector files.
+public enum ShimProtocol {
+    /// The outputs a shim computes, per algorithm; every other field of a vector is input.
+    public static let outputFields: [String: [String]] = [
+        "BB84-SIFTING": ["sifted"],
+        "BB84-PARAMETER-ESTIMATION": ["samplePositions", "sampleErrors", "abort"],
+        "GF2_64-POLYHASH-VERIFICATION": ["tag"],
+        "TOEPLITZ-PRIVACY-AMPLIFICATION": ["output"],
+        "WEGMAN-CARTER-GF2_64": ["tag"],
+        "BB84-FINITE-KEY-TLGR2012": ["length"],
+        "CASCADE-TRANSCRIPT": ["reconciled", "disclosedParityBits"],
+    ]
+
+    /// Bookkeeping fields that are neither input nor output.
+    static let bookkeeping: Set<String> = ["tcId", "comment", "flags", "result", "exactLength"]
+    /// Inputs withheld from the shim: it plays Bob in a Cascade transcript, so Alice's key stays
+    /// secret (her recorded replies are in the transcript).
+    static let withheld: [String: Set<String>] = ["CASCADE-TRANSCRIPT": ["alice"]]
+
+    public struct Request: Sendable, Encodable {
+        public var id: Int
+        public var algorithm: String
+        public var input: JSONValue
+    }
+
+    /// What a shim answered.
+    public enum Answer: Sendable, Equatable {
+        case output([String: JSONValue])
+        case unimplemented
+        /// The shim refused the input (the right answer to an invalid vector).
+        case refused(String)
+    }
+
+    /// The request for one vector of `algorithm`.
+    public static func request(id: Int, algorithm: String, test: JSONValue) -> Request {
+        var input = test.object ?? [:]
+        let dropped = Set(outputFields[algorithm] ?? []).union(bookkeeping).union(withheld[algorithm] ?? [])
+        for k in input.keys where dropped.contains(k) { input[k] = nil }
+        return Request(id: id, algorithm: algorithm, input: .object(input))
+    }
+
+    /// Parses one answer line for request `id`.
+    public static func answer(_ line: String, id: Int) throws -> Answer {
+        guard let data = line.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data), value.object != nil else {
+            throw ShimError("the shim answered something that is not a JSON object: \(line.prefix(200))")
+        }
+        guard value["id"]?.int == id else { throw ShimError("the shim answered id \(value["id"].map { "\($0)" } ?? "none") to request \(id)") }
+        if value["unimplemented"]?.bool == true { return .unimplemented }
+        if let e = value["error"]?.string { return .refused(e) }
+        guard let o = value["output"]?.object else { throw ShimError("answer \(id) has neither output, error nor unimplemented") }
+        return .output(o)
+    }
+
+    /// Whether `answer` is right for the vector `test` of `algorithm`: a valid vector needs every
+    /// expected output, an invalid one a refusal or outputs that differ, an acceptable one anything.
+    public static func judge(_ answer: Answer, algorithm: String, test: JSONValue) -> (ok: Bool, why: String) {
+        let expectation = test["result"]?.string ?? "valid"
+        if expectation == "acceptable" { return (true, "acceptable") }
+        switch answer {
+        case .unimplemented:
+            return (false, "unimplemented")
+        case .refused(let why):
+            return expectation == "invalid" ? (true, "refused") : (false, "refused a valid input: \(why)")
+        case .output(let o):
+            let differing = (outputFields[algorithm] ?? []).filter { field in !same(o[field], test[field]) }
+            if expectation == "invalid" { return differing.isEmpty ? (false, "accepted an invalid input") : (true, "outputs differ") }
+            return differing.isEmpty ? (true, "matches") : (false, "differs in \(differing.joined(separator: ", "))")
+        }
+    }
+
+    /// JSON equality with hex strings compared without regard to case and numbers by value.
+    static func same(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+        switch (a, b) {
+        case (.string(let x)?, .string(let y)?): return x.lowercased() == y.lowercased()
+        case (.int(let x)?, .double(let y)?), (.double(let y)?, .int(let x)?): return Double(x) == y
+        case (.array(let x)?, .array(let y)?): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case (.object(let x)?, .object(let y)?): return Set(x.keys) == Set(y.keys) && x.allSatisfy { same($0.value, y[$0.key]) }
+        default: return a == b
+        }
+    }
+}
+
+/// A problem in the conversation with a shim.
+public struct ShimError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
