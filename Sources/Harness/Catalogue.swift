@@ -8,8 +8,9 @@ import Wire
 /// The conformance cases, one declarative value each.
 public enum Catalogue {
     public static let all: [ConformanceCase] = [
-        qberEstimateConsistent, abortInterceptResendFull, abortInterceptResendHalf, abortNoise, livenessBelowThreshold,
-        livenessLongFibre, thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
+        qberEstimateConsistent, abortInterceptResendFull, abortInterceptResendHalf, abortNoise, abortPhotonNumberSplitting,
+        abortInterceptResendThreeQuarters, abortModerateNoise, livenessBelowThreshold, livenessLongFibre, livenessBackToBack,
+        thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
         verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, reorderedFramesRejected,
         droppedFrameRejected, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
     ] + vectorCases
@@ -76,11 +77,12 @@ public enum Catalogue {
             session: s)
     }
 
-    static func abortCase(id: String, title: String, scenario: Scenario, reference: String) -> ConformanceCase {
+    static func abortCase(id: String, title: String, scenario: Scenario, reference: String,
+                          profiles: Set<Profile> = [.quick, .ci, .full]) -> ConformanceCase {
         ConformanceCase(
             id: id, title: title,
             requirement: "When the true QBER is clearly above the declared threshold, every frame must be aborted and nothing delivered.",
-            level: .must, reference: reference, tags: ["abort", "eavesdropper"]
+            level: .must, reference: reference, tags: ["abort", "eavesdropper"], profiles: profiles
         ) { ctx in
             let s = try await ctx.target.run(scenario: scenario, seed: ctx.seed, fault: nil)
             if let o = survival(s) { return o }
@@ -105,6 +107,26 @@ public enum Catalogue {
     static let abortInterceptResendHalf = abortCase(
         id: "bb84/abort/qber-above-threshold/intercept-resend-half", title: "Abort under intercept-resend on half the pulses",
         scenario: attacked(.interceptResend(fraction: 0.5)), reference: "intercept-resend on a fraction p: QBER ≈ p/4")
+    static let abortPhotonNumberSplitting = ConformanceCase(
+        id: "bb84/abort/decoy-statistics/photon-number-splitting", title: "Abort under a photon-number-splitting attack",
+        requirement: "When the decoy-state statistics show that the single photons cannot carry a key (an eavesdropper blocking single photons and splitting multi-photon pulses), every frame must be aborted and nothing delivered — even though the QBER stays low.",
+        level: .must, reference: "Hwang 2003; Lo–Ma–Chen 2005 (decoy states); Ma–Qi–Zhao–Lo 2005 eq. 34", tags: ["abort", "eavesdropper", "decoy"]
+    ) { ctx in
+        let scenario = attacked(.photonNumberSplitting)
+        let s = try await ctx.target.run(scenario: scenario, seed: ctx.seed, fault: nil)
+        if let o = survival(s) { return o }
+        let truth = try ChannelExpectation(scenario: scenario).signalQBER
+        let delivered = s.bobKeys.count + s.aliceKeys.count
+        let allAborted = ctx.target.channel == .opaque || (s.wire.framesEstimated > 0 && s.wire.framesAborted == s.wire.framesEstimated)
+        return CaseOutcome(
+            holds: allAborted && delivered == 0,
+            detail: String(format: "photon-number splitting, true QBER %.1f %%: %d of %d frames aborted on the wire, %d keys delivered",
+                           100 * truth, s.wire.framesAborted, s.wire.framesEstimated, delivered),
+            measurements: ["qber_true": truth, "threshold": ctx.target.declared.qberThreshold, "frames": Double(s.wire.framesEstimated),
+                           "aborted": Double(s.wire.framesAborted)],
+            session: s)
+    }
+
     static let abortNoise: ConformanceCase = {
         var s = honest(5)
         s.injectedNoise = 0.15
@@ -136,6 +158,18 @@ public enum Catalogue {
         id: "bb84/liveness/no-abort-below-threshold", title: "No abort on a clean channel", distanceKm: 25, profiles: [.quick, .ci, .full])
     static let livenessLongFibre = livenessCase(
         id: "bb84/liveness/no-abort-below-threshold/50km", title: "No abort on 50 km of clean fibre", distanceKm: 50, profiles: [.ci, .full])
+    static let livenessBackToBack = livenessCase(
+        id: "bb84/liveness/no-abort-below-threshold/0km", title: "No abort back to back (no fibre)", distanceKm: 0, profiles: [.full])
+
+    static let abortInterceptResendThreeQuarters = abortCase(
+        id: "bb84/abort/qber-above-threshold/intercept-resend-three-quarters", title: "Abort under intercept-resend on 3/4 of the pulses",
+        scenario: attacked(.interceptResend(fraction: 0.75)), reference: "intercept-resend on a fraction p: QBER ≈ p/4", profiles: [.full])
+    static let abortModerateNoise: ConformanceCase = {
+        var s = honest(5)
+        s.injectedNoise = 0.12
+        return abortCase(id: "bb84/abort/qber-above-threshold/moderate-noise", title: "Abort at 1.5 times the threshold",
+                         scenario: s, reference: "docs/postprocessing.md (abort rule)", profiles: [.ci, .full])
+    }()
 
     static let thresholdSound = ConformanceCase(
         id: "bb84/abort/declared-threshold-sound", title: "Declared QBER threshold within the provable limit",

@@ -11,6 +11,7 @@ public enum BugKnob: String, Sendable, CaseIterable, Codable {
     case acceptReplayedFrame = "accept-replayed-frame"
     case crashOnOversizedFrame = "crash-on-oversized-frame"
     case hangOnTruncatedFrame = "hang-on-truncated-frame"
+    case ignoreDecoyStatistics = "ignore-decoy-statistics"
 
     /// One line each, for `qkdspec node --list-bugs`.
     public var summary: String {
@@ -25,6 +26,7 @@ public enum BugKnob: String, Sendable, CaseIterable, Codable {
         case .acceptReplayedFrame: return "sequence numbers are not checked: a replayed or reordered frame is processed"
         case .crashOnOversizedFrame: return "a frame header announcing more than the limit crashes the node (SIGABRT)"
         case .hangOnTruncatedFrame: return "a connection closed in the middle of a frame makes the node hang instead of failing"
+        case .ignoreDecoyStatistics: return "the decoy-state check is skipped: a photon-number-splitting attack goes unnoticed"
         }
     }
 }

@@ -47,6 +47,8 @@ public actor NodeEngine {
     /// Bob keeps one Cascade batch in flight: new queries wait for its reply and then travel
     /// together, so every frame in flight shares the same round trips.
     private var requestInFlight = false
+    /// Bob's decoy-state statistics (docs/postprocessing.md, photon-number splitting).
+    private var decoy = DecoyMonitor()
 
     /// Final keys, by ID, for delivery (ETSI 014 will serve from here).
     public private(set) var store: KeyStore
@@ -351,6 +353,7 @@ public actor NodeEngine {
             throw .protocolViolation("sifting result for \(r.matches.bitCount) detections, block \(r.block) has \(block.offsets.count)")
         }
         var m = 0
+        var perClass = [0, 0, 0, 0]
         var signal = siftBuffer
         siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
         r.matches.bytes.withUnsafeBufferPointer { matches in
@@ -364,6 +367,7 @@ public actor NodeEngine {
                             // Classes are 2-bit fields, so a match's pair never straddles a byte.
                             let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
                             if c == 0 { signal.append((bits[i >> 3] >> UInt8(i & 7)) & 1) }
+                            perClass[Int(c)] += 1
                             m += 1
                         }
                     }
@@ -371,6 +375,7 @@ public actor NodeEngine {
             }
         }
         siftBuffer = signal
+        decoy.record(pulses: block.pulseCount, siftedPerClass: perClass)
         try cutFrames()
         if quantumLayerEnded { try sendCloseIfBobDone() }
     }
@@ -424,11 +429,17 @@ public actor NodeEngine {
         summary.sampleErrors += errors
         let qber = Double(errors) / Double(sampleSize)
         let threshold = parameters?.qberThreshold ?? config.parameters.qberThreshold
-        let proceed = qber <= threshold || config.bugs.contains(.ignoreQBERThreshold)
+        // The ignore-qber-threshold knob makes Bob never abort, so it skips the decoy check too.
+        let neverAbort = config.bugs.contains(.ignoreQBERThreshold)
+        let qberOK = qber <= threshold || neverAbort
+        let decoyOK = decoy.singlePhotonsCarryKey(qber: qber) || neverAbort || config.bugs.contains(.ignoreDecoyStatistics)
+        let proceed = qberOK && decoyOK
         frames[e.frame] = f
         try transmit(.estimationResult(EstimationResult(frame: e.frame, sampleErrors: UInt32(errors), proceed: proceed)))
         guard proceed else {
-            logger.notice("frame aborted: QBER above the threshold", metadata: ["frame": "\(e.frame)", "qber": "\(qber)"])
+            logger.notice(qberOK ? "frame aborted: the decoy statistics leave no single-photon key (photon-number splitting?)"
+                                 : "frame aborted: QBER above the threshold",
+                          metadata: ["frame": "\(e.frame)", "qber": "\(qber)", "single_photon_share": "\(decoy.singlePhotonShare ?? 0)"])
             try abortFrame(e.frame)
             return
         }

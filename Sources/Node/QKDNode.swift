@@ -106,7 +106,9 @@ public enum QKDNode {
                     ended.fail(CancellationError())
                 }
             }
-            // The session ends when the control channel does; the QLI server then stops.
+            // The session ends when the control channel does (or on a stop); the QLI server is then
+            // closed outright, so its accept loop ends without relying on cancellation reaching it.
+            defer { qliServer.channel.close(promise: nil) }
             try await tasks.next()
             tasks.cancelAll()
         }
@@ -153,23 +155,29 @@ public enum QKDNode {
                                   logger: Logger) async throws {
         try await server.executeThenClose { connections in
             for try await connection in connections {
-                let ended = try await connection.executeThenClose { inbound, _ in
-                    var decoder = QuantumLayerDecoder()
-                    for try await buffer in inbound {
-                        decoder.append(buffer.readableBytesView)
-                        do {
-                            while let block = try decoder.next() {
-                                try await engine.receiveQuantumLayer(block)
-                                if block.kind == .endOfStream { return true }
+                let channel = connection.channel
+                let ended = try await withTaskCancellationHandler {
+                    try await connection.executeThenClose { inbound, _ in
+                        var decoder = QuantumLayerDecoder()
+                        for try await buffer in inbound {
+                            decoder.append(buffer.readableBytesView)
+                            do {
+                                while let block = try decoder.next() {
+                                    try await engine.receiveQuantumLayer(block)
+                                    if block.kind == .endOfStream { return true }
+                                }
+                            } catch let error as WireError {
+                                throw NodeError.wire(error)
                             }
-                        } catch let error as WireError {
-                            throw NodeError.wire(error)
                         }
+                        if decoder.pendingBytes > 0 {
+                            throw NodeError.network("the quantum-layer feed closed in the middle of a block")
+                        }
+                        return false
                     }
-                    if decoder.pendingBytes > 0 {
-                        throw NodeError.network("the quantum-layer feed closed in the middle of a block")
-                    }
-                    return false
+                } onCancel: {
+                    // A stop closes the feed's connection, which ends its read loop.
+                    channel.close(promise: nil)
                 }
                 if ended {
                     // Keep serving nothing: the session goes on over the control channel.

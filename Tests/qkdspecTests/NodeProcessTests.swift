@@ -154,11 +154,11 @@ struct NodeProcessTests {
         #expect(!buggy.waitExit(3), "the buggy node should hang")
     }
 
-    @Test("--list-bugs lists the ten knobs; bad configuration exits 2 with a message")
+    @Test("--list-bugs lists the eleven knobs; bad configuration exits 2 with a message")
     func configuration() throws {
         let list = try QKDSpecBinary.run(["node", "--list-bugs"])
         #expect(list.status == 0)
-        #expect(list.stdout.split(separator: "\n").count == 10)
+        #expect(list.stdout.split(separator: "\n").count == 11)
         #expect(list.stdout.contains("accept-replayed-frame"))
         let missing = try QKDSpecBinary.run(["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0"])
         #expect(missing.status == 2 && missing.stderr.contains("--auth-key"))

@@ -99,7 +99,8 @@ struct RunCommandTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/all.json"))) as? [String: Any])
         let ids = (report["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
         #expect(Set(ids) == ["bb84/abort/qber-above-threshold/intercept-resend", "bb84/abort/qber-above-threshold/intercept-resend-half",
-                             "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound"])
+                             "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound",
+                             "bb84/abort/decoy-statistics/photon-number-splitting"])
         let bad = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/1.json"])
         #expect(bad.status == 2 && bad.stderr.contains("more than one report"))
     }
