@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel", "Harness"]),
         // Depends on the executable so that it is built: the robustness cases start node processes.
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Node", "qkdspec"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Node", "Vectors", "qkdspec"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
     ]

@@ -158,12 +158,12 @@ public struct Runner: Sendable {
     }
 
     /// A case's seed: the run seed mixed with the case ID (and the iteration), so adding cases
-    /// never shifts others.
+    /// never shifts others. Kept to 53 bits, so every JSON reader holds it exactly.
     public func seed(for id: String, iteration: Int = 1) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
         for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         for _ in 1..<max(1, iteration) { h = (h ^ 0x9E37_79B9_7F4A_7C15) &* 0x0000_0100_0000_01B3 }
-        return h
+        return (h ^ (h >> 53)) & ((1 << 53) - 1)
     }
 
     /// Runs `cases` (`repeatCount` times each). `onStart` is told before each case, `onResult`

@@ -95,3 +95,29 @@ struct ShimTests {
         #expect(none["vectors/toeplitz"]?.verdict == .unimplemented, "no executable, no shim")
     }
 }
+
+@Suite("The JSON report's documented schema")
+struct ReportSchemaTests {
+    @Test("a real report (with a shard, a repeat, evidence and a baseline mark) validates against docs/report-schema.json")
+    func schema() async throws {
+        var target = InProcessTarget(bugs: [.reuseKeyID])
+        target.executable = QKDSpecExecutable.path
+        var r = Runner(target: target, profile: .quick, include: ["keys/unique-key-ids", "bb84/estimate/*"], exclude: [], seed: 3, version: "test")
+        r.repeatCount = 2
+        r.shard = Shard(index: 0, count: 1)
+        r.baseline = ExpectedFailures(target: target.name, expectedFailures: [.init(id: "keys/unique-key-ids", verdict: "fail", reason: nil)])
+        var report = await r.run(r.selection(), reproduceCommand: "qkdspec run")
+        report.results[0].evidence = "evidence/x"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let value = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(report))
+        let schemaData = try Data(contentsOf: QKDSpecExecutable.repository.appendingPathComponent("docs/report-schema.json"))
+        let validator = JSONSchemaValidator(schema: try JSONDecoder().decode(JSONValue.self, from: schemaData))
+        #expect(validator.validate(value) == [])
+        #expect(report.results.contains { $0.expectedFailure } && report.exitCode == 0)
+        // The schema is strict: an unknown field or verdict is reported.
+        var broken = try #require(value.object)
+        broken["surprise"] = .int(1)
+        #expect(!validator.validate(.object(broken)).isEmpty)
+    }
+}
