@@ -11,8 +11,8 @@ public enum Catalogue {
         qberEstimateConsistent, abortInterceptResendFull, abortInterceptResendHalf, abortNoise, abortPhotonNumberSplitting,
         abortInterceptResendThreeQuarters, abortModerateNoise, livenessBelowThreshold, livenessLongFibre, livenessBackToBack,
         thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
-        verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, reorderedFramesRejected,
-        droppedFrameRejected, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
+        verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, replayedEarlierFrameRejected,
+        reorderedFramesRejected, droppedFrameRejected, truncatedFrameMidSession, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
     ] + vectorCases
 
     /// α of every statistical judgement: a correct stack fails a case by bad luck at most this often.
@@ -347,6 +347,45 @@ public enum Catalogue {
         if let o = survival(s) { return o }
         return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder),
                            detail: "Alice's first message sent twice; \(refusal(s))", session: s)
+    }
+
+    /// Keeps a copy of Alice's message `earlier` and sends it again after message `later`.
+    static func replaying(_ earlier: Int, after later: Int) -> ChannelFault {
+        let held = HeldFrame()
+        return { index, bytes in
+            if index == earlier { held.set(bytes) }
+            if index == later, let old = held.take() { return [.send(bytes), .send(old)] }
+            return [.send(bytes)]
+        }
+    }
+
+    static let replayedEarlierFrameRejected = ConformanceCase(
+        id: "auth/replayed-earlier-frame-rejected", title: "An old message replayed mid-session is rejected",
+        requirement: "A message recorded earlier in the session and replayed later (with its valid tag) must be rejected and the session aborted, with no key from an incomplete frame.",
+        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["replay"], profiles: [.ci, .full]
+    ) { ctx in
+        if let u = needsWire(ctx, "replaying a message") { return u }
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: replaying(3, after: 12))
+        if let o = survival(s) { return o }
+        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+                           detail: "Alice's message 3 replayed after her message 12; \(refusal(s))", session: s)
+    }
+
+    static let truncatedFrameMidSession = ConformanceCase(
+        id: "robustness/truncated-frame-mid-session", title: "A frame cut short mid-session ends the session cleanly",
+        requirement: "When the connection closes in the middle of one of Alice's frames during post-processing, Bob must end the session with an error, neither crash nor hang, and deliver no key that Alice does not hold identically.",
+        level: .must, reference: "docs/protocol.md (limits, connection loss)", tags: ["robustness"], profiles: [.ci, .full]
+    ) { ctx in
+        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in
+            index == 9 ? [.send(Array(bytes.prefix(max(1, bytes.count / 2)))), .close] : [.send(bytes)]
+        }
+        if let o = survival(s) { return o }
+        let bobFailed = s.bobFailure != nil || (s.bobEnding.map { $0 != .exited(0) } ?? false)
+        let aliceIDs = Set(s.aliceKeys.map(\.keyID)), bobIDs = Set(s.bobKeys.map(\.keyID))
+        let oneSided = bobIDs.subtracting(aliceIDs).count
+        return CaseOutcome(holds: bobFailed && s.mismatchedKeys == 0 && oneSided == 0,
+                           detail: "Alice's message 9 cut in half, then the connection closed; Bob \(bobFailed ? "failed: \(s.bobFailure ?? "non-zero exit")" : "carried on as if nothing happened"); \(describe(s))",
+                           session: s)
     }
 
     /// Swaps Alice's messages `first` and `first + 1`.

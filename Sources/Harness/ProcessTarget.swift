@@ -131,7 +131,17 @@ public struct ProcessTarget: SessionTarget {
                 session.bobFailure = failure
             }
         }
-        if nodes.isEmpty { _ = await proxy.finished(timeout: deadline - ContinuousClock.now) }
+        if nodes.count < 2 {
+            // Nodes the harness did not start: the session is over when the relayed connection
+            // closes, and their keys are in place once the key outputs appear (they write them as
+            // the session ends).
+            _ = await proxy.finished(timeout: deadline - ContinuousClock.now)
+            let outputs = [file.alice.keyOutput, file.bob.keyOutput].map(fill)
+            let settle = ContinuousClock.now + .seconds(5)
+            while !outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) && ContinuousClock.now < settle {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
         _ = await proxy.finished(timeout: .seconds(2))
         await proxy.stop()
         if let reason = proxy.upstreamFailure { session.aliceFailure = session.aliceFailure ?? reason }

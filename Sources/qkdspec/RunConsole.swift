@@ -27,6 +27,7 @@ struct Console: Sendable {
         if repeats > 1 { line += " × \(repeats)" }
         if let shard { line += "; shard \(shard.description)" }
         print(line + "; seed \(seed)")
+        fflush(nil)  // every output stream; `stdout` itself is not concurrency-safe to name
     }
 
     /// The progress bar for the case about to run: `[#####.....] 7/21 id`.
@@ -51,6 +52,8 @@ struct Console: Sendable {
             if r.verdict != .pass { print("      requirement: \(r.requirement)\n      reproduce: \(r.reproduce)") }
             if let e = r.evidence { print("      evidence: \(e)") }
         }
+        // A CI log shows each verdict as it comes, not when a pipe's buffer fills.
+        fflush(nil)  // every output stream; `stdout` itself is not concurrency-safe to name
     }
 
     /// The summary table: verdicts by requirement level, then the line that says it all.

@@ -127,3 +127,44 @@ final class KeyHolder: @unchecked Sendable {
     func set(_ k: [String]) { lock.withLock { keys = k } }
     func get() -> [String] { lock.withLock { keys } }
 }
+
+@Suite("Nodes already running")
+struct RunningNodesTests {
+    @Test("a target file without commands reaches nodes that are already up: the proxy in between, keys read from their outputs")
+    func runningNodes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-running-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = "\(dir)/auth.key"
+        FileManager.default.createFile(atPath: key, contents: Data(ReferenceNodeCommand.authenticationKeyBytes))
+        let ports = try FreePorts.take(4)  // Alice control, Alice QLI, Bob QLI, the proxy
+        func start(_ args: [String]) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: QKDSpecExecutable.path)
+            p.arguments = ["node", "--auth-key", key, "--frame-bits", "32768", "--idle-timeout", "20", "--log-level", "error"] + args
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        let alice = try start(["--role", "alice", "--control-listen", "127.0.0.1:\(ports[0])", "--qli-listen", "127.0.0.1:\(ports[1])",
+                               "--key-output", "\(dir)/a.keys"])
+        let bob = try start(["--role", "bob", "--control-connect", "127.0.0.1:\(ports[3])", "--qli-listen", "127.0.0.1:\(ports[2])",
+                             "--key-output", "\(dir)/b.keys"])
+        defer {
+            for p in [alice, bob] where p.isRunning { p.terminate() }
+        }
+        var file = TargetFile(
+            name: "already running", controlProtocol: .reference,
+            alice: .init(command: nil, control: "127.0.0.1:\(ports[0])", qli: "127.0.0.1:\(ports[1])", keyOutput: "\(dir)/a.keys"),
+            bob: .init(command: nil, control: nil, qli: "127.0.0.1:\(ports[2])", keyOutput: "\(dir)/b.keys"), declared: DeclaredParameters())
+        file.proxyListen = "127.0.0.1:\(ports[3])"
+        file.authKey = key
+        try file.check()
+        let t = try ProcessTarget(file: file, executable: QKDSpecExecutable.path, workRoot: dir)
+        let s = try await t.run(scenario: .gys(distanceKm: 25), seed: 9, fault: nil)
+        #expect(!s.bobKeys.isEmpty && s.mismatchedKeys == 0 && s.aliceKeys.count == s.bobKeys.count)
+        #expect(s.wire.framesEstimated >= 2)
+        #expect(s.aliceEnding == nil && s.bobEnding == nil, "the harness did not start these nodes")
+    }
+}

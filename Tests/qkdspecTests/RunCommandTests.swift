@@ -120,4 +120,33 @@ struct RunCommandTests {
         let page = try String(contentsOfFile: path, encoding: .utf8)
         #expect(page.contains("Kill matrix") && page.contains("Not caught: ignore-qber-threshold"))
     }
+
+    @Test("SIGINT stops the run between cases: exit 130, and the JSON report holds the cases that ran")
+    func interrupted() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-int-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = Process()
+        process.executableURL = QKDSpecBinary.url
+        process.arguments = ["run", "--target", "in-process", "--case", "bb84/keys/agreement", "--repeat", "500", "--seed", "1", "--json", path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait for the first verdict, then interrupt.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("[1/500]") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        let results = try #require(report["results"] as? [[String: Any]])
+        #expect(results.count >= 1 && results.count < 500)
+    }
 }
