@@ -115,7 +115,7 @@ struct NodeProcessTests {
         defer { node.kill() }
         _ = try node.listening()
         kill(node.process.processIdentifier, SIGTERM)
-        #expect(node.waitExit(10))
+        try #require(node.waitExit(10), "the node is still running")
         #expect(node.process.terminationReason == .exit && node.process.terminationStatus == 0)
         let rest = String(decoding: node.out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(rest.contains("\"event\":\"summary\""))
@@ -127,7 +127,7 @@ struct NodeProcessTests {
         defer { clean.kill() }
         let port = try #require(try clean.listening().control)
         try sendRaw(Self.oversizedHeader, port: port)
-        #expect(clean.waitExit(10))
+        try #require(clean.waitExit(10), "the node is still running")
         #expect(clean.process.terminationReason == .exit && clean.process.terminationStatus == 1)
         #expect(clean.stderrText.contains("exceeds the limit"))
 
@@ -135,7 +135,7 @@ struct NodeProcessTests {
         defer { buggy.kill() }
         let bugPort = try #require(try buggy.listening().control)
         try sendRaw(Self.oversizedHeader, port: bugPort)
-        #expect(buggy.waitExit(10))
+        try #require(buggy.waitExit(10), "the node is still running")
         #expect(buggy.process.terminationReason == .uncaughtSignal && buggy.process.terminationStatus == SIGABRT)
     }
 
@@ -145,7 +145,7 @@ struct NodeProcessTests {
         let clean = try alice()
         defer { clean.kill() }
         try sendRaw(partial, port: try #require(try clean.listening().control))
-        #expect(clean.waitExit(10))
+        try #require(clean.waitExit(10), "the node is still running")
         #expect(clean.process.terminationStatus == 3)
 
         let buggy = try alice(["--bug", "hang-on-truncated-frame"])
