@@ -19,6 +19,9 @@ public struct ProcessTarget: SessionTarget {
     public let workRoot: String
     /// The pre-shared key, when the harness knows it (a fault may then re-authenticate a frame).
     public let authenticationKey: BitKey?
+    /// Record every session's control channel and keep its directory until the runner releases
+    /// it (for `--evidence`); otherwise nothing is recorded and a session's files go when it ends.
+    public var keepsEvidence = false
 
     public init(file: TargetFile, executable: String, workRoot: String) throws {
         self.file = file
@@ -76,14 +79,17 @@ public struct ProcessTarget: SessionTarget {
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
         let aliceControl = try splitHostPort(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
         let listen = try splitHostPort(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
-        let capture = "\(dir)/control.pcap"
+        let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
         let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, fault: fault, capturePath: capture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             throw HarnessError("the proxy cannot listen on \(listen.host):\(listen.port): \(error)")
         }
 
         var nodes: [(role: String, process: ManagedNode)] = []
-        defer { for n in nodes { n.process.kill() } }
+        defer {
+            for n in nodes { n.process.kill() }
+            if !keepsEvidence { try? FileManager.default.removeItem(atPath: dir) }
+        }
         for (role, spec) in [("alice", file.alice), ("bob", file.bob)] {
             guard let command = spec.command else { continue }
             let node = try ManagedNode(command: command.map(fill), environment: (spec.environment ?? [:]).mapValues(fill),
@@ -150,7 +156,12 @@ public struct ProcessTarget: SessionTarget {
         session.aliceKeys = try KeyOutput.read(path: fill(file.alice.keyOutput))
         session.bobKeys = try KeyOutput.read(path: fill(file.bob.keyOutput))
         session.capturePath = capture
+        session.directory = keepsEvidence ? dir : nil
         return session
+    }
+
+    public func release(_ session: Session) {
+        if let dir = session.directory { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     /// Connects to a node's quantum-layer interface, retrying while the node starts — and giving

@@ -213,6 +213,7 @@ public struct Runner: Sendable {
                     expectedFailure: known && verdict.failsRun, unexpectedPass: known && verdict == .pass, evidence: nil)
                 done += 1
                 onResult(&result, session, done, total)
+                if let session { target.release(session) }
                 results.append(result)
             }
         }

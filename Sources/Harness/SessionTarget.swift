@@ -23,6 +23,13 @@ public protocol SessionTarget: Sendable {
     var authenticationKey: BitKey? { get }
     /// The command of the stack's shim (known-answer vectors), or nil if it has none.
     var shimCommand: [String]? { get }
+    /// Frees what a session left behind (its directory, capture and logs) once its evidence, if
+    /// any, is written.
+    func release(_ session: Session)
+}
+
+extension SessionTarget {
+    public func release(_ session: Session) {}
 }
 
 /// The control protocol a target's nodes speak.
@@ -123,6 +130,8 @@ public struct Session: Sendable {
     public var bobFailure: String?
     /// The control channel as the proxy relayed it, for evidence (nil when not recorded).
     public var capturePath: String?
+    /// The session's directory (logs, key outputs, capture), while it is kept.
+    public var directory: String?
 
     public init(scenario: Scenario) { self.scenario = scenario }
 

@@ -125,7 +125,11 @@ struct RunCommand: AsyncParsableCommand {
 
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let sessionTarget = try makeTarget(bugs: bugs, work: work)
+        var sessionTarget = try makeTarget(bugs: bugs, work: work)
+        if evidence != nil, var processTarget = sessionTarget as? ProcessTarget {
+            processTarget.keepsEvidence = true
+            sessionTarget = processTarget
+        }
         let runSeed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var runner = Runner(target: sessionTarget, profile: profile, include: caseID.map { [$0] } ?? include, exclude: exclude,
                             seed: runSeed, version: QKDSpecVersion.current)

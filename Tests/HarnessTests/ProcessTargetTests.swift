@@ -11,8 +11,10 @@ import Wire
 struct ProcessTargetTests {
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-test-\(UUID().uuidString)").path
 
-    func target(_ file: TargetFile) throws -> ProcessTarget {
-        try ProcessTarget(file: file, executable: QKDSpecExecutable.path, workRoot: work)
+    func target(_ file: TargetFile, evidence: Bool = true) throws -> ProcessTarget {
+        var t = try ProcessTarget(file: file, executable: QKDSpecExecutable.path, workRoot: work)
+        t.keepsEvidence = evidence
+        return t
     }
 
     func example(_ name: String) throws -> TargetFile {
@@ -55,6 +57,15 @@ struct ProcessTargetTests {
         let pcap = try #require(s.capturePath.flatMap { FileManager.default.contents(atPath: $0) })
         #expect(pcap.count > 10_000)
         #expect(Array(pcap.prefix(4)) == [0xd4, 0xc3, 0xb2, 0xa1], "classic pcap, little-endian magic")
+    }
+
+    @Test("without evidence nothing is recorded and a session leaves no files behind")
+    func noEvidenceNoFiles() async throws {
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let t = try target(ReferenceNodeCommand(executable: QKDSpecExecutable.path).targetFile, evidence: false)
+        let s = try await t.run(scenario: .gys(distanceKm: 25), seed: 3, fault: nil)
+        #expect(!s.bobKeys.isEmpty && s.capturePath == nil && s.directory == nil)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? [] == [])
     }
 
     @Test("proxy faults over real sockets: a replayed frame draws Bob's ERROR; a cut connection ends both nodes without a crash")
