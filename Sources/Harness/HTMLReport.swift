@@ -190,18 +190,5 @@ public enum HTMLReport {
 
     static func anchor(_ id: String) -> String { "case-" + id.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() }
 
-    static func esc(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func esc(_ s: String) -> String { MarkupText.escape(s) }
 }

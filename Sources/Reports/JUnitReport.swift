@@ -64,20 +64,5 @@ public struct JUnitReport: Sendable {
         return x
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            // XML 1.0 forbids most control characters; keep tab, newline and carriage return.
-            case _ where ch.value < 0x20 && ch != "\t" && ch != "\n" && ch != "\r": out += " "
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { MarkupText.escape(s) }
 }
