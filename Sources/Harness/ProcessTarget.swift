@@ -36,6 +36,18 @@ public struct ProcessTarget: SessionTarget {
         }
     }
 
+    /// Checks, before any case runs, that every command the target names can be started.
+    public func preflight() throws {
+        let commands = [("alice.command", file.alice.command), ("bob.command", file.bob.command), ("shim.command", file.shim?.command)]
+        for (field, command) in commands {
+            guard let first = command?.first else { continue }
+            let path = CommandPath.resolve(TargetFile.fill(first, ["qkdspec": executable]))
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw HarnessError("\(field): '\(first)' is not an executable file (a name without '/' is looked up on PATH)")
+            }
+        }
+    }
+
     public var name: String { file.name }
     public var declared: DeclaredParameters { file.declared }
     public var channel: ControlChannelKind { file.controlProtocol }

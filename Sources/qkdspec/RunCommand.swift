@@ -226,7 +226,11 @@ struct RunCommand: AsyncParsableCommand {
             return t
         case let path?:
             guard bugs.isEmpty else { throw UsageError("--reference-bug applies to the reference stack only; leave out --target") }
-            do { return try ProcessTarget(file: TargetFile.load(path: path), executable: me, workRoot: work) } catch {
+            do {
+                let t = try ProcessTarget(file: TargetFile.load(path: path), executable: me, workRoot: work)
+                try t.preflight()
+                return t
+            } catch {
                 throw UsageError("\(error)")
             }
         }

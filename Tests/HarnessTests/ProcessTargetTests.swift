@@ -42,6 +42,11 @@ struct ProcessTargetTests {
         #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.08", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
         #expect(message(good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"morse\"")).contains("control_protocol"))
         #expect(message(good) == "accepted")
+        // A command that cannot start is found before any case runs.
+        var file = try example("reference.json")
+        file.bob.command?[0] = "/nonexistent/node"
+        #expect(throws: HarnessError.self) { try target(file).preflight() }
+        #expect(throws: Never.self) { try target(example("reference.json")).preflight() }
     }
 
     @Test("a session through the example target file: real processes, the proxy decodes the wire, keys match, a pcap is written")
