@@ -46,6 +46,13 @@ public enum Catalogue {
             ? .unimplemented("the target's control protocol is opaque to the harness; \(what) needs the frames decoded") : nil
     }
 
+    /// The stack's own QBER estimate as seen on the wire (all answered samples pooled).
+    static func wireQBER(_ s: Session) -> [String: Double] {
+        let answered = s.wire.estimates.values.filter { $0.errors != nil }
+        let trials = answered.reduce(0) { $0 + $1.sampleSize }, errors = answered.reduce(0) { $0 + ($1.errors ?? 0) }
+        return trials > 0 ? ["qber_estimate": Double(errors) / Double(trials)] : [:]
+    }
+
     static func describe(_ s: Session) -> String {
         var parts = ["\(s.aliceKeys.count) keys at Alice, \(s.bobKeys.count) at Bob"]
         if let f = s.bobFailure { parts.append("Bob: \(f)") }
@@ -96,7 +103,7 @@ public enum Catalogue {
                 detail: String(format: "true QBER %.1f %% against a declared %.1f %%: %d of %d frames aborted on the wire, %d keys delivered",
                                100 * truth, 100 * threshold, s.wire.framesAborted, s.wire.framesEstimated, delivered),
                 measurements: ["qber_true": truth, "threshold": threshold, "frames": Double(s.wire.framesEstimated),
-                               "aborted": Double(s.wire.framesAborted)],
+                               "aborted": Double(s.wire.framesAborted)].merging(wireQBER(s)) { a, _ in a },
                 session: s)
         }
     }
@@ -123,7 +130,7 @@ public enum Catalogue {
             detail: String(format: "photon-number splitting, true QBER %.1f %%: %d of %d frames aborted on the wire, %d keys delivered",
                            100 * truth, s.wire.framesAborted, s.wire.framesEstimated, delivered),
             measurements: ["qber_true": truth, "threshold": ctx.target.declared.qberThreshold, "frames": Double(s.wire.framesEstimated),
-                           "aborted": Double(s.wire.framesAborted)],
+                           "aborted": Double(s.wire.framesAborted)].merging(wireQBER(s)) { a, _ in a },
             session: s)
     }
 
@@ -149,7 +156,7 @@ public enum Catalogue {
                 detail: String(format: "%.0f km, true QBER %.2f %%: %d frames estimated, %d aborted; ", distanceKm, 100 * truth,
                                s.wire.framesEstimated, s.wire.framesAborted) + describe(s),
                 measurements: ["frames": Double(s.wire.framesEstimated), "keys": Double(s.bobKeys.count), "qber_true": truth,
-                               "threshold": ctx.target.declared.qberThreshold],
+                               "threshold": ctx.target.declared.qberThreshold].merging(wireQBER(s)) { a, _ in a },
                 session: s)
         }
     }
