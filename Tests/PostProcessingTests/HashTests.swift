@@ -47,6 +47,24 @@ struct HashTests {
         #expect(PolynomialHash.hash(bytes: bytes, hashKey: k) == expectedBytes)
     }
 
+    @Test("the four-words-per-step kernel equals Horner's rule word by word, for every length 0 … 70 and a long message")
+    func wideHorner() {
+        var s: UInt64 = 0xC0FFEE
+        func next() -> UInt64 { s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return s }
+        for n in Array(0...70) + [4099] {
+            let words = (0..<n).map { _ in next() }
+            let k = next() | 1
+            // The rule itself, written out with the reference multiplication.
+            var expected: UInt64 = 0
+            for w in words { expected = referenceMultiply(expected ^ w, k) }
+            let hw = words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, $0.count, k, 0) }
+            qkd_clmul_force_portable(1)
+            let portable = words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, $0.count, k, 0) }
+            qkd_clmul_force_portable(0)
+            #expect(hw == expected && portable == expected, "n = \(n)")
+        }
+    }
+
     @Test("verification: one hash for 10⁶ bits at ε_cor = 10⁻¹², two at 10⁻²⁰; one flipped bit is caught")
     func verification() throws {
         // (15 625 + 1)/2⁶⁴ ≈ 2^−50.06 per hash: 2^−39.9 (10⁻¹²) needs one, 2^−66.4 (10⁻²⁰) two.
