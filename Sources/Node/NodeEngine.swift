@@ -295,7 +295,7 @@ public actor NodeEngine {
             // Alice's record index for each of Bob's detections. A device keeps every slot; the
             // harness sends Alice exactly Bob's detected slots, which makes this the identity.
             var index = [Int]()
-            if block.offsets != bases.offsets {
+            if !Self.sameOffsets(block.offsets, bases.offsets) {
                 index.reserveCapacity(d)
                 var j = 0
                 for offset in bases.offsets {
@@ -318,6 +318,8 @@ public actor NodeEngine {
             }
             var signal = siftBuffer
             siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
+            // Signal bits gather in `acc` and go into the key 64 at a time.
+            var acc: UInt64 = 0, held = 0
             block.extra.bytes.withUnsafeBufferPointer { extra in
                 block.bits.bytes.withUnsafeBufferPointer { bits in
                     classes.withUnsafeMutableBufferPointer { out in
@@ -331,12 +333,22 @@ public actor NodeEngine {
                                 let c = (extra[(2 * j) >> 3] >> UInt8((2 * j) & 7)) & 3
                                 out[(2 * matched) >> 3] |= c << UInt8((2 * matched) & 7)
                                 matched += 1
-                                if c == 0 { signal.append((bits[j >> 3] >> UInt8(j & 7)) & 1) }
+                                if c == 0 {
+                                    let bit = (bits[j >> 3] >> UInt8(j & 7)) & 1
+                                    acc |= UInt64(bit) << UInt64(held)
+                                    held += 1
+                                    if held == 64 {
+                                        signal.append(bits: acc, count: 64)
+                                        acc = 0
+                                        held = 0
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
+            signal.append(bits: acc, count: held)
             siftBuffer = signal
             classes.removeLast(classes.count - (2 * matched + 7) / 8)
             try transmit(.siftingResult(SiftingResult(
@@ -354,6 +366,7 @@ public actor NodeEngine {
         }
         var m = 0
         var perClass = [0, 0, 0, 0]
+        var acc: UInt64 = 0, held = 0
         var signal = siftBuffer
         siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
         r.matches.bytes.withUnsafeBufferPointer { matches in
@@ -366,7 +379,16 @@ public actor NodeEngine {
                             word &= word - 1
                             // Classes are 2-bit fields, so a match's pair never straddles a byte.
                             let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
-                            if c == 0 { signal.append((bits[i >> 3] >> UInt8(i & 7)) & 1) }
+                            if c == 0 {
+                                let bit = (bits[i >> 3] >> UInt8(i & 7)) & 1
+                                acc |= UInt64(bit) << UInt64(held)
+                                held += 1
+                                if held == 64 {
+                                    signal.append(bits: acc, count: 64)
+                                    acc = 0
+                                    held = 0
+                                }
+                            }
                             perClass[Int(c)] += 1
                             m += 1
                         }
@@ -374,6 +396,7 @@ public actor NodeEngine {
                 }
             }
         }
+        signal.append(bits: acc, count: held)
         siftBuffer = signal
         decoy.record(pulses: block.pulseCount, siftedPerClass: perClass)
         try cutFrames()
@@ -774,6 +797,18 @@ public actor NodeEngine {
         let p = CascadePermutations(frameBits: n, passes: variant.passes, seed: parameters?.permutationSeed ?? 0)
         permutationCache[n] = p
         return p
+    }
+
+    /// Whether two offset lists are equal, compared as bytes (the element-wise `==` of arrays is
+    /// slow for the half million offsets of a block).
+    static func sameOffsets(_ a: [UInt32], _ b: [UInt32]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                guard let p = x.baseAddress, let q = y.baseAddress else { return true }  // both empty
+                return memcmp(p, q, x.count) == 0
+            }
+        }
     }
 
     /// The key without the bits at `positions` (ascending): copies the runs between them whole.

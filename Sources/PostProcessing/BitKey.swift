@@ -60,6 +60,22 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
         count += 1
     }
 
+    /// Appends the low `n` bits of `word` (0 ≤ n ≤ 64), bit 0 first: sixty-four bits for the price
+    /// of one call, for loops that gather bits one at a time.
+    public mutating func append(bits word: UInt64, count n: Int) {
+        precondition(n >= 0 && n <= 64, "append(bits:count:) takes 0 ... 64 bits")
+        guard n > 0 else { return }
+        let w = n == 64 ? word : word & ((1 << UInt64(n)) - 1)
+        let shift = count & 63
+        if shift == 0 {
+            words.append(w)
+        } else {
+            words[words.count - 1] |= w << UInt64(shift)
+            if shift + n > 64 { words.append(w >> UInt64(64 - shift)) }
+        }
+        count += n
+    }
+
     /// Appends every bit of `other`.
     public mutating func append(contentsOf other: BitKey) {
         guard other.count > 0 else { return }
