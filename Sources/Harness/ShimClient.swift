@@ -65,9 +65,12 @@ final class ShimClient: @unchecked Sendable {
         return lines.removeFirst()
     }
 
-    /// How the shim ended, once it has (after ``close()``).
+    /// The signal that killed the shim, if one did. Its standard output closes a moment before
+    /// the process is reaped, so this waits (up to 2 s) for the process to end before it says.
     var crashSignal: Int32? {
-        process.isRunning || process.terminationReason != .uncaughtSignal ? nil : process.terminationStatus
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        return process.isRunning || process.terminationReason != .uncaughtSignal ? nil : process.terminationStatus
     }
 
     private func stderrTail() -> String {
