@@ -193,7 +193,11 @@ public enum QKDNode {
         for (id, key) in log {
             text += "{\"key_id\":\"\(id.uuidString.lowercased())\",\"bits\":\(key.count),\"hex\":\"\(key.hex)\"}\n"
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        // Written beside the target and renamed into place, so a reader never sees half a file.
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+              rename(partial, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: partial)
             throw NodeError.configuration("cannot write the key output \(path)")
         }
     }
