@@ -8,9 +8,7 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Combine the JSON reports of a sharded run into one report (JSON, JUnit, HTML).",
         discussion: """
-            The shards must test the same target with the same --seed (so each case's seed is the one a
-            single run would use); a case may appear in one shard only. The exit code is the merged
-            run's: 0, 1 or 3 as for qkdspec run.
+            The shards must test the same target with the same --seed (so each case's seed is the one a single run would use); a case may appear in one shard only. The exit code is the merged run's: 0, 1 or 3 as for qkdspec run.
 
             Example:
               for i in 1 2 3 4; do qkdspec run --shard $i/4 --seed 7 --json shard$i.json; done

@@ -10,16 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the conformance cases against a QKD stack (default: the reference stack, as node processes on loopback).",
         discussion: """
-            Each case runs sessions on simulated photons, with the harness as a man in the middle of
-            the control channel (it decodes every frame, counts what is disclosed, records a pcap,
-            and drops, delays, replays, reorders or alters frames as the case asks), judges what the
-            stack did against the simulator's ground truth and the security bounds, and gives a
-            verdict tied to a requirement (qkdspec list shows them all).
+            Each case runs sessions on simulated photons, with the harness as a man in the middle of the control channel (it decodes every frame, counts what is disclosed, records a pcap, and drops, delays, replays, reorders or alters frames as the case asks), judges what the stack did against the simulator's ground truth and the security bounds, and gives a verdict tied to a requirement (qkdspec list shows them all).
 
-            Targets: with no --target, the harness starts two reference `qkdspec node` processes on
-            loopback for every session. --target FILE tests another stack (docs/targets.md; example
-            files in examples/targets/). --target in-process runs the reference engines inside this
-            process (fastest; the node processes are still used for the robustness cases).
+            Targets: with no --target, the harness starts two reference `qkdspec node` processes on loopback for every session. --target FILE tests another stack (docs/targets.md; example files in examples/targets/). --target in-process runs the reference engines inside this process (fastest; the node processes are still used for the robustness cases).
 
             Examples:
               qkdspec run
@@ -27,14 +20,13 @@ struct RunCommand: AsyncParsableCommand {
               qkdspec run --target examples/targets/reference.json --profile ci
               qkdspec run --case bb84/keys/agreement --seed 7 --repeat 5
               qkdspec run --reference-bug overclaim-key-length
-              qkdspec run --self-test --html selftest.html      (the kill matrix)
-              qkdspec run --shard 2/4 --json shard2.json; qkdspec merge shard*.json --html all.html
-              qkdspec run --write-expected baseline.json; qkdspec run --expected baseline.json
+              qkdspec run --self-test --html selftest.html
+              qkdspec run --shard 2/4 --seed 7 --json s2.json
+              qkdspec merge s1.json s2.json s3.json s4.json --html all.html
+              qkdspec run --write-expected baseline.json
+              qkdspec run --expected baseline.json
 
-            Exit codes: 0 every MUST case passed (or failed as the --expected baseline lists), 1 a
-            conformance failure, 2 usage or configuration error (including no case selected), 3 the
-            harness could not run a case, 130 interrupted (SIGINT/SIGTERM: the reports still hold
-            the cases that ran).
+            Exit codes: 0 every MUST case passed (or failed as the --expected baseline lists), 1 a conformance failure, 2 usage or configuration error (including no case selected), 3 the harness could not run a case, 130 interrupted (SIGINT/SIGTERM: the reports still hold the cases that ran).
             """
     )
 

@@ -14,8 +14,7 @@ struct ShimCommand: ParsableCommand {
               {"id": 1, "output": {"output": "a5"}}      computed outputs
               {"id": 1, "error": "refused: ..."}        the input is refused (right for invalid vectors)
               {"id": 1, "unimplemented": true}          the stack does not implement the algorithm
-            docs/targets.md lists the inputs and outputs per algorithm; examples/shim-python/ is a
-            shim in plain Python. This command is the reference stack's shim.
+            docs/targets.md lists the inputs and outputs per algorithm; examples/shim-python/ is a shim in plain Python. This command is the reference stack's shim.
 
             Example:
               echo '{"id":1,"algorithm":"BB84-FINITE-KEY-TLGR2012","input":{"keyBits":1000000,"sampleBits":100000,"qber":0.01,"leakedBits":88872.45,"epsilonSecrecy":1e-10,"epsilonCorrectness":1e-12}}' | qkdspec shim
