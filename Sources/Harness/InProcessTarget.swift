@@ -38,10 +38,12 @@ public struct InProcessTarget: SessionTarget {
         return d
     }
 
-    /// A node process probe with this target's bug knobs, on a throwaway pre-shared key.
+    /// A probe of the reference node with this target's bug knobs, as its own process: the same
+    /// Alice the default (process) target would start.
     public func probe() throws -> NodeProcessProbe? {
         guard let executable else { return nil }
-        return try ReferenceNodeCommand(executable: executable, bugs: bugs).probe()
+        return try ProcessTarget(file: ReferenceNodeCommand(executable: executable, bugs: bugs).targetFile, executable: executable,
+                                 workRoot: FileManager.default.temporaryDirectory.path).probe()
     }
 
     func configuration(_ role: Role) -> NodeConfiguration {

@@ -25,8 +25,9 @@ public struct ReferenceNodeCommand: Sendable {
         return BitKey(words: words, count: words.count * 64)
     }()
 
-    /// The key file's bytes (the node reads the key from a file, at least 1 KiB).
-    public static var authenticationKeyBytes: [UInt8] { Array(authenticationKey.bytes.prefix(1 << 17)) }
+    /// The key file's bytes (the node reads the key from a file, at least 1 KiB), written for
+    /// every session: computed once.
+    public static let authenticationKeyBytes: [UInt8] = Array(authenticationKey.bytes.prefix(1 << 17))
 
     /// Frame `frame` of Alice's, re-encoded with a valid tag under `key`: what an attacker
     /// holding the key could send, so that a fault reaches the check after authentication.
@@ -59,21 +60,5 @@ public struct ReferenceNodeCommand: Sendable {
             declared: declared)
         file.shim = .init(command: [executable, "shim"])
         return file
-    }
-
-    /// A robustness probe: Alice alone on free ports with a throwaway key.
-    func probe() throws -> NodeProcessProbe {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-probe-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let key = "\(dir)/auth.key"
-        guard FileManager.default.createFile(atPath: key, contents: Data(Self.authenticationKeyBytes.prefix(4096)),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw HarnessError("cannot write a key file in the temporary directory")
-        }
-        let ports = try FreePorts.take(2)
-        return NodeProcessProbe(
-            command: [executable, "node", "--role", "alice", "--control-listen", "127.0.0.1:\(ports[0])", "--qli-listen", "127.0.0.1:\(ports[1])",
-                      "--auth-key", key, "--idle-timeout", "20"] + bugArguments,
-            controlPort: ports[0], directory: dir)
     }
 }

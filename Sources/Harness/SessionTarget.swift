@@ -135,7 +135,18 @@ public struct Session: Sendable {
 
     public init(scenario: Scenario) { self.scenario = scenario }
 
-    /// Keys under the same ID at both ends that differ, and IDs only one end delivered.
+    /// Key IDs that only one end delivered.
+    public var oneSidedKeys: Int {
+        Set(aliceKeys.map(\.keyID)).symmetricDifference(Set(bobKeys.map(\.keyID))).count
+    }
+
+    /// Key IDs Bob delivered that Alice did not.
+    public var keysOnlyAtBob: Int { Set(bobKeys.map(\.keyID)).subtracting(Set(aliceKeys.map(\.keyID))).count }
+
+    /// Whether Bob's node reported a failure or ended with a non-zero status.
+    public var bobFailed: Bool { bobFailure != nil || (bobEnding.map { $0 != .exited(0) } ?? false) }
+
+    /// Alice's keys whose ID Bob does not hold with the same bits.
     public var mismatchedKeys: Int {
         let bobByID = Dictionary(bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
         return aliceKeys.filter { bobByID[$0.keyID] != $0.key }.count

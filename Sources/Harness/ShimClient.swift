@@ -32,6 +32,8 @@ final class ShimClient: @unchecked Sendable {
             let data = handle.availableData
             self?.received(data)
         }
+        // A shim that dies before reading its input must be an error on write, not a SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         do { try process.run() } catch {
             throw HarnessError("cannot start the shim '\(command.joined(separator: " "))': \(error.localizedDescription)")
         }
@@ -51,7 +53,6 @@ final class ShimClient: @unchecked Sendable {
 
     /// Sends one request line and waits for one answer line.
     func exchange(_ line: String, timeout: TimeInterval) throws -> String {
-        signal(SIGPIPE, SIG_IGN)
         do { try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) } catch {
             throw Failure.crashed(stderrTail())
         }

@@ -100,6 +100,12 @@ public struct TargetFile: Sendable, Codable, Equatable {
         }
         if alice.command?.isEmpty == true || bob.command?.isEmpty == true { throw HarnessError("target file: a node's command is empty") }
         if shim?.command.isEmpty == true { throw HarnessError("target file: shim.command is empty") }
+        // The shim runs once per vector file, outside any session: only these two are filled for it.
+        for (i, a) in (shim?.command ?? []).enumerated() {
+            for name in Self.names(in: a) where name != "qkdspec" && name != "work_dir" {
+                throw HarnessError("target file: shim.command[\(i)] uses {\(name)}; a shim's command may use only {qkdspec} and {work_dir}")
+            }
+        }
         if alice.command == nil && alice.control == nil {
             throw HarnessError("target file: alice needs a 'control' address (where the proxy reaches her)")
         }

@@ -163,7 +163,7 @@ struct RunCommand: AsyncParsableCommand {
                 console.result(result, done: done, total: total)
             })
             guard selfTest, !Task.isCancelled else { return (report, nil) }
-            return (report, await Self.killMatrix(clean: report, runner: runner, cases: cases, work: work2, inProcess: target == "in-process",
+            return (report, try await Self.killMatrix(clean: report, runner: runner, cases: cases, work: work2, inProcess: target == "in-process",
                                                   console: console))
         }
         stop.attach(task)
@@ -211,11 +211,9 @@ struct RunCommand: AsyncParsableCommand {
         let me = ChildProcess.selfExecutable
         switch target {
         case nil:
-            return try ProcessTarget(file: ReferenceNodeCommand(executable: me, bugs: bugs).targetFile, executable: me, workRoot: work)
+            return try Self.reference(bugs: bugs, inProcess: false, work: work)
         case "in-process"?:
-            var t = InProcessTarget(bugs: bugs)
-            t.executable = me
-            return t
+            return try Self.reference(bugs: bugs, inProcess: true, work: work)
         case let path?:
             guard bugs.isEmpty else { throw UsageError("--reference-bug applies to the reference stack only; leave out --target") }
             do {
@@ -228,22 +226,26 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The reference stack with `bugs`: node processes through the proxy, or engines in this process.
+    static func reference(bugs: Set<BugKnob>, inProcess: Bool, work: String) throws -> any SessionTarget {
+        let me = ChildProcess.selfExecutable
+        guard !inProcess else {
+            var t = InProcessTarget(bugs: bugs)
+            t.executable = me
+            return t
+        }
+        return try ProcessTarget(file: ReferenceNodeCommand(executable: me, bugs: bugs).targetFile, executable: me, workRoot: work)
+    }
+
     /// The kill matrix: the same cases against the reference with each bug knob switched on.
     static func killMatrix(clean: RunReport, runner: Runner, cases: [ConformanceCase], work: String, inProcess: Bool,
-                           console: Console) async -> KillMatrix {
+                           console: Console) async throws -> KillMatrix {
         var verdicts: [String: [String: Verdict]] = ["clean": Dictionary(clean.results.map { ($0.id, $0.verdict) }, uniquingKeysWith: { a, b in a.failsRun ? a : b })]
-        let me = ChildProcess.selfExecutable
         for knob in BugKnob.allCases {
             if Task.isCancelled { break }
             var r = runner
             r.baseline = nil
-            if inProcess {
-                var t = InProcessTarget(bugs: [knob])
-                t.executable = me
-                r.target = t
-            } else if let t = try? ProcessTarget(file: ReferenceNodeCommand(executable: me, bugs: [knob]).targetFile, executable: me, workRoot: work) {
-                r.target = t
-            }
+            r.target = try reference(bugs: [knob], inProcess: inProcess, work: work)
             let report = await r.run(cases, reproduceCommand: "qkdspec run --reference-bug \(knob.rawValue)", onStart: { c, done, total in
                 console.starting("\(knob.rawValue): \(c.id)", done: done, total: total)
             })

@@ -42,6 +42,8 @@ struct ProcessTargetTests {
         #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.08", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
         #expect(message(good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"morse\"")).contains("control_protocol"))
         #expect(message(good) == "accepted")
+        #expect(message(good.replacingOccurrences(of: "\"shim\"\n", with: "\"shim\", \"{alice_keys}\"\n"))
+                    .contains("may use only {qkdspec} and {work_dir}"))
         // A command that cannot start is found before any case runs.
         var file = try example("reference.json")
         file.bob.command?[0] = "/nonexistent/node"

@@ -35,6 +35,24 @@ struct BitKeyTests {
         #expect(d == a)
     }
 
+    @Test("appending a word's low bits equals appending them one by one, across word boundaries")
+    func appendBits() {
+        var s: UInt64 = 0xABCDEF
+        var byWord = BitKey(count: 0), byBit = BitKey(count: 0)
+        for _ in 0..<300 {
+            s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let n = Int(s >> 58)  // 0 ... 63
+            let count = s & 1 == 0 ? n : 64
+            byWord.append(bits: s, count: count)
+            for i in 0..<count { byBit.append(UInt8((s >> UInt64(i)) & 1)) }
+        }
+        #expect(byWord.count == byBit.count && byWord == byBit)
+        // Bits of the word above `count` are ignored.
+        var k = BitKey(count: 0)
+        k.append(bits: .max, count: 3)
+        #expect(k.count == 3 && k.words == [0b111])
+    }
+
     @Test("hex round trip, bit 0 first; malformed hex is refused")
     func hex() {
         let k = BitKey(bits: [1, 0, 0, 0, 0, 0, 0, 0, 0, 1])  // byte 0 = 0x01, byte 1 = 0x02
