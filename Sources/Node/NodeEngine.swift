@@ -430,7 +430,7 @@ public actor NodeEngine {
         let seed = UInt64.random(in: 0...UInt64.max)
         f.samplePositions = ParameterEstimation.samplePositions(siftedBits: n, sampleSize: k, seed: seed)
         let bits = f.samplePositions.map { f.sifted[Int($0)] }
-        f.remaining = Self.removing(f.samplePositions, from: f.sifted)
+        f.remaining = f.sifted.removing(sortedPositions: f.samplePositions)
         frames[id] = f
         try transmit(.estimationSample(EstimationSample(
             frame: id, siftedBits: UInt32(n), sampleSize: UInt32(k), sampleSeed: seed, sampleBits: BitString(bits: bits))))
@@ -447,7 +447,7 @@ public actor NodeEngine {
         var errors = 0
         for (j, p) in f.samplePositions.enumerated() where f.sifted[Int(p)] != e.sampleBits[j] { errors += 1 }
         f.sampleErrors = errors
-        f.remaining = Self.removing(f.samplePositions, from: f.sifted)
+        f.remaining = f.sifted.removing(sortedPositions: f.samplePositions)
         summary.sampleBits += sampleSize
         summary.sampleErrors += errors
         let qber = Double(errors) / Double(sampleSize)
@@ -812,18 +812,6 @@ public actor NodeEngine {
     }
 
     /// The key without the bits at `positions` (ascending): copies the runs between them whole.
-    static func removing(_ positions: [Int32], from key: BitKey) -> BitKey {
-        var out = BitKey(count: 0)
-        var start = 0
-        for p in positions {
-            let end = Int(p)
-            if end > start { out.append(contentsOf: key.slice(start..<end)) }
-            start = end + 1
-        }
-        if start < key.count { out.append(contentsOf: key.slice(start..<key.count)) }
-        return out
-    }
-
     static func wire(_ queries: [ParityQuery]) -> [WireParityQuery] {
         queries.map { WireParityQuery(pass: $0.pass, start: $0.start, end: $0.end) }
     }

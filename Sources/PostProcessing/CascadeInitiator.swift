@@ -16,17 +16,25 @@ public struct CascadeInitiator: Sendable {
     private let permutations: CascadePermutations
     /// Bob's key, corrected as the protocol runs.
     public private(set) var key: BitKey
-    private var permutedKeys: [BitKey?] = []
+    /// The state of the started passes, flat: one allocation each instead of one per pass, so a
+    /// flip that touches every pass pays no copy-on-write check per pass.
+    /// Permuted copies of Bob's key, back to back; `copyBase[p]` is pass p's first word, or -1
+    /// while the pass has none.
+    private var permutedWords: [UInt64] = []
+    private var copyBase: [Int] = []
     private var blockSizes: [Int] = []
-    /// Alice's and Bob's parities of every top-level block of the started passes.
-    private var topParity: [[UInt8]] = []
-    private var bobTopParity: [[UInt8]] = []
+    /// Pass p's blocks are flat blocks `blockBase[p] ..< blockBase[p] + blockCount(p)`.
+    private var blockBase: [Int] = []
+    /// Alice's and Bob's parities of every top-level block of the started passes, by flat block.
+    private var topParity: [UInt8] = []
+    private var bobTopParity: [UInt8] = []
+    /// Flat blocks with a binary search under way, as a bitset.
+    private var searching: [UInt64] = []
     private var aliceKeyParity: UInt8 = 0
     /// A pass whose last block's parity waits to be inferred once the others arrive.
     private var passAwaitingInference: Int?
     /// Alice's parities learned so far, by (pass, start, end).
     private var knownParity: ParityCache
-    private var activeBlocks = Set<UInt64>()
     private var pending: [(query: ParityQuery, context: Context)] = []
     private var round: UInt32 = 0
     public private(set) var disclosedParityBits = 0
@@ -67,8 +75,9 @@ public struct CascadeInitiator: Sendable {
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
-        // Sized for the parities a frame typically learns (about one per ten bits), not grown to it.
-        knownParity = ParityCache(capacity: max(1024, key.count / 8))
+        // Sized for the parities a frame typically learns (one per four to five bits at a few
+        // per cent QBER), so that it is not regrown on the way.
+        knownParity = ParityCache(capacity: max(1024, key.count / 4))
         stepBudget = 64 * key.count * variant.passes + 1_000_000
     }
 
@@ -97,14 +106,14 @@ public struct CascadeInitiator: Sendable {
             knownParity.set(parity, for: Self.cacheKey(Int(q.pass), Int(q.start), Int(q.end)))
             switch item.context {
             case let .top(pass, block):
-                topParity[pass][block] = parity
+                topParity[blockBase[pass] + block] = parity
                 openIfUnbalanced(pass: pass, block: block, &ready)
             case let .left(search):
                 ready.append(search)
             }
         }
         if blockSizes.count == 1 && round == 0 {
-            aliceKeyParity = topParity[0].reduce(0, ^)
+            aliceKeyParity = topParity.reduce(0, ^)
         }
         disclosedParityBits += pending.count
         pending.removeAll(keepingCapacity: true)
@@ -136,12 +145,29 @@ public struct CascadeInitiator: Sendable {
     }
 
     @inline(__always)
-    private static func blockKey(_ pass: Int, _ block: Int) -> UInt64 { UInt64(pass) << 32 | UInt64(block) }
-
-    @inline(__always)
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
-        if let copy = permutedKeys[pass] { return copy.parity(start..<end) }
+        let base = copyBase[pass]
+        if base >= 0 { return Self.parity(permutedWords, base: base, start, end) }
         return permutations.parity(of: key, pass: pass, start: start, end: end)
+    }
+
+    /// Parity of bits [start, end) of the copy that begins at word `base`.
+    @inline(__always)
+    private static func parity(_ words: [UInt64], base: Int, _ start: Int, _ end: Int) -> UInt8 {
+        guard start < end else { return 0 }
+        let first = base + start >> 6, last = base + (end - 1) >> 6
+        let lowMask: UInt64 = ~0 << UInt64(start & 63)
+        let highBits = end & 63
+        let highMask: UInt64 = highBits == 0 ? ~0 : (1 << UInt64(highBits)) - 1
+        return words.withUnsafeBufferPointer { w in
+            if first == last { return UInt8((w[first] & lowMask & highMask).nonzeroBitCount & 1) }
+            var acc = w[first] & lowMask, acc2: UInt64 = 0
+            var i = first + 1
+            while i + 1 < last { acc ^= w[i]; acc2 ^= w[i + 1]; i += 2 }
+            if i < last { acc ^= w[i] }
+            acc ^= acc2 ^ (w[last] & highMask)
+            return UInt8(acc.nonzeroBitCount & 1)
+        }
     }
 
     @inline(__always)
@@ -150,24 +176,36 @@ public struct CascadeInitiator: Sendable {
         return (block * k, min((block + 1) * k, key.count))
     }
 
+    private func blockCount(_ pass: Int) -> Int {
+        (pass + 1 < blockBase.count ? blockBase[pass + 1] : topParity.count) - blockBase[pass]
+    }
+
     private mutating func openIfUnbalanced(pass: Int, block: Int, _ work: inout [Search]) {
-        guard bobTopParity[pass][block] != topParity[pass][block] else { return }
-        let bk = Self.blockKey(pass, block)
-        guard !activeBlocks.contains(bk) else { return }
-        activeBlocks.insert(bk)
+        let fb = blockBase[pass] + block
+        guard bobTopParity[fb] != topParity[fb] else { return }
+        let bit: UInt64 = 1 << UInt64(fb & 63)
+        guard searching[fb >> 6] & bit == 0 else { return }
+        searching[fb >> 6] |= bit
         let (start, end) = blockRange(pass: pass, block: block)
-        work.append(Search(pass: pass, block: block, start: start, end: end, aliceParity: topParity[pass][block]))
+        work.append(Search(pass: pass, block: block, start: start, end: end, aliceParity: topParity[fb]))
     }
 
     private mutating func inferLastBlock(pass p: Int, _ work: inout [Search]) {
         passAwaitingInference = nil
-        let last = topParity[p].count - 1
+        let base = blockBase[p], last = blockCount(p) - 1
         var parity = aliceKeyParity
-        for b in 0..<last { parity ^= topParity[p][b] }
-        topParity[p][last] = parity
+        for b in 0..<last { parity ^= topParity[base + b] }
+        topParity[base + last] = parity
         let (start, end) = blockRange(pass: p, block: last)
         knownParity.set(parity, for: Self.cacheKey(p, start, end))
         openIfUnbalanced(pass: p, block: last, &work)
+    }
+
+    /// Gives pass `p` a permuted copy of Bob's key (fast sub-range parities).
+    private mutating func makeCopy(pass p: Int) {
+        let copy = key.permuted(by: permutations.order[p], inverse: permutations.position[p])
+        copyBase[p] = permutedWords.count
+        permutedWords.append(contentsOf: copy.words)
     }
 
     private mutating func startNextPass() {
@@ -176,18 +214,20 @@ public struct CascadeInitiator: Sendable {
         let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
         let blocks = (n + k - 1) / k
         blockSizes.append(k)
-        let copy = CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) ? key.permuted(by: permutations.order[p], inverse: permutations.position[p]) : nil
-        permutedKeys.append(copy)
+        blockBase.append(topParity.count)
+        copyBase.append(-1)
+        if CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) { makeCopy(pass: p) }
         // Bob's own block parities: all but the last directly, the last from his key's parity.
-        var bob = [UInt8](repeating: 0, count: blocks)
         var sum: UInt8 = 0
         for b in 0..<blocks - 1 {
-            bob[b] = copy?.parity(b * k..<(b + 1) * k) ?? permutations.parity(of: key, pass: p, start: b * k, end: (b + 1) * k)
-            sum ^= bob[b]
+            let parity = bobParity(p, b * k, (b + 1) * k)
+            bobTopParity.append(parity)
+            sum ^= parity
         }
-        bob[blocks - 1] = key.parity ^ sum
-        bobTopParity.append(bob)
-        topParity.append([UInt8](repeating: 0, count: blocks))
+        bobTopParity.append(key.parity ^ sum)
+        topParity.append(contentsOf: repeatElement(0, count: blocks))
+        let words = (topParity.count + 63) / 64
+        if searching.count < words { searching.append(contentsOf: repeatElement(0, count: words - searching.count)) }
         let asked = p == 0 ? blocks : blocks - 1
         for b in 0..<asked {
             pending.append((ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)), .top(pass: p, block: b)))
@@ -199,7 +239,7 @@ public struct CascadeInitiator: Sendable {
         var stack = work
         while var s = stack.popLast() {
             // A binary search needs fast sub-range parities: give its pass a permuted copy.
-            if permutedKeys[s.pass] == nil { permutedKeys[s.pass] = key.permuted(by: permutations.order[s.pass], inverse: permutations.position[s.pass]) }
+            if copyBase[s.pass] < 0 { makeCopy(pass: s.pass) }
             while true {
                 stepBudget -= 1
                 guard stepBudget > 0, correctedBits <= key.count else {
@@ -234,7 +274,8 @@ public struct CascadeInitiator: Sendable {
 
     /// Ends a search; if its top-level block is still unbalanced, searches it again.
     private mutating func finish(_ s: Search, _ stack: inout [Search]) {
-        activeBlocks.remove(Self.blockKey(s.pass, s.block))
+        let fb = blockBase[s.pass] + s.block
+        searching[fb >> 6] &= ~(1 << UInt64(fb & 63))
         openIfUnbalanced(pass: s.pass, block: s.block, &stack)
     }
 
@@ -242,11 +283,13 @@ public struct CascadeInitiator: Sendable {
         let j = Int(permutations.order[p][position])
         key.flip(j)
         correctedBits += 1
+        let stride = permutations.passes
         for q in 0..<blockSizes.count {
-            let pos = Int(permutations.position[q][j])
-            permutedKeys[q]?.flip(pos)
+            let pos = Int(permutations.positionsOfIndex[j * stride + q])
+            let base = copyBase[q]
+            if base >= 0 { permutedWords[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
             let b = pos / blockSizes[q]
-            bobTopParity[q][b] ^= 1
+            bobTopParity[blockBase[q] + b] ^= 1
             if q != p { openIfUnbalanced(pass: q, block: b, &stack) }
         }
     }

@@ -16,6 +16,12 @@ public final class CascadePermutations: Sendable {
     /// Per pass, the frame indices that land in the first half [0, ⌊n/2⌋) of the pass's order,
     /// as a mask: the parity of a half-frame block is then a masked popcount, not n/2 gathers.
     let firstHalfMask: [BitKey]
+    /// `position` interleaved by frame index: entry `j · passes + p` is `position[p][j]`. A bit
+    /// Cascade flips moves in every pass at once, and this way its positions in all passes share
+    /// one cache line instead of costing a miss per pass.
+    let positionsOfIndex: [Int32]
+    /// Number of passes drawn.
+    public var passes: Int { order.count }
 
     public init(frameBits n: Int, passes: Int, seed: UInt64) {
         frameBits = n
@@ -24,8 +30,17 @@ public final class CascadePermutations: Sendable {
         DispatchQueue.concurrentPerform(iterations: passes) { p in drawn.store(p, Self.pass(p, frameBits: n, seed: seed)) }
         let all = drawn.values
         order = all.map(\.order)
-        position = all.map(\.position)
+        let inverses = all.map(\.position)
+        position = inverses
         firstHalfMask = all.map(\.mask)
+        positionsOfIndex = [Int32](unsafeUninitializedCapacity: n * passes) { out, count in
+            for p in 0..<passes {
+                inverses[p].withUnsafeBufferPointer { inv in
+                    for j in 0..<n { out[j * passes + p] = inv[j] }
+                }
+            }
+            count = n * passes
+        }
     }
 
     /// Pass `p`'s shuffle, its inverse and its first-half mask.
@@ -59,10 +74,19 @@ extension CascadePermutations {
     }
 
     /// The parity of `key` over positions [start, end) of pass `pass`: a masked popcount for the
-    /// first half-frame block, a gather otherwise.
+    /// first half-frame block, and for a block that starts at the half and runs to (or nearly to)
+    /// the end, the key's parity minus the first half's and the short tail's; a gather otherwise.
+    /// (An odd frame cut into half-frame blocks has a third block of one bit: the second block's
+    /// parity would otherwise cost a gather of half the frame, on both sides, in every pass.)
     @inline(__always)
     func parity(of key: BitKey, pass: Int, start: Int, end: Int) -> UInt8 {
-        if start == 0 && end == frameBits / 2 { return key.parity(maskedBy: firstHalfMask[pass]) }
+        let half = frameBits / 2
+        if start == 0 && end == half { return key.parity(maskedBy: firstHalfMask[pass]) }
+        if start == half && frameBits - end < end - start {
+            var p = key.parity ^ key.parity(maskedBy: firstHalfMask[pass])
+            if end < frameBits { p ^= key.gatheredParity(order: order[pass], range: end..<frameBits) }
+            return p
+        }
         return key.gatheredParity(order: order[pass], range: start..<end)
     }
 }

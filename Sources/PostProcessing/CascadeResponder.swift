@@ -6,10 +6,11 @@ public struct CascadeResponder: Sendable {
     private let permutations: CascadePermutations
     private let key: BitKey
     /// Permuted copies for the passes that keep one (nil for passes answered by gathering). A pass
-    /// of a few huge blocks gets its copy on its second query: most such passes are asked one
-    /// top-level parity and nothing else.
+    /// of a few huge blocks gets its copy on its second binary-search query: most such passes are
+    /// asked their top-level parities (answered without a gather) and nothing else.
     private var permutedKeys: [BitKey?]
-    private var queriesPerPass: [Int]
+    private var blockSizes: [Int]
+    private var searchQueriesPerPass: [Int]
     private var expectedRound: UInt32 = 0
     /// Parity bits disclosed so far.
     public private(set) var disclosedParityBits = 0
@@ -20,11 +21,12 @@ public struct CascadeResponder: Sendable {
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
         self.key = key
+        let sizes = (0..<variant.passes).map { variant.blockSize(pass: $0, qber: estimatedQBER, frameBits: key.count) }
+        blockSizes = sizes
         permutedKeys = (0..<variant.passes).map { p in
-            let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: key.count)
-            return CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: key.count) ? key.permuted(by: permutations.order[p], inverse: permutations.position[p]) : nil
+            CascadeVariant.keepsPermutedCopy(blockSize: sizes[p], frameBits: key.count) ? key.permuted(by: permutations.order[p], inverse: permutations.position[p]) : nil
         }
-        queriesPerPass = [Int](repeating: 0, count: variant.passes)
+        searchQueriesPerPass = [Int](repeating: 0, count: variant.passes)
     }
 
     /// Answers one batch. A query outside the frame or for a pass that does not exist, or a
@@ -43,9 +45,15 @@ public struct CascadeResponder: Sendable {
         for q in request.queries {
             let range = Int(q.start)..<Int(q.end)
             let pass = Int(q.pass)
-            queriesPerPass[pass] += 1
-            if permutedKeys[pass] == nil && queriesPerPass[pass] == 2 {
-                permutedKeys[pass] = key.permuted(by: permutations.order[pass], inverse: permutations.position[pass])
+            if permutedKeys[pass] == nil {
+                let k = blockSizes[pass]
+                let topLevel = range.lowerBound % k == 0 && range.upperBound == min(range.lowerBound + k, n)
+                if !topLevel {
+                    searchQueriesPerPass[pass] += 1
+                    if searchQueriesPerPass[pass] == 2 {
+                        permutedKeys[pass] = key.permuted(by: permutations.order[pass], inverse: permutations.position[pass])
+                    }
+                }
             }
             if let copy = permutedKeys[pass] {
                 parities.append(copy.parity(range))

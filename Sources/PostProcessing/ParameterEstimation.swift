@@ -38,17 +38,9 @@ public enum ParameterEstimation {
             throw .invalidParameter(name: "QBER threshold", reason: "must lie in [0, 0.5], got \(declaredThreshold)")
         }
         let positions = samplePositions(siftedBits: n, sampleSize: k, seed: seed)
-        var inSample = BitKey(count: n)
         var errors = 0
-        for p in positions {
-            inSample[Int(p)] = 1
-            if alice[Int(p)] != bob[Int(p)] { errors += 1 }
-        }
-        var restA = BitKey(count: 0), restB = BitKey(count: 0)
-        for i in 0..<n where inSample[i] == 0 {
-            restA.append(alice[i])
-            restB.append(bob[i])
-        }
+        for p in positions where alice[Int(p)] != bob[Int(p)] { errors += 1 }
+        let restA = alice.removing(sortedPositions: positions), restB = bob.removing(sortedPositions: positions)
         let qber = Double(errors) / Double(k)
         let upper: Double
         do { upper = try ClopperPearson.upperBound(errors: errors, trials: k, alpha: alpha) } catch {
@@ -68,18 +60,27 @@ public enum ParameterEstimation {
             for i in 0..<n { buffer[i] = Int32(i) }
             count = n
         }
-        var marked = [Bool](repeating: false, count: n)
+        var marked = [UInt64](repeating: 0, count: (n + 63) / 64)
         order.withUnsafeMutableBufferPointer { o in
-            for i in 0..<k {
-                let j = i + Int(stream.nextInt(below: UInt32(n - i)))
-                o.swapAt(i, j)
-                marked[Int(o[i])] = true
+            marked.withUnsafeMutableBufferPointer { m in
+                for i in 0..<k {
+                    let j = i + Int(stream.nextInt(below: UInt32(n - i)))
+                    o.swapAt(i, j)
+                    let p = Int(o[i])
+                    m[p >> 6] |= 1 << UInt64(p & 63)
+                }
             }
         }
-        // Ascending without a sort: read the marks in order.
+        // Ascending without a sort: read the marks in order, a word at a time.
         var out = [Int32]()
         out.reserveCapacity(k)
-        for (i, m) in marked.enumerated() where m { out.append(Int32(i)) }
+        for (wi, word) in marked.enumerated() {
+            var w = word
+            while w != 0 {
+                out.append(Int32(wi << 6 | w.trailingZeroBitCount))
+                w &= w - 1
+            }
+        }
         return out
     }
 

@@ -12,16 +12,24 @@ public struct ByteWriter: Sendable {
     @inline(__always) public mutating func u64(_ v: UInt64) {
         withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
-    /// Many 32-bit values at once (offsets lists run to millions of entries).
+    /// Many 32-bit values at once (offsets lists run to millions of entries): byte-swapped in
+    /// bulk and appended with one copy.
     public mutating func u32s(_ values: [UInt32]) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: 4 * values.count))
-        bytes.withUnsafeMutableBytes { raw in
+        let swapped = [UInt32](unsafeUninitializedCapacity: values.count) { out, count in
             values.withUnsafeBufferPointer { v in
-                for i in 0..<v.count { raw.storeBytes(of: v[i].bigEndian, toByteOffset: start + 4 * i, as: UInt32.self) }
+                for i in 0..<v.count { out[i] = v[i].bigEndian }
             }
+            count = values.count
         }
+        swapped.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
+    /// Overwrites the 32-bit field written earlier at `offset` (a length known only afterwards).
+    public mutating func patchU32(_ v: UInt32, at offset: Int) {
+        precondition(offset >= 0 && offset + 4 <= bytes.count, "patching outside the written bytes")
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt32.self) }
+    }
+    /// Bytes written so far.
+    public var count: Int { bytes.count }
     /// An IEEE 754 double as its 64-bit pattern.
     public mutating func f64(_ v: Double) { u64(v.bitPattern) }
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }

@@ -37,21 +37,29 @@ public struct Frame: Sendable, Equatable {
 
     /// The header and payload: the bytes the tag authenticates.
     public func authenticatedBytes() -> [UInt8] {
-        var payload = ByteWriter(capacity: 256)
-        PayloadCodec.encode(message, into: &payload)
-        var w = ByteWriter(capacity: Self.headerBytes + payload.bytes.count + Self.tagBytes)
-        w.u32(Self.magic); w.u8(Self.version); w.u8(message.type); w.u16(flags)
-        w.u64(sessionID); w.u64(sequence); w.u32(UInt32(payload.bytes.count))
-        w.raw(payload.bytes)
+        var w = ByteWriter(capacity: Self.headerBytes + PayloadCodec.sizeHint(message) + Self.tagBytes)
+        writeAuthenticatedBytes(into: &w)
         return w.bytes
+    }
+
+    /// Header, then the payload straight after it in the same buffer: a multi-megabyte sifting
+    /// announcement is written once, not encoded, grown and copied again.
+    private func writeAuthenticatedBytes(into w: inout ByteWriter) {
+        w.u32(Self.magic); w.u8(Self.version); w.u8(message.type); w.u16(flags)
+        w.u64(sessionID); w.u64(sequence)
+        let lengthAt = w.count
+        w.u32(0)
+        PayloadCodec.encode(message, into: &w)
+        w.patchU32(UInt32(w.count - Self.headerBytes), at: lengthAt)
     }
 
     /// The complete frame; `tagger` computes the tag from the authenticated bytes (the node's
     /// Wegman–Carter authenticator), or the frame's own `tag` is used.
     public func encoded(tagger: (([UInt8]) throws -> UInt64)? = nil) rethrows -> [UInt8] {
-        var bytes = authenticatedBytes()
-        let t = try tagger?(bytes) ?? tag
-        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: t >> UInt64(s))) }
-        return bytes
+        var w = ByteWriter(capacity: Self.headerBytes + PayloadCodec.sizeHint(message) + Self.tagBytes)
+        writeAuthenticatedBytes(into: &w)
+        let t = try tagger?(w.bytes) ?? tag
+        w.u64(t)
+        return w.bytes
     }
 }

@@ -6,6 +6,20 @@ enum PayloadCodec {
     static let maximumQueries = 1 << 20
     static let maximumHashKeys = 16
 
+    /// About the payload's size (exact for the bulk messages): the writer's first allocation, so
+    /// a large payload is written without regrowing its buffer.
+    static func sizeHint(_ m: Message) -> Int {
+        switch m {
+        case .siftingBases(let s): return 16 + 4 * s.offsets.count + s.bases.bytes.count
+        case .siftingResult(let s): return 16 + s.matches.bytes.count + s.classes.bytes.count
+        case .estimationSample(let e): return 32 + e.sampleBits.bytes.count
+        case .cascadeRequest(let b): return 4 + b.entries.reduce(0) { $0 + 16 + 10 * $1.queries.count }
+        case .cascadeReply(let b): return 4 + b.entries.reduce(0) { $0 + 16 + $1.parities.bytes.count }
+        case .ignored(_, let payload): return payload.count
+        default: return 256
+        }
+    }
+
     static func encode(_ m: Message, into w: inout ByteWriter) {
         switch m {
         case .hello(let h):

@@ -53,6 +53,24 @@ struct BitKeyTests {
         #expect(k.count == 3 && k.words == [0b111])
     }
 
+    @Test("removing(sortedPositions:) keeps exactly the other bits, in order")
+    func removingPositions() {
+        // Hand-checked: 1011 0110 10 without bits 0, 3 and 9 leaves 01 0110 1.
+        let small = BitKey(bits: [1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+        #expect(small.removing(sortedPositions: [0, 3, 9]) == BitKey(bits: [0, 1, 0, 1, 1, 0, 1]))
+        #expect(small.removing(sortedPositions: []) == small)
+        // Against bit-by-bit removal, for runs shorter and longer than a word, at word edges.
+        let key = randomKey(1_000, seed: 11)
+        for step in [1, 2, 7, 63, 64, 65, 200] {
+            var positions = stride(from: 5, to: 1_000, by: step).map { Int32($0) }
+            if positions.last != 999 { positions.append(999) }  // the key's last bit too
+            let drop = Set(positions.map(Int.init))
+            var expected = BitKey(count: 0)
+            for i in 0..<key.count where !drop.contains(i) { expected.append(key[i]) }
+            #expect(key.removing(sortedPositions: positions) == expected, "every \(step)th bit")
+        }
+    }
+
     @Test("hex round trip, bit 0 first; malformed hex is refused")
     func hex() {
         let k = BitKey(bits: [1, 0, 0, 0, 0, 0, 0, 0, 0, 1])  // byte 0 = 0x01, byte 1 = 0x02

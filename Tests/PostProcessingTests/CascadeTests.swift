@@ -35,15 +35,37 @@ struct CascadeTests {
         #expect(Double(out.disclosedParityBits) < 1.25 * shannon)
     }
 
-    @Test("every parity Alice sends is the parity of her bits at the queried positions")
-    func repliesAreTrueParities() throws {
-        let (alice, bob) = noisyPair(bits: 3_000, errors: 90, seed: 5)
-        let perms = CascadePermutations(frameBits: 3_000, passes: CascadeVariant.yanetal.passes, seed: 2)
-        _ = try Cascade.reconcile(alice: alice, bob: bob, variant: .yanetal, estimatedQBER: 0.03, permutations: perms) { req, reply in
+    // An odd frame cut into half-frame blocks has a one-bit third block, and its second block's
+    // parity is taken from the key's parity: both lengths are checked bit by bit.
+    @Test("every parity Alice sends is the parity of her bits at the queried positions", arguments: [3_000, 3_001])
+    func repliesAreTrueParities(bits n: Int) throws {
+        let (alice, bob) = noisyPair(bits: n, errors: 90, seed: 5)
+        let perms = CascadePermutations(frameBits: n, passes: CascadeVariant.extended.passes, seed: 2)
+        var secondHalfBlocksAsked = 0
+        let out = try Cascade.reconcile(alice: alice, bob: bob, variant: .extended, estimatedQBER: 0.03, permutations: perms) { req, reply in
+            secondHalfBlocksAsked += req.queries.filter { $0.pass >= 2 && $0.start == UInt32(n / 2) && $0.end == UInt32(2 * (n / 2)) }.count
             for (i, q) in req.queries.enumerated() {
                 var parity: UInt8 = 0
                 for pos in Int(q.start)..<Int(q.end) { parity ^= alice[Int(perms.order[Int(q.pass)][pos])] }
                 #expect(reply.parities[i] == parity)
+            }
+        }
+        #expect(out.reconciledKey == alice)
+        // Even: two half-frame blocks, the second inferred, never asked. Odd: the second is asked.
+        #expect((secondHalfBlocksAsked > 0) == (n % 2 == 1))
+    }
+
+    @Test("the interleaved inverse and the half-frame masks agree with the shuffles")
+    func derivedTables() {
+        let n = 1_001
+        let perms = CascadePermutations(frameBits: n, passes: 4, seed: 9)
+        let key = randomKey(n, seed: 4)
+        for p in 0..<4 {
+            #expect((0..<n).allSatisfy { perms.positionsOfIndex[$0 * 4 + p] == perms.position[p][$0] })
+            for (start, end) in [(0, n / 2), (n / 2, n - 1), (n / 2, n), (3, 700)] {
+                var parity: UInt8 = 0
+                for pos in start..<end { parity ^= key[Int(perms.order[p][pos])] }
+                #expect(perms.parity(of: key, pass: p, start: start, end: end) == parity, "pass \(p), \(start)..<\(end)")
             }
         }
     }
