@@ -33,8 +33,20 @@ public struct CascadeInitiator: Sendable {
     private var aliceKeyParity: UInt8 = 0
     /// A pass whose last block's parity waits to be inferred once the others arrive.
     private var passAwaitingInference: Int?
-    /// Alice's parities learned so far, by (pass, start, end).
-    private var knownParity: ParityCache
+    /// Alice's parities of the sub-blocks that binary searches asked for, so that a block searched
+    /// again after a cascade asks only what it does not know. For passes of small blocks (where
+    /// nearly all searches run) they sit in a tree per block, 2 bits a node (known, parity) at the
+    /// node's heap index (root 1, children 2h and 2h + 1): a search's nodes share a cache line or
+    /// two. Passes of huge blocks use a hash map by (pass, start, end) instead, which needs no
+    /// space for the nodes never asked.
+    private var treeBits: [UInt64] = []
+    /// Per pass: the first 2-bit slot of its trees in `treeBits`, -1 before the pass's first
+    /// search, or -2 when its blocks are too large for trees.
+    private var treeBase: [Int] = []
+    private var treeNodes: [Int] = []
+    private var knownParity = ParityCache(capacity: 1024)
+    /// Blocks larger than this many tree nodes keep their parities in the hash map.
+    static let maximumTreeNodes = 1 << 14
     private var pending: [(query: ParityQuery, context: Context)] = []
     private var round: UInt32 = 0
     public private(set) var disclosedParityBits = 0
@@ -56,6 +68,8 @@ public struct CascadeInitiator: Sendable {
         var start: Int
         var end: Int
         var aliceParity: UInt8
+        /// Heap index of [start, end) in its block's binary subdivision (the block is 1).
+        var node: Int = 1
     }
 
     private enum Context {
@@ -75,9 +89,6 @@ public struct CascadeInitiator: Sendable {
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
-        // Sized for the parities a frame typically learns (one per four to five bits at a few
-        // per cent QBER), so that it is not regrown on the way.
-        knownParity = ParityCache(capacity: max(1024, key.count / 4))
         stepBudget = 64 * key.count * variant.passes + 1_000_000
     }
 
@@ -103,12 +114,12 @@ public struct CascadeInitiator: Sendable {
         for (i, item) in pending.enumerated() {
             let parity = reply.parities[i]
             let q = item.query
-            knownParity.set(parity, for: Self.cacheKey(Int(q.pass), Int(q.start), Int(q.end)))
             switch item.context {
             case let .top(pass, block):
                 topParity[blockBase[pass] + block] = parity
                 openIfUnbalanced(pass: pass, block: block, &ready)
             case let .left(search):
+                remember(parity, search: search, leftStart: Int(q.start), leftEnd: Int(q.end))
                 ready.append(search)
             }
         }
@@ -196,9 +207,43 @@ public struct CascadeInitiator: Sendable {
         var parity = aliceKeyParity
         for b in 0..<last { parity ^= topParity[base + b] }
         topParity[base + last] = parity
-        let (start, end) = blockRange(pass: p, block: last)
-        knownParity.set(parity, for: Self.cacheKey(p, start, end))
         openIfUnbalanced(pass: p, block: last, &work)
+    }
+
+    /// Gives pass `p` its blocks' parity trees, or marks it as using the hash map.
+    private mutating func makeTrees(pass p: Int) {
+        let k = blockSizes[p]
+        let depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
+        let nodes = 1 << (depth + 1)
+        guard nodes <= Self.maximumTreeNodes else {
+            treeBase[p] = -2
+            return
+        }
+        treeNodes[p] = nodes
+        treeBase[p] = treeBits.count * 32
+        treeBits.append(contentsOf: repeatElement(0, count: (blockCount(p) * nodes + 31) / 32))
+    }
+
+    /// Alice's parity of the left half [leftStart, leftEnd) of the search's range, if known.
+    @inline(__always)
+    private func known(search s: Search, leftStart: Int, leftEnd: Int) -> UInt8? {
+        let base = treeBase[s.pass]
+        if base < 0 { return knownParity.value(for: Self.cacheKey(s.pass, leftStart, leftEnd)) }
+        let slot = base + s.block * treeNodes[s.pass] + 2 * s.node
+        let bits = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
+        return bits & 1 == 0 ? nil : UInt8(truncatingIfNeeded: bits >> 1) & 1
+    }
+
+    /// Records Alice's answer for the left half of the search's range.
+    @inline(__always)
+    private mutating func remember(_ parity: UInt8, search s: Search, leftStart: Int, leftEnd: Int) {
+        let base = treeBase[s.pass]
+        if base < 0 {
+            knownParity.set(parity, for: Self.cacheKey(s.pass, leftStart, leftEnd))
+            return
+        }
+        let slot = base + s.block * treeNodes[s.pass] + 2 * s.node
+        treeBits[slot >> 5] |= UInt64(1 | (parity & 1) << 1) << UInt64(2 * (slot & 31))
     }
 
     /// Gives pass `p` a permuted copy of Bob's key (fast sub-range parities).
@@ -216,6 +261,8 @@ public struct CascadeInitiator: Sendable {
         blockSizes.append(k)
         blockBase.append(topParity.count)
         copyBase.append(-1)
+        treeBase.append(-1)
+        treeNodes.append(0)
         if CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) { makeCopy(pass: p) }
         // Bob's own block parities: all but the last directly, the last from his key's parity.
         var sum: UInt8 = 0
@@ -240,6 +287,7 @@ public struct CascadeInitiator: Sendable {
         while var s = stack.popLast() {
             // A binary search needs fast sub-range parities: give its pass a permuted copy.
             if copyBase[s.pass] < 0 { makeCopy(pass: s.pass) }
+            if treeBase[s.pass] == -1 { makeTrees(pass: s.pass) }
             while true {
                 stepBudget -= 1
                 guard stepBudget > 0, correctedBits <= key.count else {
@@ -255,14 +303,16 @@ public struct CascadeInitiator: Sendable {
                     break
                 }
                 let mid = s.start + (s.end - s.start + 1) / 2
-                if let left = knownParity.value(for: Self.cacheKey(s.pass, s.start, mid)) {
+                if let left = known(search: s, leftStart: s.start, leftEnd: mid) {
                     // The left half's Alice parity is known from an earlier search: no question needed.
                     if bobParity(s.pass, s.start, mid) != left {
                         s.end = mid
                         s.aliceParity = left
+                        s.node = 2 * s.node
                     } else {
                         s.start = mid
                         s.aliceParity ^= left
+                        s.node = 2 * s.node + 1
                     }
                     continue
                 }

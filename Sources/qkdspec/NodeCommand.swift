@@ -118,6 +118,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         let config: NodeConfiguration
         do { config = try configuration() } catch let e as NodeError { throw UsageError(e.description) }
+        AllocatorTuning.keepLargeBuffersOnHeap()
         var logger = Logger(label: "qkdspec.node.\(config.name)") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         let log = logger
