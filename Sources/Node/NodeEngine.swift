@@ -43,10 +43,15 @@ public actor NodeEngine {
     private var firstBlockTime: ContinuousClock.Instant?
     private var permutationCache: [Int: CascadePermutations] = [:]
     private var preparedPermutations: PreparedPermutations?
-    private var pendingRequests: [CascadeRequestBatch.Entry] = []
-    /// Bob keeps one Cascade batch in flight: new queries wait for its reply and then travel
-    /// together, so every frame in flight shares the same round trips.
-    private var requestInFlight = false
+    /// Bob's Cascade traffic runs in two lanes (even and odd frames), each with one batch in
+    /// flight: new queries of a lane wait for its reply and then travel together, so the frames of
+    /// a lane share their round trips, and while Alice answers one lane Bob works on the other's
+    /// replies — both ends busy instead of taking turns.
+    static let cascadeLanes = 2
+    private var pendingRequests = [[CascadeRequestBatch.Entry]](repeating: [], count: NodeEngine.cascadeLanes)
+    private var requestInFlight = [Bool](repeating: false, count: NodeEngine.cascadeLanes)
+    /// The lanes of the batches in flight, oldest first: Alice answers requests in order.
+    private var lanesInFlight: [Int] = []
     /// Bob's decoy-state statistics (docs/postprocessing.md, photon-number splitting).
     private var decoy = DecoyMonitor()
 
@@ -476,7 +481,7 @@ public actor NodeEngine {
             f.initiator = initiator
             f.phase = .reconciling
             frames[e.frame] = f
-            pendingRequests.append(.init(frame: e.frame, round: first.round, queries: Self.wire(first.queries)))
+            pendingRequests[Self.lane(e.frame)].append(.init(frame: e.frame, round: first.round, queries: Self.wire(first.queries)))
         } catch { throw .postProcessing(error.description) }
         try flushRequests()
     }
@@ -554,7 +559,9 @@ public actor NodeEngine {
     }
 
     private func bobReceiveReplies(_ batch: CascadeReplyBatch) throws(NodeError) {
-        requestInFlight = false
+        guard !lanesInFlight.isEmpty else { throw .protocolViolation("a Cascade reply when no request is outstanding") }
+        let lane = lanesInFlight.removeFirst()
+        requestInFlight[lane] = false
         for entry in batch.entries {
             guard var f = frames.removeValue(forKey: entry.frame) else {
                 throw .protocolViolation("parity replies for frame \(entry.frame), which is not being reconciled")
@@ -573,26 +580,31 @@ public actor NodeEngine {
             }
             f.initiator = initiator
             if let next {
-                pendingRequests.append(.init(frame: entry.frame, round: next.round, queries: Self.wire(next.queries)))
+                pendingRequests[Self.lane(entry.frame)].append(.init(frame: entry.frame, round: next.round, queries: Self.wire(next.queries)))
             } else {
                 f.parityBits = initiator.disclosedParityBits
                 f.remaining = initiator.key
                 f.phase = .verifying
-                pendingRequests.append(.init(frame: entry.frame, round: UInt32(initiator.rounds), queries: []))
+                pendingRequests[Self.lane(entry.frame)].append(.init(frame: entry.frame, round: UInt32(initiator.rounds), queries: []))
             }
         }
         try flushRequests()
     }
 
-    /// Sends every frame's pending queries in one message: the batching that keeps round trips
+    /// Sends each idle lane's pending queries in one message: the batching that keeps round trips
     /// shared across frames.
     private func flushRequests() throws(NodeError) {
-        guard !pendingRequests.isEmpty, !requestInFlight else { return }
-        let entries = pendingRequests
-        pendingRequests.removeAll()
-        requestInFlight = true
-        try transmit(.cascadeRequest(CascadeRequestBatch(entries: entries)))
+        for lane in 0..<Self.cascadeLanes where !pendingRequests[lane].isEmpty && !requestInFlight[lane] {
+            let entries = pendingRequests[lane]
+            pendingRequests[lane].removeAll()
+            requestInFlight[lane] = true
+            lanesInFlight.append(lane)
+            try transmit(.cascadeRequest(CascadeRequestBatch(entries: entries)))
+        }
     }
+
+    @inline(__always)
+    static func lane(_ frame: UInt64) -> Int { Int(frame % UInt64(cascadeLanes)) }
 
     // MARK: Verification and privacy amplification
 

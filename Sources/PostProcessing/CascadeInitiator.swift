@@ -23,6 +23,8 @@ public struct CascadeInitiator: Sendable {
     private var permutedWords: [UInt64] = []
     private var copyBase: [Int] = []
     private var blockSizes: [Int] = []
+    /// ⌊2⁴⁰ / k⌋ + 1 per pass: a flip finds its block in every pass by a multiply, not a division.
+    private var blockReciprocals: [UInt64] = []
     /// Pass p's blocks are flat blocks `blockBase[p] ..< blockBase[p] + blockCount(p)`.
     private var blockBase: [Int] = []
     /// Alice's and Bob's parities of every top-level block of the started passes, by flat block.
@@ -259,6 +261,7 @@ public struct CascadeInitiator: Sendable {
         let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
         let blocks = (n + k - 1) / k
         blockSizes.append(k)
+        blockReciprocals.append((1 << 40) / UInt64(k) + 1)
         blockBase.append(topParity.count)
         copyBase.append(-1)
         treeBase.append(-1)
@@ -338,7 +341,10 @@ public struct CascadeInitiator: Sendable {
             let pos = Int(permutations.positionsOfIndex[j * stride + q])
             let base = copyBase[q]
             if base >= 0 { permutedWords[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
-            let b = pos / blockSizes[q]
+            // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
+            let k = blockSizes[q]
+            var b = Int(truncatingIfNeeded: (UInt64(pos) &* blockReciprocals[q]) >> 40)
+            if b * k > pos { b -= 1 }
             bobTopParity[blockBase[q] + b] ^= 1
             if q != p { openIfUnbalanced(pass: q, block: b, &stack) }
         }

@@ -23,6 +23,23 @@ public struct ByteWriter: Sendable {
         }
         swapped.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
+    /// Cascade queries, 10 bytes each (pass u16, start u32, end u32): a batch carries hundreds of
+    /// thousands per session, so they are laid out in a scratch buffer and appended in one copy.
+    mutating func parityQueries(_ queries: [WireParityQuery]) {
+        let n = queries.count
+        let packed = [UInt8](unsafeUninitializedCapacity: 10 * n) { out, count in
+            let raw = UnsafeMutableRawBufferPointer(out)
+            queries.withUnsafeBufferPointer { q in
+                for i in 0..<n {
+                    raw.storeBytes(of: q[i].pass.bigEndian, toByteOffset: 10 * i, as: UInt16.self)
+                    raw.storeBytes(of: q[i].start.bigEndian, toByteOffset: 10 * i + 2, as: UInt32.self)
+                    raw.storeBytes(of: q[i].end.bigEndian, toByteOffset: 10 * i + 6, as: UInt32.self)
+                }
+            }
+            count = 10 * n
+        }
+        bytes.append(contentsOf: packed)
+    }
     /// Overwrites the 32-bit field written earlier at `offset` (a length known only afterwards).
     public mutating func patchU32(_ v: UInt32, at offset: Int) {
         precondition(offset >= 0 && offset + 4 <= bytes.count, "patching outside the written bytes")

@@ -43,7 +43,7 @@ enum PayloadCodec {
             w.u32(UInt32(b.entries.count))
             for e in b.entries {
                 w.u64(e.frame); w.u32(e.round); w.u32(UInt32(e.queries.count))
-                for q in e.queries { w.u16(q.pass); w.u32(q.start); w.u32(q.end) }
+                w.parityQueries(e.queries)
             }
         case .cascadeReply(let b):
             w.u32(UInt32(b.entries.count))
