@@ -98,7 +98,9 @@ final class WireLedger: @unchecked Sendable {
             for e in batch.entries { observation.leaked[e.frame, default: 0] += e.parities.bitCount }
             summary = "\(batch.entries.count) frames, \(batch.entries.reduce(0) { $0 + $1.parities.bitCount }) parities"
         case .cascadeRequest(let batch):
-            summary = "\(batch.entries.count) frames, \(batch.entries.reduce(0) { $0 + $1.queries.count }) queries"
+            // The frames asked, so a transcript shows how the stack groups them into batches.
+            let ids = batch.entries.prefix(16).map { String($0.frame) }.joined(separator: ",") + (batch.entries.count > 16 ? ",…" : "")
+            summary = "\(batch.entries.count) frames [\(ids)], \(batch.entries.reduce(0) { $0 + $1.queries.count }) queries"
         case .verification(let v):
             observation.leaked[v.frame, default: 0] += 64 * v.hashKeys.count
             summary = "frame \(v.frame): \(v.hashKeys.count) tags"

@@ -22,6 +22,32 @@ struct NodeEngineTests {
         #expect(o.alice.authenticationBitsConsumed > 64)
     }
 
+    @Test("Bob's Cascade batches: one lane each (even or odd frames), at most one outstanding per lane, each answered once")
+    func cascadeLanes() async throws {
+        var s = InMemorySession()
+        s.blocks = 8  // several frames, so both lanes reconcile
+        let o = try await s.run()
+        #expect(o.aliceError == nil && o.bobError == nil)
+        #expect(o.bob.framesDelivered >= 4)
+        var outstanding = 0, lanesSeen = Set<Int>()
+        for e in o.session.wire.transcript {
+            if e.from == "bob" && e.type == "cascadeRequest" {
+                outstanding += 1
+                // "3 frames [0,2,4], 120 queries"
+                let list = e.summary.split(separator: "[").dropFirst().first?.split(separator: "]").first ?? ""
+                let lanes = Set(list.split(separator: ",").compactMap { Int($0) }.map { $0 % NodeEngine.cascadeLanes })
+                #expect(lanes.count == 1, "a batch mixes lanes: \(e.summary)")
+                lanesSeen.formUnion(lanes)
+            }
+            if e.from == "alice" && e.type == "cascadeReply" { outstanding -= 1 }
+            // Observed as sent: a reply never precedes its request, and no lane has two out.
+            #expect(outstanding >= 0 && outstanding <= NodeEngine.cascadeLanes)
+        }
+        #expect(lanesSeen == Set(0..<NodeEngine.cascadeLanes))
+        #expect(outstanding == 0)
+        for (a, b) in zip(o.aliceKeys, o.bobKeys) { #expect(a.key == b.key) }
+    }
+
     @Test("intercept-resend on every pulse: every frame aborts and no key is stored")
     func abortsAtHighQBER() async throws {
         var s = InMemorySession()
