@@ -150,8 +150,16 @@ public actor NodeEngine {
         if !finished { throw .network("the peer closed the connection before the session ended") }
     }
 
-    /// A block from the quantum-layer interface.
-    public func receiveQuantumLayer(_ block: QuantumLayerBlock) throws(NodeError) {
+    /// Bob's announcement of a block of his (SIFTING_BASES), encoded where the block is decoded
+    /// rather than on the engine's loop, which then only numbers, tags and sends it.
+    public nonisolated static func siftingAnnouncement(for block: QuantumLayerBlock) -> EncodedPayload? {
+        guard block.kind == .bob else { return nil }
+        return EncodedPayload(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
+    }
+
+    /// A block from the quantum-layer interface; for Bob, optionally with its announcement
+    /// already encoded (``siftingAnnouncement(for:)``).
+    public func receiveQuantumLayer(_ block: QuantumLayerBlock, announcement: EncodedPayload? = nil) throws(NodeError) {
         if firstBlockTime == nil { firstBlockTime = .now }
         let began = ContinuousClock.now
         defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
@@ -170,7 +178,11 @@ public actor NodeEngine {
             if config.role == .bob {
                 // Nothing goes out before the session's parameters are agreed: announce later.
                 if parameters != nil {
-                    try transmit(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
+                    if let announcement, announcement.type == MessageType.siftingBases.rawValue {
+                        try transmit(encoded: announcement)
+                    } else {
+                        try transmit(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
+                    }
                 } else {
                     unannouncedBlocks.append(block.block)
                 }
@@ -779,6 +791,25 @@ public actor NodeEngine {
             throw .authentication("cannot tag frame \(sendSequence): \(error)")
         }
         logger.trace("sending", metadata: ["type": "0x\(String(message.type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
+        sendSequence += 1
+        summary.messagesSent += 1
+        summary.bytesSent += bytes.count
+        do { try send(bytes) } catch { throw .network("sending failed: \(error)") }
+    }
+
+    /// Sends a payload encoded beforehand, numbered and tagged like any other frame.
+    private func transmit(encoded payload: EncodedPayload) throws(NodeError) {
+        guard let send else { throw .network("the control channel is not connected") }
+        let sequence = sendSequence
+        let bytes: [UInt8]
+        do {
+            bytes = try Frame.encoded(sessionID: sessionID, sequence: sequence, payload: payload) { (b: [UInt8]) throws -> UInt64 in
+                try self.tagForSending(b, sequence: sequence)
+            }
+        } catch {
+            throw .authentication("cannot tag frame \(sendSequence): \(error)")
+        }
+        logger.trace("sending", metadata: ["type": "0x\(String(payload.type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
         sendSequence += 1
         summary.messagesSent += 1
         summary.bytesSent += bytes.count

@@ -163,7 +163,8 @@ public enum QKDNode {
                             decoder.append(buffer.readableBytesView)
                             do {
                                 while let block = try decoder.next() {
-                                    try await engine.receiveQuantumLayer(block)
+                                    // Bob's announcement is encoded here, off the engine's loop.
+                                    try await engine.receiveQuantumLayer(block, announcement: NodeEngine.siftingAnnouncement(for: block))
                                     if block.kind == .endOfStream { return true }
                                 }
                             } catch let error as WireError {

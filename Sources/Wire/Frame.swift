@@ -53,6 +53,18 @@ public struct Frame: Sendable, Equatable {
         w.patchU32(UInt32(w.count - Self.headerBytes), at: lengthAt)
     }
 
+    /// A complete frame around a payload encoded beforehand (``EncodedPayload``): the same bytes
+    /// as ``encoded(tagger:)`` of a frame carrying that message.
+    public static func encoded(sessionID: UInt64, sequence: UInt64, flags: UInt16 = 0, payload: EncodedPayload,
+                               tagger: ([UInt8]) throws -> UInt64) rethrows -> [UInt8] {
+        var w = ByteWriter(capacity: headerBytes + payload.bytes.count + tagBytes)
+        w.u32(magic); w.u8(version); w.u8(payload.type); w.u16(flags)
+        w.u64(sessionID); w.u64(sequence); w.u32(UInt32(payload.bytes.count))
+        w.raw(payload.bytes)
+        w.u64(try tagger(w.bytes))
+        return w.bytes
+    }
+
     /// The complete frame; `tagger` computes the tag from the authenticated bytes (the node's
     /// Wegman–Carter authenticator), or the frame's own `tag` is used.
     public func encoded(tagger: (([UInt8]) throws -> UInt64)? = nil) rethrows -> [UInt8] {
@@ -61,5 +73,20 @@ public struct Frame: Sendable, Equatable {
         let t = try tagger?(w.bytes) ?? tag
         w.u64(t)
         return w.bytes
+    }
+}
+
+/// A message's payload, encoded ahead of its frame: the bulk of a large message (a sifting
+/// announcement runs to a megabyte) can be encoded away from the thread that numbers, tags and
+/// sends frames, which then only adds the header and the tag.
+public struct EncodedPayload: Sendable {
+    public let type: UInt8
+    public let bytes: [UInt8]
+
+    public init(_ message: Message) {
+        var w = ByteWriter(capacity: PayloadCodec.sizeHint(message))
+        PayloadCodec.encode(message, into: &w)
+        type = message.type
+        bytes = w.bytes
     }
 }
