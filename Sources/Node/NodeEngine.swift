@@ -350,15 +350,16 @@ public actor NodeEngine {
                                 let c = (extra[(2 * j) >> 3] >> UInt8((2 * j) & 7)) & 3
                                 out[(2 * matched) >> 3] |= c << UInt8((2 * matched) & 7)
                                 matched += 1
-                                if c == 0 {
-                                    let bit = (bits[j >> 3] >> UInt8(j & 7)) & 1
-                                    acc |= UInt64(bit) << UInt64(held)
-                                    held += 1
-                                    if held == 64 {
-                                        signal.append(bits: acc, count: 64)
-                                        acc = 0
-                                        held = 0
-                                    }
+                                // Branch-free: whether a match is a signal pulse is a coin toss
+                                // to the branch predictor.
+                                let isSignal = c == 0 ? 1 : 0
+                                let bit = Int((bits[j >> 3] >> UInt8(j & 7)) & 1) & isSignal
+                                acc |= UInt64(bit) << UInt64(held)
+                                held += isSignal
+                                if held == 64 {
+                                    signal.append(bits: acc, count: 64)
+                                    acc = 0
+                                    held = 0
                                 }
                             }
                         }
@@ -389,25 +390,27 @@ public actor NodeEngine {
         r.matches.bytes.withUnsafeBufferPointer { matches in
             r.classes.bytes.withUnsafeBufferPointer { classes in
                 block.bits.bytes.withUnsafeBufferPointer { bits in
-                    for byteIndex in 0..<matches.count {
-                        var word = matches[byteIndex]
-                        while word != 0 {
-                            let i = byteIndex << 3 | word.trailingZeroBitCount
-                            word &= word - 1
-                            // Classes are 2-bit fields, so a match's pair never straddles a byte.
-                            let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
-                            if c == 0 {
-                                let bit = (bits[i >> 3] >> UInt8(i & 7)) & 1
+                    perClass.withUnsafeMutableBufferPointer { perClass in
+                        for byteIndex in 0..<matches.count {
+                            var word = matches[byteIndex]
+                            while word != 0 {
+                                let i = byteIndex << 3 | word.trailingZeroBitCount
+                                word &= word - 1
+                                // Classes are 2-bit fields, so a match's pair never straddles a byte.
+                                let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
+                                // Branch-free, as in Alice's sifting.
+                                let isSignal = c == 0 ? 1 : 0
+                                let bit = Int((bits[i >> 3] >> UInt8(i & 7)) & 1) & isSignal
                                 acc |= UInt64(bit) << UInt64(held)
-                                held += 1
+                                held += isSignal
                                 if held == 64 {
                                     signal.append(bits: acc, count: 64)
                                     acc = 0
                                     held = 0
                                 }
+                                perClass[Int(c)] += 1
+                                m += 1
                             }
-                            perClass[Int(c)] += 1
-                            m += 1
                         }
                     }
                 }

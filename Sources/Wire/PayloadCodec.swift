@@ -99,7 +99,8 @@ enum PayloadCodec {
             let matches = try BitString.decode(&r, field: "matches")
             let at = r.offset
             let classes = try BitString.decode(&r, field: "classes")
-            let matched = (0..<matches.bitCount).reduce(0) { $0 + Int(matches[$1]) }
+            // Bits past the count are zero (the bit-string decoder refuses others): count by bytes.
+            let matched = matches.bytes.reduce(0) { $0 + $1.nonzeroBitCount }
             guard classes.bitCount == 2 * matched else {
                 throw .invalidField(offset: at, field: "classes", reason: "\(classes.bitCount) bits for \(matched) matches (2 each)")
             }
