@@ -7,9 +7,15 @@
 /// another flip has already repaired is dropped instead of "corrected" into an error. That makes
 /// it safe to run every open search at once and batch their queries into one message per round.
 ///
-/// One parity per pass is never asked: every pass permutes the same key, so after pass 1 Bob knows
-/// the parity of Alice's whole key, and the last block of each later pass is that parity XOR the
-/// others.
+/// The top-level parities of every pass are asked in the first request: Alice's key never changes,
+/// so they do not depend on anything Bob learns, and a pass then starts without a round trip (a
+/// pass whose blocks all balance costs none at all). The passes are still searched one after the
+/// other, exactly as in the sequential protocol, so the parities disclosed are the same; only
+/// the number of round trips falls.
+///
+/// One parity per pass is never asked: every pass permutes the same key, so after the first reply
+/// Bob knows the parity of Alice's whole key (the XOR of pass 1's blocks), and the last block of
+/// each later pass is that parity XOR the others.
 public struct CascadeInitiator: Sendable {
     public let variant: CascadeVariant
     public let estimatedQBER: Double
@@ -33,8 +39,8 @@ public struct CascadeInitiator: Sendable {
     /// Flat blocks with a binary search under way, as a bitset.
     private var searching: [UInt64] = []
     private var aliceKeyParity: UInt8 = 0
-    /// A pass whose last block's parity waits to be inferred once the others arrive.
-    private var passAwaitingInference: Int?
+    /// Passes whose searches have started (their Bob parities are tracked); the others wait.
+    private var activePasses = 0
     /// Alice's parities of the sub-blocks that binary searches asked for, so that a block searched
     /// again after a cascade asks only what it does not know. For passes of small blocks (where
     /// nearly all searches run) they sit in a tree per block, 2 bits a node (known, parity) at the
@@ -94,10 +100,28 @@ public struct CascadeInitiator: Sendable {
         stepBudget = 64 * key.count * variant.passes + 1_000_000
     }
 
-    /// The first request: the top-level parities of pass 1.
+    /// The first request: the top-level parities of every pass (all of pass 1's blocks, all but
+    /// the last of each later pass's).
     public mutating func start() -> CascadeRequest {
         precondition(round == 0 && pending.isEmpty && blockSizes.isEmpty, "start() is called once")
-        startNextPass()
+        let n = key.count
+        for p in 0..<variant.passes {
+            let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
+            let blocks = (n + k - 1) / k
+            blockSizes.append(k)
+            blockReciprocals.append((1 << 40) / UInt64(k) + 1)
+            blockBase.append(topParity.count)
+            copyBase.append(-1)
+            treeBase.append(-1)
+            treeNodes.append(0)
+            topParity.append(contentsOf: repeatElement(0, count: blocks))
+            let asked = p == 0 ? blocks : blocks - 1
+            for b in 0..<asked {
+                pending.append((ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)), .top(pass: p, block: b)))
+            }
+        }
+        bobTopParity = [UInt8](repeating: 0, count: topParity.count)
+        searching = [UInt64](repeating: 0, count: (topParity.count + 63) / 64)
         return CascadeRequest(round: round, queries: pending.map(\.query))
     }
 
@@ -118,34 +142,32 @@ public struct CascadeInitiator: Sendable {
             let q = item.query
             switch item.context {
             case let .top(pass, block):
+                // Only the first request asks top-level parities; passes start once it is in.
                 topParity[blockBase[pass] + block] = parity
-                openIfUnbalanced(pass: pass, block: block, &ready)
             case let .left(search):
                 remember(parity, search: search, leftStart: Int(q.start), leftEnd: Int(q.end))
                 ready.append(search)
             }
         }
-        if blockSizes.count == 1 && round == 0 {
-            aliceKeyParity = topParity.reduce(0, ^)
-        }
         disclosedParityBits += pending.count
         pending.removeAll(keepingCapacity: true)
+        if round == 0 {
+            let pass0 = blockBase.count > 1 ? blockBase[1] : topParity.count
+            aliceKeyParity = topParity[0..<pass0].reduce(0, ^)
+            for p in 1..<max(1, variant.passes) { inferLastBlock(pass: p) }
+        }
         round += 1
         rounds += 1
-        if let p = passAwaitingInference { inferLastBlock(pass: p, &ready) }
         try advance(ready)
+        // The next pass starts when the earlier ones have nothing left to ask.
         while pending.isEmpty {
-            guard blockSizes.count < variant.passes else {
+            guard activePasses < variant.passes else {
                 isFinished = true
                 return nil
             }
-            startNextPass()
-            // A pass of a single block asks nothing: its parity is the key's.
-            if pending.isEmpty, let p = passAwaitingInference {
-                var more = [Search]()
-                inferLastBlock(pass: p, &more)
-                try advance(more)
-            }
+            var opened = [Search]()
+            activateNextPass(&opened)
+            try advance(opened)
         }
         return CascadeRequest(round: round, queries: pending.map(\.query))
     }
@@ -203,13 +225,12 @@ public struct CascadeInitiator: Sendable {
         work.append(Search(pass: pass, block: block, start: start, end: end, aliceParity: topParity[fb]))
     }
 
-    private mutating func inferLastBlock(pass p: Int, _ work: inout [Search]) {
-        passAwaitingInference = nil
+    /// The last block of a later pass: Alice's key parity XOR the pass's other blocks.
+    private mutating func inferLastBlock(pass p: Int) {
         let base = blockBase[p], last = blockCount(p) - 1
         var parity = aliceKeyParity
         for b in 0..<last { parity ^= topParity[base + b] }
         topParity[base + last] = parity
-        openIfUnbalanced(pass: p, block: last, &work)
     }
 
     /// Gives pass `p` its blocks' parity trees, or marks it as using the hash map.
@@ -255,34 +276,21 @@ public struct CascadeInitiator: Sendable {
         permutedWords.append(contentsOf: copy.words)
     }
 
-    private mutating func startNextPass() {
-        let p = blockSizes.count
-        let n = key.count
-        let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
-        let blocks = (n + k - 1) / k
-        blockSizes.append(k)
-        blockReciprocals.append((1 << 40) / UInt64(k) + 1)
-        blockBase.append(topParity.count)
-        copyBase.append(-1)
-        treeBase.append(-1)
-        treeNodes.append(0)
+    /// Starts the next pass: Bob's parities of its blocks (all but the last directly, the last
+    /// from his key's parity), and a search in every block whose parity differs from Alice's.
+    private mutating func activateNextPass(_ work: inout [Search]) {
+        let p = activePasses
+        let n = key.count, k = blockSizes[p], blocks = blockCount(p), base = blockBase[p]
         if CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) { makeCopy(pass: p) }
-        // Bob's own block parities: all but the last directly, the last from his key's parity.
         var sum: UInt8 = 0
         for b in 0..<blocks - 1 {
             let parity = bobParity(p, b * k, (b + 1) * k)
-            bobTopParity.append(parity)
+            bobTopParity[base + b] = parity
             sum ^= parity
         }
-        bobTopParity.append(key.parity ^ sum)
-        topParity.append(contentsOf: repeatElement(0, count: blocks))
-        let words = (topParity.count + 63) / 64
-        if searching.count < words { searching.append(contentsOf: repeatElement(0, count: words - searching.count)) }
-        let asked = p == 0 ? blocks : blocks - 1
-        for b in 0..<asked {
-            pending.append((ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)), .top(pass: p, block: b)))
-        }
-        if asked < blocks { passAwaitingInference = p }
+        bobTopParity[base + blocks - 1] = key.parity ^ sum
+        activePasses += 1
+        for b in 0..<blocks { openIfUnbalanced(pass: p, block: b, &work) }
     }
 
     private mutating func advance(_ work: [Search]) throws(PostProcessingError) {
@@ -337,7 +345,7 @@ public struct CascadeInitiator: Sendable {
         key.flip(j)
         correctedBits += 1
         let stride = permutations.passes
-        for q in 0..<blockSizes.count {
+        for q in 0..<activePasses {
             let pos = Int(permutations.positionsOfIndex[j * stride + q])
             let base = copyBase[q]
             if base >= 0 { permutedWords[base + pos >> 6] ^= 1 << UInt64(pos & 63) }

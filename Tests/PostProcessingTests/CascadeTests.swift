@@ -55,6 +55,35 @@ struct CascadeTests {
         #expect((secondHalfBlocksAsked > 0) == (n % 2 == 1))
     }
 
+    @Test("the first request asks every pass's top-level parities; later ones ask only searches")
+    func firstRequestAsksAllPasses() throws {
+        let (_, bob) = noisyPair(bits: 10_000, errors: 200, seed: 3)
+        let perms = CascadePermutations(frameBits: 10_000, passes: 16, seed: 1)
+        var initiator = try CascadeInitiator(key: bob, variant: .extended, estimatedQBER: 0.02, permutations: perms)
+        let first = initiator.start()
+        // By hand, n = 10 000 at 2 %: pass 1 has ⌈0.8/0.02⌉ = 40-bit blocks, all 250 asked; pass 2
+        // has 200-bit blocks, 50 of them, the last inferred: 49; passes 3 … 16 have two 5 000-bit
+        // halves, the second inferred: 1 each, 14 in all. 250 + 49 + 14 = 313.
+        #expect(first.queries.count == 313)
+        let perPass = Dictionary(grouping: first.queries, by: \.pass).mapValues(\.count)
+        #expect(perPass[0] == 250 && perPass[1] == 49 && (2..<16).allSatisfy { perPass[UInt16($0)] == 1 })
+        #expect(first.queries.allSatisfy { q in
+            let k = CascadeVariant.extended.blockSize(pass: Int(q.pass), qber: 0.02, frameBits: 10_000)
+            return Int(q.start) % k == 0 && Int(q.end) == min(Int(q.start) + k, 10_000)
+        })
+        // Every later query is a binary search's left half, strictly inside a block.
+        let (alice, _) = noisyPair(bits: 10_000, errors: 200, seed: 3)
+        var laterTopLevel = 0
+        _ = try Cascade.reconcile(alice: alice, bob: bob, variant: .extended, estimatedQBER: 0.02, permutations: perms) { req, _ in
+            guard req.round > 0 else { return }
+            laterTopLevel += req.queries.filter { q in
+                let k = CascadeVariant.extended.blockSize(pass: Int(q.pass), qber: 0.02, frameBits: 10_000)
+                return Int(q.start) % k == 0 && Int(q.end) == min(Int(q.start) + k, 10_000)
+            }.count
+        }
+        #expect(laterTopLevel == 0)
+    }
+
     @Test("the interleaved inverse and the half-frame masks agree with the shuffles")
     func derivedTables() {
         let n = 1_001
