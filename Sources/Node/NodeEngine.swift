@@ -323,56 +323,41 @@ public actor NodeEngine {
                     index.append(j)
                 }
             }
-            var matches = [UInt8](repeating: 0, count: (d + 7) / 8)
-            var classes = [UInt8](repeating: 0, count: (2 * d + 7) / 8)
-            var matched = 0
-            if index.isEmpty {
-                // Same slots on both sides: a match is equal basis bits, eight at a time.
-                for i in 0..<matches.count { matches[i] = ~(block.bases.bytes[i] ^ bases.bases.bytes[i]) }
-                if d % 8 != 0 { matches[matches.count - 1] &= UInt8((1 << (d % 8)) - 1) }
-            } else {
-                for (i, j) in index.enumerated() where block.bases[j] == bases.bases[i] { matches[i >> 3] |= 1 << UInt8(i & 7) }
-            }
             var signal = siftBuffer
             siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
-            // Signal bits gather in `acc` and go into the key 64 at a time.
-            var acc: UInt64 = 0, held = 0
-            block.extra.bytes.withUnsafeBufferPointer { extra in
-                block.bits.bytes.withUnsafeBufferPointer { bits in
-                    classes.withUnsafeMutableBufferPointer { out in
-                        for byteIndex in 0..<matches.count {
-                            var m = matches[byteIndex]
-                            while m != 0 {
-                                let i = byteIndex << 3 | m.trailingZeroBitCount
-                                m &= m - 1
-                                let j = index.isEmpty ? i : index[i]
-                                // Two class bits of detection j, and where they go among the matches.
-                                let c = (extra[(2 * j) >> 3] >> UInt8((2 * j) & 7)) & 3
-                                out[(2 * matched) >> 3] |= c << UInt8((2 * matched) & 7)
-                                matched += 1
-                                // Branch-free: whether a match is a signal pulse is a coin toss
-                                // to the branch predictor.
-                                let isSignal = c == 0 ? 1 : 0
-                                let bit = Int((bits[j >> 3] >> UInt8(j & 7)) & 1) & isSignal
-                                acc |= UInt64(bit) << UInt64(held)
-                                held += isSignal
-                                if held == 64 {
-                                    signal.append(bits: acc, count: 64)
-                                    acc = 0
-                                    held = 0
-                                }
-                            }
-                        }
-                    }
-                }
+            let matches: [UInt8], classes: [UInt8], matched: Int
+            if index.isEmpty {
+                // Same slots on both sides: the table-driven kernel, eight detections at a time.
+                (matches, classes, matched) = SiftingKernel.aliceSift(
+                    detections: d, aliceBases: block.bases.bytes, bobBases: bases.bases.bytes, classes: block.extra.bytes,
+                    bits: block.bits.bytes, into: &signal)
+            } else {
+                (matches, classes, matched) = Self.siftByIndex(index, block: block, bobBases: bases.bases, into: &signal)
             }
-            signal.append(bits: acc, count: held)
             siftBuffer = signal
-            classes.removeLast(classes.count - (2 * matched + 7) / 8)
             try transmit(.siftingResult(SiftingResult(
                 block: bases.block, matches: BitString(bitCount: d, bytes: matches), classes: BitString(bitCount: 2 * matched, bytes: classes))))
             try cutFrames()
         }
+    }
+
+    /// Alice's sifting when her records are not exactly Bob's detections: `index[i]` is her record
+    /// of Bob's detection i. One match at a time.
+    static func siftByIndex(_ index: [Int], block: QuantumLayerBlock, bobBases: BitString, into signal: inout BitKey)
+        -> (matches: [UInt8], classes: [UInt8], matched: Int) {
+        let d = index.count
+        var matches = [UInt8](repeating: 0, count: (d + 7) / 8)
+        var classes = [UInt8](repeating: 0, count: (2 * d + 7) / 8)
+        var matched = 0
+        for (i, j) in index.enumerated() where block.bases[j] == bobBases[i] {
+            matches[i >> 3] |= 1 << UInt8(i & 7)
+            let c = (block.extra.bytes[(2 * j) >> 3] >> UInt8((2 * j) & 7)) & 3
+            classes[(2 * matched) >> 3] |= c << UInt8((2 * matched) & 7)
+            matched += 1
+            if c == 0 { signal.append(block.bits[j]) }
+        }
+        classes.removeLast(classes.count - (2 * matched + 7) / 8)
+        return (matches, classes, matched)
     }
 
     private func bobSift(_ r: SiftingResult) throws(NodeError) {
@@ -382,41 +367,10 @@ public actor NodeEngine {
         guard r.matches.bitCount == block.offsets.count else {
             throw .protocolViolation("sifting result for \(r.matches.bitCount) detections, block \(r.block) has \(block.offsets.count)")
         }
-        var m = 0
         var perClass = [0, 0, 0, 0]
-        var acc: UInt64 = 0, held = 0
         var signal = siftBuffer
         siftBuffer = BitKey(count: 0)  // uniquely referenced while it grows
-        r.matches.bytes.withUnsafeBufferPointer { matches in
-            r.classes.bytes.withUnsafeBufferPointer { classes in
-                block.bits.bytes.withUnsafeBufferPointer { bits in
-                    perClass.withUnsafeMutableBufferPointer { perClass in
-                        for byteIndex in 0..<matches.count {
-                            var word = matches[byteIndex]
-                            while word != 0 {
-                                let i = byteIndex << 3 | word.trailingZeroBitCount
-                                word &= word - 1
-                                // Classes are 2-bit fields, so a match's pair never straddles a byte.
-                                let c = (classes[(2 * m) >> 3] >> UInt8((2 * m) & 7)) & 3
-                                // Branch-free, as in Alice's sifting.
-                                let isSignal = c == 0 ? 1 : 0
-                                let bit = Int((bits[i >> 3] >> UInt8(i & 7)) & 1) & isSignal
-                                acc |= UInt64(bit) << UInt64(held)
-                                held += isSignal
-                                if held == 64 {
-                                    signal.append(bits: acc, count: 64)
-                                    acc = 0
-                                    held = 0
-                                }
-                                perClass[Int(c)] += 1
-                                m += 1
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        signal.append(bits: acc, count: held)
+        SiftingKernel.bobSift(matches: r.matches.bytes, classes: r.classes.bytes, bits: block.bits.bytes, into: &signal, perClass: &perClass)
         siftBuffer = signal
         decoy.record(pulses: block.pulseCount, siftedPerClass: perClass)
         try cutFrames()
