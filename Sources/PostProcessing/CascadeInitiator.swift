@@ -346,7 +346,9 @@ public struct CascadeInitiator: Sendable {
         correctedBits += 1
         let stride = permutations.passes
         for q in 0..<activePasses {
-            let pos = Int(permutations.positionsOfIndex[j * stride + q])
+            // The flipped bit's place in its own pass is known; a lookup in the others (a cache
+            // miss, often: the table is the frame size times the passes) only when there are any.
+            let pos = q == p ? position : Int(permutations.positionsOfIndex[j * stride + q])
             let base = copyBase[q]
             if base >= 0 { permutedWords[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
             // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
