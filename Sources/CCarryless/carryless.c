@@ -276,3 +276,20 @@ uint64_t qkd_gf64_horner(const uint64_t *m, size_t n, uint64_t key, uint64_t h) 
     for (size_t i = 0; i < n; i++) h = gf64_mul_portable(h ^ m[i], key);
     return h;
 }
+
+uint64_t qkd_gf64_horner_le_bytes(const uint8_t *bytes, size_t n, uint64_t key, uint64_t h) {
+    /* Words are gathered into a small buffer (memcpy: any alignment, no allocation) and fed to
+       the Horner loop a chunk at a time; the chunk boundary does not change the result. */
+    uint64_t chunk[256];
+    while (n > 0) {
+        size_t m = n < 256 ? n : 256;
+        memcpy(chunk, bytes, m * 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        for (size_t i = 0; i < m; i++) chunk[i] = __builtin_bswap64(chunk[i]);
+#endif
+        h = qkd_gf64_horner(chunk, m, key, h);
+        bytes += m * 8;
+        n -= m;
+    }
+    return h;
+}

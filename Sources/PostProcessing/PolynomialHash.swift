@@ -21,10 +21,8 @@ public enum PolynomialHash {
         let count = bytes.count
         let full = count / 8
         return bytes.withUnsafeBytes { raw -> UInt64 in
-            // Whole 8-byte blocks straight from memory, converted from little-endian.
-            var words = [UInt64](repeating: 0, count: full)
-            for i in 0..<full { words[i] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
-            var h = words.withUnsafeBufferPointer { qkd_gf64_horner($0.baseAddress, full, k, 0) }
+            // Whole 8-byte blocks straight from the message's memory, read little-endian.
+            var h = full == 0 ? 0 : qkd_gf64_horner_le_bytes(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), full, k, 0)
             if count % 8 != 0 {
                 var last: UInt64 = 0
                 for j in 0..<(count % 8) { last |= UInt64(raw[8 * full + j]) << UInt64(8 * j) }

@@ -65,6 +65,27 @@ struct HashTests {
         }
     }
 
+    @Test("hashing bytes in place: any length, any alignment (a frame's slice), and across the kernel's 2 KiB chunks")
+    func hashBytesInPlace() {
+        var s: UInt64 = 0xBEEF
+        func next() -> UInt64 { s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return s }
+        let buffer = (0..<(8 * 600 + 11)).map { _ in UInt8(truncatingIfNeeded: next() >> 33) }
+        let k = next() | 1
+        for (offset, length) in [(0, 0), (1, 7), (3, 8), (5, 17), (7, 2_048), (1, 2_049), (2, 8 * 600)] {
+            let slice = buffer[offset..<offset + length]
+            // The definition: little-endian 64-bit blocks, the last zero-padded, then the bit length.
+            var expected: UInt64 = 0
+            for block in stride(from: 0, to: length, by: 8) {
+                var w: UInt64 = 0
+                for j in 0..<min(8, length - block) { w |= UInt64(slice[offset + block + j]) << UInt64(8 * j) }
+                expected = referenceMultiply(expected ^ w, k)
+            }
+            expected = referenceMultiply(expected ^ UInt64(8 * length), k)
+            #expect(PolynomialHash.hash(bytes: slice, hashKey: k) == expected, "offset \(offset), \(length) bytes")
+            #expect(PolynomialHash.hash(bytes: Array(slice), hashKey: k) == expected)
+        }
+    }
+
     @Test("verification: one hash for 10⁶ bits at ε_cor = 10⁻¹², two at 10⁻²⁰; one flipped bit is caught")
     func verification() throws {
         // (15 625 + 1)/2⁶⁴ ≈ 2^−50.06 per hash: 2^−39.9 (10⁻¹²) needs one, 2^−66.4 (10⁻²⁰) two.

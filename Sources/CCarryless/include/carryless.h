@@ -38,6 +38,10 @@ size_t qkd_gf2x_mp_size(size_t n);
 /// Multiplication in GF(2^64) = GF(2)[x] / (x^64 + x^4 + x^3 + x + 1).
 uint64_t qkd_gf64_mul(uint64_t a, uint64_t b);
 
+/// qkd_gf64_horner over n 64-bit words read little-endian from `bytes` (any alignment): the
+/// message need not be copied into a word array first.
+uint64_t qkd_gf64_horner_le_bytes(const uint8_t *bytes, size_t n, uint64_t key, uint64_t h);
+
 /// Horner's rule over GF(2^64): h ← (h ⊕ m[i]) · key for i = 0 ..< n, starting from `h`.
 uint64_t qkd_gf64_horner(const uint64_t *m, size_t n, uint64_t key, uint64_t h);
 
