@@ -122,17 +122,7 @@ enum PayloadCodec {
             for _ in 0..<n {
                 let frame = try r.u64(), round = try r.u32()
                 let q = try r.count(limit: maximumQueries, elementBytes: 10, field: "query count")
-                var queries = [WireParityQuery]()
-                queries.reserveCapacity(q)
-                for _ in 0..<q {
-                    let at = r.offset
-                    let query = WireParityQuery(pass: try r.u16(), start: try r.u32(), end: try r.u32())
-                    guard query.start < query.end else {
-                        throw .invalidField(offset: at, field: "parity query", reason: "empty range \(query.start)..<\(query.end)")
-                    }
-                    queries.append(query)
-                }
-                entries.append(.init(frame: frame, round: round, queries: queries))
+                entries.append(.init(frame: frame, round: round, queries: try r.parityQueries(q)))
             }
             m = .cascadeRequest(CascadeRequestBatch(entries: entries))
         case .cascadeReply:

@@ -101,9 +101,12 @@ struct FrameCodecTests {
         #expect(throws: WireError.invalidField(offset: 36, field: "match", reason: "boolean must be 0 or 1, got 2")) {
             try FrameDecoder.decode(frame(.verificationResult, w.bytes))
         }
-        // A parity query for an empty range.
-        w = ByteWriter(); w.u32(1); w.u64(1); w.u32(0); w.u32(1); w.u16(0); w.u32(5); w.u32(5)
-        #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.cascadeRequest, w.bytes)) }
+        // A parity query for an empty range, the second of its entry: header 28 + entries 4 +
+        // frame 8 + round 4 + query count 4 + the first query's 10 bytes puts it at offset 58.
+        w = ByteWriter(); w.u32(1); w.u64(1); w.u32(0); w.u32(2); w.u16(0); w.u32(1); w.u32(2); w.u16(0); w.u32(5); w.u32(5)
+        #expect(throws: WireError.invalidField(offset: 58, field: "parity query", reason: "empty range 5..<5")) {
+            try FrameDecoder.decode(frame(.cascadeRequest, w.bytes))
+        }
         // Bases that do not match the offsets.
         w = ByteWriter(); w.u64(1); w.u32(2); w.u32(7); w.u32(9); w.u32(3); w.u8(0)
         #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.siftingBases, w.bytes)) }
