@@ -22,8 +22,8 @@ public struct CascadeInitiator: Sendable {
     private let permutations: CascadePermutations
     /// Bob's key, corrected as the protocol runs.
     public private(set) var key: BitKey
-    /// The state of the started passes, flat: one allocation each instead of one per pass, so a
-    /// flip that touches every pass pays no copy-on-write check per pass.
+    // The passes' state is flat, one array of each kind for all passes instead of one per pass,
+    // so a flip that touches every pass pays no copy-on-write check per pass.
     /// Permuted copies of Bob's key, back to back; `copyBase[p]` is pass p's first word, or -1
     /// while the pass has none.
     private var permutedWords: [UInt64] = []
@@ -33,7 +33,8 @@ public struct CascadeInitiator: Sendable {
     private var blockReciprocals: [UInt64] = []
     /// Pass p's blocks are flat blocks `blockBase[p] ..< blockBase[p] + blockCount(p)`.
     private var blockBase: [Int] = []
-    /// Alice's and Bob's parities of every top-level block of the started passes, by flat block.
+    /// Alice's and Bob's parities of every top-level block, by flat block (Bob's are kept from the
+    /// moment a pass starts).
     private var topParity: [UInt8] = []
     private var bobTopParity: [UInt8] = []
     /// Flat blocks with a binary search under way, as a bitset.
