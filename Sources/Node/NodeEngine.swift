@@ -811,7 +811,6 @@ public actor NodeEngine {
         }
     }
 
-    /// The key without the bits at `positions` (ascending): copies the runs between them whole.
     static func wire(_ queries: [ParityQuery]) -> [WireParityQuery] {
         queries.map { WireParityQuery(pass: $0.pass, start: $0.start, end: $0.end) }
     }
