@@ -85,7 +85,28 @@ public struct ProcessTarget: SessionTarget {
         return dir
     }
 
+    /// How many times a session is started afresh, on new ports, when a port the harness chose
+    /// was taken before its listener could bind it (another program, or the source port of one of
+    /// the many loopback connections a run makes, can take it in between).
+    static let portAttempts = 3
+
     public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
+        var attempt = 1
+        while true {
+            let last = attempt == Self.portAttempts
+            do {
+                let session = try await runOnce(scenario: scenario, seed: seed, fault: fault, lastAttempt: last)
+                guard !last, session.lostPortRace else { return session }
+                release(session)
+            } catch is PortTaken {}
+            attempt += 1
+        }
+    }
+
+    /// The proxy could not listen: its port was taken (thrown only while attempts remain).
+    struct PortTaken: Error {}
+
+    func runOnce(scenario: Scenario, seed: UInt64, fault: ChannelFault?, lastAttempt: Bool) async throws -> Session {
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: seed)
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
@@ -94,6 +115,8 @@ public struct ProcessTarget: SessionTarget {
         let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
         let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, fault: fault, capturePath: capture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }
             throw HarnessError("the proxy cannot listen on \(listen.host):\(listen.port): \(error)")
         }
 
@@ -169,8 +192,14 @@ public struct ProcessTarget: SessionTarget {
         session.bobKeys = try KeyOutput.read(path: fill(file.bob.keyOutput))
         session.capturePath = capture
         session.directory = keepsEvidence ? dir : nil
+        // A node that could not bind its port never took part: the session says nothing of the
+        // stack, and is run again on other ports.
+        session.lostPortRace = nodes.contains { $0.process.lastError()?.contains(Self.addressInUse) == true }
         return session
     }
+
+    /// strerror(EADDRINUSE), as nodes (the reference's among them) report a failed bind.
+    static let addressInUse = "Address already in use"
 
     public func release(_ session: Session) {
         if let dir = session.directory { try? FileManager.default.removeItem(atPath: dir) }

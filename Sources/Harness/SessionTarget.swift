@@ -130,6 +130,9 @@ public struct Session: Sendable {
     public var bobFailure: String?
     /// The control channel as the proxy relayed it, for evidence (nil when not recorded).
     public var capturePath: String?
+    /// A node failed to bind a port the harness had chosen for it (taken in between); the
+    /// process target then runs the session again on new ports.
+    public var lostPortRace = false
     /// The session's directory (logs, key outputs, capture), while it is kept.
     public var directory: String?
 

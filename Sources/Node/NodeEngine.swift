@@ -152,7 +152,7 @@ public actor NodeEngine {
 
     /// Bob's announcement of a block of his (SIFTING_BASES), encoded where the block is decoded
     /// rather than on the engine's loop, which then only numbers, tags and sends it.
-    public nonisolated static func siftingAnnouncement(for block: QuantumLayerBlock) -> EncodedPayload? {
+    nonisolated static func siftingAnnouncement(for block: QuantumLayerBlock) -> EncodedPayload? {
         guard block.kind == .bob else { return nil }
         return EncodedPayload(.siftingBases(SiftingBases(block: block.block, offsets: block.offsets, bases: block.bases)))
     }
@@ -737,36 +737,30 @@ public actor NodeEngine {
     // MARK: Sending
 
     private func transmit(_ message: Message) throws(NodeError) {
-        guard let send else { throw .network("the control channel is not connected") }
-        let frame = Frame(sessionID: sessionID, sequence: sendSequence, message: message)
-        let bytes: [UInt8]
-        do {
-            bytes = try frame.encoded { (b: [UInt8]) throws -> UInt64 in
-                try self.tagForSending(b, sequence: frame.sequence)
+        try transmitFrame(type: message.type) { sequence in
+            try Frame(sessionID: sessionID, sequence: sequence, message: message).encoded { b in
+                try self.tagForSending(b, sequence: sequence)
             }
-        } catch {
-            throw .authentication("cannot tag frame \(sendSequence): \(error)")
         }
-        logger.trace("sending", metadata: ["type": "0x\(String(message.type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
-        sendSequence += 1
-        summary.messagesSent += 1
-        summary.bytesSent += bytes.count
-        do { try send(bytes) } catch { throw .network("sending failed: \(error)") }
     }
 
     /// Sends a payload encoded beforehand, numbered and tagged like any other frame.
     private func transmit(encoded payload: EncodedPayload) throws(NodeError) {
-        guard let send else { throw .network("the control channel is not connected") }
-        let sequence = sendSequence
-        let bytes: [UInt8]
-        do {
-            bytes = try Frame.encoded(sessionID: sessionID, sequence: sequence, payload: payload) { (b: [UInt8]) throws -> UInt64 in
+        try transmitFrame(type: payload.type) { sequence in
+            try Frame.encoded(sessionID: sessionID, sequence: sequence, payload: payload) { b in
                 try self.tagForSending(b, sequence: sequence)
             }
-        } catch {
+        }
+    }
+
+    /// Numbers a frame, has `encode` build and tag it for that sequence number, and sends it.
+    private func transmitFrame(type: UInt8, _ encode: (UInt64) throws -> [UInt8]) throws(NodeError) {
+        guard let send else { throw .network("the control channel is not connected") }
+        let bytes: [UInt8]
+        do { bytes = try encode(sendSequence) } catch {
             throw .authentication("cannot tag frame \(sendSequence): \(error)")
         }
-        logger.trace("sending", metadata: ["type": "0x\(String(payload.type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
+        logger.trace("sending", metadata: ["type": "0x\(String(type, radix: 16))", "sequence": "\(sendSequence)", "t": "\(postProcessingSeconds)"])
         sendSequence += 1
         summary.messagesSent += 1
         summary.bytesSent += bytes.count

@@ -42,7 +42,7 @@ public enum QKDNode {
         let loop = engine.eventLoop
         let ended = loop.makePromise(of: Void.self)
 
-        let qliServer: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let qliServer: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, Never>, Never>
         do {
             qliServer = try await bind(config.quantumLayer, group: group)
         } catch {
@@ -118,14 +118,17 @@ public enum QKDNode {
     // MARK: Sockets
 
     static func bind(_ address: HostPort, group: any EventLoopGroup) async throws
-        -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, Never>, Never>
     {
         try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .bind(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    // Read-only: the node never writes on the QLI, and a wrapper whose writer is
+                    // finished from the start is safe to drop unused (a connection accepted while
+                    // the node shuts down would otherwise trap in NIOAsyncWriter's deinit).
+                    try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel)
                 }
             }
     }
@@ -151,7 +154,7 @@ public enum QKDNode {
 
     // MARK: Channels
 
-    static func serveQuantumLayer(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, engine: NodeEngine,
+    static func serveQuantumLayer(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, Never>, Never>, engine: NodeEngine,
                                   logger: Logger) async throws {
         try await server.executeThenClose { connections in
             for try await connection in connections {

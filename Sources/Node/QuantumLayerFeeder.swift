@@ -4,9 +4,11 @@ import Wire
 
 /// The harness's end of a node's quantum-layer interface: connects and streams blocks.
 public final class QuantumLayerFeeder: Sendable {
-    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// The feeder writes on the channel directly; its async wrapper only reads, so dropping a
+    /// feeder that was never closed (a session that failed half-way) cannot trap.
+    private let channel: NIOAsyncChannel<ByteBuffer, Never>
 
-    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) { self.channel = channel }
+    private init(channel: NIOAsyncChannel<ByteBuffer, Never>) { self.channel = channel }
 
     /// Connects to a node's QLI listener, retrying for up to `timeout` while it starts.
     public static func connect(to address: HostPort, timeout: Duration = .seconds(10)) async throws -> QuantumLayerFeeder {
@@ -17,7 +19,7 @@ public final class QuantumLayerFeeder: Sendable {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .connect(host: address.host, port: address.port) { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                            try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel)
                         }
                     }
                 return QuantumLayerFeeder(channel: channel)
