@@ -61,10 +61,12 @@ public enum CascadeVectorGenerator {
         }
         let source: [String: Any] = [
             "name": "qkdspec reference (qkdspec vectors generate-cascade)",
-            "description": "transcripts recorded from the reference initiator; every reply is recomputed independently by vectors/tools/qkdvectors.py check",
+            "description": "transcripts recorded from the reference initiator (its round 0 asks every pass's top-level parities); every reply is recomputed independently by vectors/tools/qkdvectors.py check",
         ]
+        // Version 2: the initiator asks every pass's top-level parities in round 0 (version 1
+        // asked each pass's at its start); the parities disclosed are the same.
         return [
-            "algorithm": "CASCADE-TRANSCRIPT", "schema": "cascade_schema.json", "generatorVersion": "1",
+            "algorithm": "CASCADE-TRANSCRIPT", "schema": "cascade_schema.json", "generatorVersion": "2",
             "numberOfTests": valid.count + invalid.count,
             "header": ["Known-answer vectors for qkdspec; see vectors/README.md."],
             "notes": [
