@@ -356,17 +356,28 @@ public enum Catalogue {
         }
     }
 
-    static let replayedEarlierFrameRejected = ConformanceCase(
+    /// A fault in the order of Alice's messages (each with a valid tag) that Bob must notice from
+    /// the sequence numbers: he refuses with ERROR replayed-or-out-of-order, and no key differs.
+    /// `fault` makes a fresh fault per session (faults keep state).
+    static func sequenceCase(id: String, title: String, requirement: String, tags: [String], profiles: Set<Profile> = [.quick, .ci, .full],
+                             doing what: String, fault: @escaping @Sendable () -> ChannelFault, detail: String) -> ConformanceCase {
+        ConformanceCase(
+            id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (sequence numbers)", tags: tags,
+            profiles: profiles
+        ) { ctx in
+            if let u = needsWire(ctx, what) { return u }
+            let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: fault())
+            if let o = survival(s) { return o }
+            return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+                               detail: "\(detail); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
+        }
+    }
+
+    static let replayedEarlierFrameRejected = sequenceCase(
         id: "auth/replayed-earlier-frame-rejected", title: "An old message replayed mid-session is rejected",
         requirement: "A message recorded earlier in the session and replayed later (with its valid tag) must be rejected and the session aborted, with no key from an incomplete frame.",
-        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["replay"], profiles: [.ci, .full]
-    ) { ctx in
-        if let u = needsWire(ctx, "replaying a message") { return u }
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: replaying(3, after: 12))
-        if let o = survival(s) { return o }
-        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
-                           detail: "Alice's message 3 replayed after her message 12; \(refusal(s))", session: s)
-    }
+        tags: ["replay"], profiles: [.ci, .full], doing: "replaying a message", fault: { replaying(3, after: 12) },
+        detail: "Alice's message 3 replayed after her message 12")
 
     static let truncatedFrameMidSession = ConformanceCase(
         id: "robustness/truncated-frame-mid-session", title: "A frame cut short mid-session ends the session cleanly",
@@ -396,29 +407,16 @@ public enum Catalogue {
         }
     }
 
-    static let reorderedFramesRejected = ConformanceCase(
+    static let reorderedFramesRejected = sequenceCase(
         id: "auth/reordered-frames-rejected", title: "Messages delivered out of order are rejected",
         requirement: "A message that arrives out of order (each with a valid tag) must be rejected, and the session aborted.",
-        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["replay", "order"]
-    ) { ctx in
-        if let u = needsWire(ctx, "reordering messages") { return u }
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed, fault: swapping(6))
-        if let o = survival(s) { return o }
-        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
-                           detail: "Alice's messages 6 and 7 swapped; \(refusal(s))", session: s)
-    }
+        tags: ["replay", "order"], doing: "reordering messages", fault: { swapping(6) }, detail: "Alice's messages 6 and 7 swapped")
 
-    static let droppedFrameRejected = ConformanceCase(
+    static let droppedFrameRejected = sequenceCase(
         id: "auth/dropped-frame-detected", title: "A message lost in transit is noticed",
         requirement: "When one of Alice's messages never arrives, the gap in the sequence numbers must be noticed and the session aborted, with no key delivered from a frame left incomplete.",
-        level: .must, reference: "docs/protocol.md (sequence numbers)", tags: ["order"], profiles: [.ci, .full]
-    ) { ctx in
-        if let u = needsWire(ctx, "dropping one message") { return u }
-        let s = try await ctx.target.run(scenario: honest(), seed: ctx.seed) { index, bytes in index == 6 ? [] : [.send(bytes)] }
-        if let o = survival(s) { return o }
-        return CaseOutcome(holds: bobRefused(s, ctx, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
-                           detail: "Alice's message 6 dropped; \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
-    }
+        tags: ["order"], profiles: [.ci, .full], doing: "dropping one message",
+        fault: { { index, bytes in index == 6 ? [] : [.send(bytes)] } }, detail: "Alice's message 6 dropped")
 
     static let delayedFrameTolerated = ConformanceCase(
         id: "robustness/delayed-frame-tolerated", title: "A slow message does not break the session",

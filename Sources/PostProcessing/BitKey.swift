@@ -138,22 +138,27 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     public func parity(_ range: Range<Int>) -> UInt8 {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "range \(range) out of 0..<\(count)")
+        return words.withUnsafeBufferPointer { Self.parity(of: $0, base: 0, range) }
+    }
+
+    /// XOR of bits `range` of the bit string that starts at word `base` of `w` (bit i in bit i mod
+    /// 64 of word base + i / 64): keys laid out back to back share this loop.
+    @inline(__always)
+    static func parity(of w: UnsafeBufferPointer<UInt64>, base: Int, _ range: Range<Int>) -> UInt8 {
         guard !range.isEmpty else { return 0 }
-        let first = range.lowerBound >> 6, last = (range.upperBound - 1) >> 6
+        let first = base + range.lowerBound >> 6, last = base + (range.upperBound - 1) >> 6
         let lowMask: UInt64 = ~0 << UInt64(range.lowerBound & 63)
         let highBits = range.upperBound & 63
         let highMask: UInt64 = highBits == 0 ? ~0 : (1 << UInt64(highBits)) - 1
-        return words.withUnsafeBufferPointer { w in
-            if first == last { return UInt8((w[first] & lowMask & highMask).nonzeroBitCount & 1) }
-            var acc = w[first] & lowMask
-            var acc2: UInt64 = 0
-            var i = first + 1
-            // Two accumulators halve the XOR dependency chain.
-            while i + 1 < last { acc ^= w[i]; acc2 ^= w[i + 1]; i += 2 }
-            if i < last { acc ^= w[i] }
-            acc ^= acc2 ^ (w[last] & highMask)
-            return UInt8(acc.nonzeroBitCount & 1)
-        }
+        if first == last { return UInt8((w[first] & lowMask & highMask).nonzeroBitCount & 1) }
+        var acc = w[first] & lowMask
+        var acc2: UInt64 = 0
+        var i = first + 1
+        // Two accumulators halve the XOR dependency chain.
+        while i + 1 < last { acc ^= w[i]; acc2 ^= w[i + 1]; i += 2 }
+        if i < last { acc ^= w[i] }
+        acc ^= acc2 ^ (w[last] & highMask)
+        return UInt8(acc.nonzeroBitCount & 1)
     }
 
     /// Bits `range` as a new key.

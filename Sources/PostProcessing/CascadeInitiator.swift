@@ -183,27 +183,8 @@ public struct CascadeInitiator: Sendable {
     @inline(__always)
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         let base = copyBase[pass]
-        if base >= 0 { return Self.parity(permutedWords, base: base, start, end) }
+        if base >= 0 { return permutedWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) } }
         return permutations.parity(of: key, pass: pass, start: start, end: end)
-    }
-
-    /// Parity of bits [start, end) of the copy that begins at word `base`.
-    @inline(__always)
-    private static func parity(_ words: [UInt64], base: Int, _ start: Int, _ end: Int) -> UInt8 {
-        guard start < end else { return 0 }
-        let first = base + start >> 6, last = base + (end - 1) >> 6
-        let lowMask: UInt64 = ~0 << UInt64(start & 63)
-        let highBits = end & 63
-        let highMask: UInt64 = highBits == 0 ? ~0 : (1 << UInt64(highBits)) - 1
-        return words.withUnsafeBufferPointer { w in
-            if first == last { return UInt8((w[first] & lowMask & highMask).nonzeroBitCount & 1) }
-            var acc = w[first] & lowMask, acc2: UInt64 = 0
-            var i = first + 1
-            while i + 1 < last { acc ^= w[i]; acc2 ^= w[i + 1]; i += 2 }
-            if i < last { acc ^= w[i] }
-            acc ^= acc2 ^ (w[last] & highMask)
-            return UInt8(acc.nonzeroBitCount & 1)
-        }
     }
 
     @inline(__always)

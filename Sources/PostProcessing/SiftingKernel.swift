@@ -76,7 +76,7 @@ public enum SiftingKernel {
                                 let valid: UInt8 = k == 8 ? 0xFF : UInt8((1 << k) - 1)
                                 let signal = signalMask & valid
                                 let n = signal.nonzeroBitCount
-                                writer.append(gather(matched, signal, g), count: n)
+                                writer.append(UInt64(gather(matched, signal, g)), count: n)
                                 signalCount += n
                             }
                         }
@@ -106,9 +106,8 @@ public enum SiftingKernel {
         precondition(aliceBases.count >= bytes && bobBases.count >= bytes && bits.count >= bytes && extra.count >= (2 * d + 7) / 8,
                      "columns shorter than the detections")
         var matches = [UInt8](repeating: 0, count: bytes)
-        var out = [UInt64]()
-        out.reserveCapacity((2 * d + 63) / 64)
-        var classAcc: UInt64 = 0, classHeld = 0, matched = 0
+        var matched = 0
+        var classWriter = BitAppender(BitKey(count: 0))
         var writer = BitAppender(key)
         key = BitKey(count: 0)
         gather.withUnsafeBufferPointer { g in
@@ -125,29 +124,18 @@ public enum SiftingKernel {
                         let kLo = (mask & 0xF).nonzeroBitCount, k = mask.nonzeroBitCount
                         let packed = UInt16(gp[Int(mask & 0xF) << 8 | loPairs])
                             | UInt16(gp[Int(mask >> 4) << 8 | hiPairs]) << (2 * kLo)
-                        // Append the 2k class bits of the matches.
-                        classAcc |= UInt64(packed) << UInt64(classHeld)
-                        classHeld += 2 * k
-                        if classHeld >= 64 {
-                            out.append(classAcc)
-                            classHeld -= 64
-                            classAcc = classHeld == 0 ? 0 : UInt64(packed) >> UInt64(2 * k - classHeld)
-                        }
+                        classWriter.append(UInt64(packed), count: 2 * k)
                         let valid: UInt8 = k == 8 ? 0xFF : UInt8((1 << k) - 1)
                         let signal = (z[Int(packed & 0xFF)] | z[Int(packed >> 8)] << 4) & valid
                         let matchedBits = gather(bits[i], mask, g)
-                        writer.append(gather(matchedBits, signal, g), count: signal.nonzeroBitCount)
+                        writer.append(UInt64(gather(matchedBits, signal, g)), count: signal.nonzeroBitCount)
                         matched += k
                     }
                 }
             }
         }
-        if classHeld > 0 { out.append(classAcc) }
         key = writer.finish()
-        // Words to bytes, bit 0 first, trimmed to the 2-bit fields of the matches.
-        var classes = [UInt8](repeating: 0, count: (2 * matched + 7) / 8)
-        for j in classes.indices { classes[j] = UInt8(truncatingIfNeeded: out[j >> 3] >> UInt64((j & 7) * 8)) }
-        return (matches, classes, matched)
+        return (matches, classWriter.finish().bytes, matched)
     }
 }
 
@@ -183,7 +171,7 @@ struct PairReader {
     }
 }
 
-/// Appends bit runs of up to 8 bits to a key, a word at a time.
+/// Appends short bit runs to a key, a word at a time.
 struct BitAppender {
     private var key: BitKey
     private var acc: UInt64 = 0
@@ -191,14 +179,15 @@ struct BitAppender {
 
     init(_ key: BitKey) { self.key = key }
 
+    /// Appends the low `n` bits of `bits` (n ≤ 64; the bits above them must be zero).
     @inline(__always)
-    mutating func append(_ bits: UInt8, count n: Int) {
-        acc |= UInt64(bits) << UInt64(held)
+    mutating func append(_ bits: UInt64, count n: Int) {
+        acc |= bits << UInt64(held)
         held += n
         if held >= 64 {
             key.append(bits: acc, count: 64)
             held -= 64
-            acc = held == 0 ? 0 : UInt64(bits) >> UInt64(n - held)
+            acc = held == 0 ? 0 : bits >> UInt64(n - held)
         }
     }
 

@@ -45,12 +45,15 @@ public struct Frame: Sendable, Equatable {
     /// Header, then the payload straight after it in the same buffer: a multi-megabyte sifting
     /// announcement is written once, not encoded, grown and copied again.
     private func writeAuthenticatedBytes(into w: inout ByteWriter) {
-        w.u32(Self.magic); w.u8(Self.version); w.u8(message.type); w.u16(flags)
-        w.u64(sessionID); w.u64(sequence)
-        let lengthAt = w.count
-        w.u32(0)
+        Self.writeHeader(type: message.type, flags: flags, sessionID: sessionID, sequence: sequence, length: 0, into: &w)
         PayloadCodec.encode(message, into: &w)
-        w.patchU32(UInt32(w.count - Self.headerBytes), at: lengthAt)
+        w.patchU32(UInt32(w.count - Self.headerBytes), at: Self.headerBytes - 4)
+    }
+
+    /// The 28-byte header, its payload length last.
+    private static func writeHeader(type: UInt8, flags: UInt16, sessionID: UInt64, sequence: UInt64, length: Int, into w: inout ByteWriter) {
+        w.u32(magic); w.u8(version); w.u8(type); w.u16(flags)
+        w.u64(sessionID); w.u64(sequence); w.u32(UInt32(length))
     }
 
     /// A complete frame around a payload encoded beforehand (``EncodedPayload``): the same bytes
@@ -58,8 +61,7 @@ public struct Frame: Sendable, Equatable {
     public static func encoded(sessionID: UInt64, sequence: UInt64, flags: UInt16 = 0, payload: EncodedPayload,
                                tagger: ([UInt8]) throws -> UInt64) rethrows -> [UInt8] {
         var w = ByteWriter(capacity: headerBytes + payload.bytes.count + tagBytes)
-        w.u32(magic); w.u8(version); w.u8(payload.type); w.u16(flags)
-        w.u64(sessionID); w.u64(sequence); w.u32(UInt32(payload.bytes.count))
+        writeHeader(type: payload.type, flags: flags, sessionID: sessionID, sequence: sequence, length: payload.bytes.count, into: &w)
         w.raw(payload.bytes)
         w.u64(try tagger(w.bytes))
         return w.bytes
