@@ -1,3 +1,5 @@
+import QuantumChannel
+
 /// One conformance case: a short declarative value naming what is checked and why, and the
 /// check itself. Reading the catalogue reads the requirements.
 public struct ConformanceCase: Sendable {
@@ -23,8 +25,17 @@ public struct ConformanceCase: Sendable {
         self.reference = reference
         self.tags = tags
         self.profiles = profiles
-        self.check = check
+        // A case ends early, with the crash or timeout verdict, when a session it ran says so
+        // (``CaseContext/session(_:)``): no case can forget the survival check.
+        self.check = { context in
+            do { return try await check(context) } catch let ended as CaseEnded { return ended.outcome }
+        }
     }
+}
+
+/// Thrown by ``CaseContext/session(_:)`` when a node crashed or hung: the case ends with that verdict.
+struct CaseEnded: Error {
+    let outcome: CaseOutcome
 }
 
 /// Named selections of cases.
@@ -62,10 +73,28 @@ public struct CaseContext: Sendable {
     public let seed: UInt64
     /// The known-answer vectors directory, if there is one.
     public let vectors: String?
+    /// Every key ID delivered in the run so far, across sessions and cases.
+    public let runKeys: RunKeyLedger
 
-    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil) {
+    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil, runKeys: RunKeyLedger = RunKeyLedger()) {
         self.target = target
         self.seed = seed
         self.vectors = vectors
+        self.runKeys = runKeys
+    }
+
+    /// Runs one session as `plan` says. A node that crashed or hung ends the case there, with
+    /// that verdict; the keys delivered join the run's ledger.
+    public func session(_ plan: SessionPlan) async throws -> Session {
+        let session = try await target.run(plan)
+        if let ended = Catalogue.survival(session) { throw CaseEnded(outcome: ended) }
+        runKeys.record(session)
+        return session
+    }
+
+    /// Runs one session on `scenario` with the case's seed and the given faults.
+    public func session(_ scenario: Scenario, alice: ChannelFault? = nil, bob: ChannelFault? = nil, blocks: Int? = nil,
+                        seed: UInt64? = nil) async throws -> Session {
+        try await session(SessionPlan(scenario: scenario, seed: seed ?? self.seed, aliceFault: alice, bobFault: bob, blocks: blocks))
     }
 }

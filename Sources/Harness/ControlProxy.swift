@@ -5,14 +5,15 @@ import NIOPosix
 import Wire
 
 /// The man in the middle of a control channel over real TCP: Bob connects to the proxy, the proxy
-/// connects to Alice, and every byte passes through it. For the reference protocol it cuts Alice's
-/// stream into frames, hands each to the ledger and to the case's fault, and sends on what the
-/// fault says; for an opaque (vendor) protocol it does the same with the chunks as they arrive.
-/// It records what Bob and Alice actually received to a pcap file.
+/// connects to Alice, and every byte passes through it. For the reference protocol it cuts each
+/// side's stream into frames, hands each to the ledger and to that direction's fault, and sends
+/// on what the fault says; for an opaque (vendor) protocol it does the same with the chunks as
+/// they arrive. It records what Bob and Alice actually received to a pcap file.
 public final class ControlProxy: @unchecked Sendable {
     public let kind: ControlChannelKind
     private let upstream: (host: String, port: Int)
-    private let fault: ChannelFault?
+    private let aliceFault: ChannelFault?
+    private let bobFault: ChannelFault?
     private let ledger = WireLedger()
     private let capturePath: String?
     private let loop: any EventLoop
@@ -25,10 +26,12 @@ public final class ControlProxy: @unchecked Sendable {
     /// The port Bob connects to.
     public private(set) var port = 0
 
-    public init(kind: ControlChannelKind, upstream: (host: String, port: Int), fault: ChannelFault?, capturePath: String?) {
+    public init(kind: ControlChannelKind, upstream: (host: String, port: Int), aliceFault: ChannelFault?, bobFault: ChannelFault? = nil,
+                capturePath: String?) {
         self.kind = kind
         self.upstream = upstream
-        self.fault = fault
+        self.aliceFault = aliceFault
+        self.bobFault = bobFault
         self.capturePath = capturePath
         loop = MultiThreadedEventLoopGroup.singleton.next()
         done = loop.makePromise(of: Void.self)
@@ -57,7 +60,7 @@ public final class ControlProxy: @unchecked Sendable {
 
     /// Completes when the relayed connection has closed on both sides.
     public func finished(timeout: Duration) async -> Bool {
-        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {}
+        let timer = loop.scheduleTask(in: TimeAmount(max(timeout, .zero))) {}
         let result = loop.makePromise(of: Bool.self)
         done.futureResult.whenComplete { _ in result.succeed(true) }
         timer.futureResult.whenComplete { _ in result.succeed(false) }
@@ -89,19 +92,19 @@ public final class ControlProxy: @unchecked Sendable {
                               server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: upstream.port)))
         }
         let state = RelayState(recorder: recorder)
-        let bobHandler = BobSideHandler(state: state, ledger: ledger)
+        let bobHandler = DirectionRelay(side: .bob, state: state, ledger: ledger, fault: bobFault, kind: kind)
         try bob.pipeline.syncOperations.addHandler(bobHandler)
         connectToAlice(bob: bob, state: state, deadline: .now() + .seconds(10))
     }
 
     private func connectToAlice(bob: any Channel, state: RelayState, deadline: NIODeadline) {
-        let proxy = self, ledger = ledger, fault = fault, kind = kind
+        let proxy = self, ledger = ledger, fault = aliceFault, kind = kind
         ClientBootstrap(group: bob.eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { alice in
                 alice.eventLoop.makeCompletedFuture {
                     try alice.pipeline.syncOperations.addHandler(
-                        AliceSideHandler(state: state, ledger: ledger, fault: fault, kind: kind, bob: bob))
+                        DirectionRelay(side: .alice, state: state, ledger: ledger, fault: fault, kind: kind, peer: bob))
                 }
             }
             .connect(host: upstream.host, port: upstream.port)
@@ -109,6 +112,7 @@ public final class ControlProxy: @unchecked Sendable {
                 switch result {
                 case .success(let alice):
                     state.alice = alice
+                    state.bob = bob
                     bob.read()  // start relaying Bob's bytes now that Alice is there
                     bob.closeFuture.and(alice.closeFuture).whenComplete { _ in
                         state.recorder?.finish()
@@ -130,76 +134,52 @@ public final class ControlProxy: @unchecked Sendable {
 /// The two connections of one relayed session (touched on their shared event loop only).
 final class RelayState: @unchecked Sendable {
     var alice: (any Channel)?
+    var bob: (any Channel)?
     let recorder: TCPStreamRecorder?
     init(recorder: TCPStreamRecorder?) { self.recorder = recorder }
+
+    func peer(of side: Role) -> (any Channel)? { side == .alice ? bob : alice }
 }
 
-/// Bob's connection: what he sends goes to the ledger and on to Alice unchanged.
-final class BobSideHandler: ChannelInboundHandler {
+/// One direction of the relay: what `side` sends is cut into frames (or taken chunk by chunk, for
+/// an opaque protocol), each goes to the ledger and through that direction's fault, and the
+/// resulting actions run in order — a delay holds back everything after it. Alice's relay is
+/// created once Bob is there; Bob's before Alice is, but his reads only start once she is.
+final class DirectionRelay: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private let state: RelayState
-    private let ledger: WireLedger
-
-    init(state: RelayState, ledger: WireLedger) {
-        self.state = state
-        self.ledger = ledger
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        let bytes = Array(buffer.readableBytesView)
-        ledger.observe(from: .bob, bytes)
-        state.recorder?.record(fromClient: true, bytes)
-        state.alice?.writeAndFlush(buffer, promise: nil)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.read()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        // Half a connection is no connection: Alice hears Bob has gone once his last bytes are out.
-        state.alice?.writeAndFlush(ByteBuffer(), promise: nil)
-        state.alice?.close(promise: nil)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-}
-
-/// Alice's connection: her stream is cut into frames (or taken chunk by chunk, for an opaque
-/// protocol), each goes to the ledger and through the fault, and the resulting actions run in
-/// order — a delay holds back everything after it.
-final class AliceSideHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    private let side: Role
     private let state: RelayState
     private let ledger: WireLedger
     private let fault: ChannelFault?
-    private let kind: ControlChannelKind
-    private let bob: any Channel
     private var framer = FrameDecoder()
-    /// Alice's bytes not yet cut into a frame, forwarded as they are if she closes mid-frame.
+    /// Bytes not yet cut into a frame, forwarded as they are if the side closes mid-frame.
     private var carry: [UInt8] = []
-    private var framing = true
+    private var framing: Bool
     private var index = 0
     private var queue: [FaultAction] = []
     private var waiting = false
     private var closed = false
+    private let fixedPeer: (any Channel)?
 
-    init(state: RelayState, ledger: WireLedger, fault: ChannelFault?, kind: ControlChannelKind, bob: any Channel) {
+    init(side: Role, state: RelayState, ledger: WireLedger, fault: ChannelFault?, kind: ControlChannelKind, peer: (any Channel)? = nil) {
+        self.side = side
         self.state = state
         self.ledger = ledger
         self.fault = fault
-        self.kind = kind
-        self.bob = bob
         framing = kind == .reference
+        fixedPeer = peer
     }
+
+    private var peer: (any Channel)? { fixedPeer ?? state.peer(of: side) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Array(unwrapInboundIn(data).readableBytesView)
-        ledger.observe(from: .alice, bytes)
+        ledger.observe(from: side, bytes)
+        guard fault != nil else {
+            // Nothing to alter: relay as it comes.
+            send(bytes)
+            return
+        }
         var units: [[UInt8]] = []
         if framing {
             framer.append(bytes)
@@ -223,37 +203,50 @@ final class AliceSideHandler: ChannelInboundHandler {
         pump(context.eventLoop)
     }
 
+    private func send(_ bytes: [UInt8]) {
+        state.recorder?.record(fromClient: side == .bob, bytes)
+        peer?.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+    }
+
     private func pump(_ loop: any EventLoop) {
         guard !waiting else { return }
         while !queue.isEmpty, !closed {
             switch queue.removeFirst() {
             case .send(let b):
-                state.recorder?.record(fromClient: false, b)
-                bob.writeAndFlush(ByteBuffer(bytes: b), promise: nil)
+                send(b)
             case .delay(let d):
                 waiting = true
                 let me = NIOLoopBound(self, eventLoop: loop)
-                loop.scheduleTask(in: .nanoseconds(Int64(d.components.seconds) * 1_000_000_000 + Int64(d.components.attoseconds / 1_000_000_000))) {
+                loop.scheduleTask(in: TimeAmount(d)) {
                     me.value.waiting = false
                     me.value.pump(loop)
                 }
                 return
             case .close:
                 closed = true
-                bob.close(promise: nil)
+                state.alice?.close(promise: nil)
+                state.bob?.close(promise: nil)
+                peer?.close(promise: nil)
             }
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Bob's side reads on demand (his reads wait for Alice); keep it reading.
+        if side == .bob { context.read() }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        // Alice went away: Bob gets what is still queued, then the close.
-        if framing, !carry.isEmpty { queue.append(.send(carry)) }
-        let bob = bob
+        // This side went away: the other gets what is still queued, then the close (half a
+        // connection is no connection).
+        if framing, fault != nil, !carry.isEmpty { queue.append(.send(carry)) }
+        let peer = peer
         if waiting {
             queue.append(.close)
         } else {
             pump(context.eventLoop)
-            bob.close(promise: nil)
+            peer?.writeAndFlush(ByteBuffer(), promise: nil)
+            peer?.close(promise: nil)
         }
         context.fireChannelInactive()
     }

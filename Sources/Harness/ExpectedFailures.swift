@@ -34,7 +34,7 @@ public struct ExpectedFailures: Sendable, Codable, Equatable {
             .map { Entry(id: $0.id, verdict: $0.verdict.rawValue, reason: nil) }
     }
 
-    public func lists(_ id: String) -> Bool { expectedFailures.contains { $0.id == id } }
+    public func lists(_ id: String) -> Bool { expectedFailures.contains { Catalogue.currentID($0.id) == id } }
 
     public static func load(path: String) throws -> ExpectedFailures {
         let data: Data

@@ -14,7 +14,7 @@ public struct InProcessTarget: SessionTarget {
     public var bugs: Set<BugKnob>
     public var parameters = PostProcessingParameters()
     public var frameBits = 32_768
-    public var blocks = 12
+    public var blocksPerSession = 12
     public var blockPulses = 1 << 22
     /// The qkdspec executable, for the robustness probes (a node in its own process).
     public var executable: String?
@@ -53,8 +53,8 @@ public struct InProcessTarget: SessionTarget {
             parameters: parameters, frameBits: frameBits, bugs: bugs, idleTimeout: .seconds(30))
     }
 
-    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> Session {
-        try await runEngines(scenario: scenario, seed: seed, fault: fault).session
+    public func run(_ plan: SessionPlan) async throws -> Session {
+        try await runEngines(plan).session
     }
 
     /// A session with what only an in-process target can tell: both engines' own summaries and
@@ -70,6 +70,10 @@ public struct InProcessTarget: SessionTarget {
     }
 
     public func runEngines(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> EngineSession {
+        try await runEngines(SessionPlan(scenario: scenario, seed: seed, aliceFault: fault))
+    }
+
+    public func runEngines(_ plan: SessionPlan) async throws -> EngineSession {
         var logger = Logger(label: "qkdspec.harness") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
         let alice = try NodeEngine(configuration: configuration(.alice), logger: logger)
@@ -77,13 +81,20 @@ public struct InProcessTarget: SessionTarget {
         let (toBob, toBobIn) = AsyncStream<[UInt8]>.makeStream()
         let (toAlice, toAliceIn) = AsyncStream<[UInt8]>.makeStream()
         let wire = WireLedger()
+        let bobFault = plan.bobFault, aliceFault = plan.aliceFault
         try await bob.connected { bytes in
-            wire.observe(from: .bob, bytes)
-            toAliceIn.yield(bytes)
+            let index = wire.observe(from: .bob, bytes)
+            for action in bobFault?(index, bytes) ?? [.send(bytes)] {
+                switch action {
+                case .send(let b): toAliceIn.yield(b)
+                case .delay(let d): Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                case .close: toAliceIn.finish()
+                }
+            }
         }
         try await alice.connected { bytes in
             let index = wire.observe(from: .alice, bytes)
-            for action in fault?(index, bytes) ?? [.send(bytes)] {
+            for action in aliceFault?(index, bytes) ?? [.send(bytes)] {
                 switch action {
                 case .send(let b): toBobIn.yield(b)
                 // The engine's send is synchronous: a delay stalls Alice, as a slow link would.
@@ -92,23 +103,26 @@ public struct InProcessTarget: SessionTarget {
                 }
             }
         }
-        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        let simulators = try plan.simulators()
+        var truth = SessionTruth()
         async let aliceRun: NodeError? = Self.pump(toAlice, into: alice, closing: toBobIn)
         async let bobRun: NodeError? = Self.pump(toBob, into: bob, closing: toAliceIn)
         do {
-            for b in 0..<blocks {
-                let (a, bb) = SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses)
+            for b in 0..<(plan.blocks ?? blocksPerSession) {
+                let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
+                truth.record(alice: a, bob: bb)
                 try await alice.receiveQuantumLayer(a)
                 try await bob.receiveQuantumLayer(bb)
             }
-            try await alice.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
-            try await bob.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
+            try await alice.receiveQuantumLayer(.endOfStream(after: UInt64(plan.blocks ?? blocksPerSession)))
+            try await bob.receiveQuantumLayer(.endOfStream(after: UInt64(plan.blocks ?? blocksPerSession)))
         } catch {
             toBobIn.finish()
             toAliceIn.finish()
         }
         let (ae, be) = await (aliceRun, bobRun)
-        var session = Session(scenario: scenario)
+        var session = Session(plan: plan)
+        session.truth = truth
         session.aliceKeys = await alice.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
         session.bobKeys = await bob.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
         session.wire = wire.snapshot()

@@ -54,8 +54,8 @@ public struct ProcessTarget: SessionTarget {
     public var shimCommand: [String]? {
         file.shim.map { $0.command.map { TargetFile.fill($0, ["qkdspec": executable, "work_dir": workRoot]) } }
     }
-    var blocks: Int { file.blocks ?? 12 }
-    var blockPulses: Int { file.blockPulses ?? 1 << 22 }
+    public var blocksPerSession: Int { file.blocks ?? 12 }
+    public var blockPulses: Int { file.blockPulses ?? 1 << 22 }
     var timeout: Duration { .milliseconds(Int64((file.sessionTimeoutSeconds ?? 60) * 1000)) }
 
     /// The placeholder values of one session in `directory`.
@@ -90,12 +90,12 @@ public struct ProcessTarget: SessionTarget {
     /// the many loopback connections a run makes, can take it in between).
     static let portAttempts = 3
 
-    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
+    public func run(_ plan: SessionPlan) async throws -> Session {
         var attempt = 1
         while true {
             let last = attempt == Self.portAttempts
             do {
-                let session = try await runOnce(scenario: scenario, seed: seed, fault: fault, lastAttempt: last)
+                let session = try await runOnce(plan, lastAttempt: last)
                 guard !last, session.lostPortRace else { return session }
                 release(session)
             } catch is PortTaken {}
@@ -106,14 +106,15 @@ public struct ProcessTarget: SessionTarget {
     /// The proxy could not listen: its port was taken (thrown only while attempts remain).
     struct PortTaken: Error {}
 
-    func runOnce(scenario: Scenario, seed: UInt64, fault: ChannelFault?, lastAttempt: Bool) async throws -> Session {
+    func runOnce(_ plan: SessionPlan, lastAttempt: Bool) async throws -> Session {
         let dir = try newDirectory()
-        let v = try values(directory: dir, seed: seed)
+        let v = try values(directory: dir, seed: plan.seed)
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
         let aliceControl = try splitHostPort(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
         let listen = try splitHostPort(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
         let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
-        let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, fault: fault, capturePath: capture)
+        let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, aliceFault: plan.aliceFault, bobFault: plan.bobFault,
+                                 capturePath: capture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             try? FileManager.default.removeItem(atPath: dir)
             if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }
@@ -134,7 +135,9 @@ public struct ProcessTarget: SessionTarget {
 
         // Simulate and feed both quantum-layer interfaces, block by block.
         var feedFailure: String?
-        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        let simulators = try plan.simulators()
+        let blocks = plan.blocks ?? blocksPerSession
+        var truth = SessionTruth()
         do {
             let aliceQLI = try splitHostPort(fill(file.alice.qli), field: "alice.qli")
             let bobQLI = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
@@ -147,7 +150,8 @@ public struct ProcessTarget: SessionTarget {
                 }
             }
             for b in 0..<blocks {
-                let (a, bb) = SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses)
+                let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
+                truth.record(alice: a, bob: bb)
                 try await aliceFeed.send(a)
                 try await bobFeed.send(bb)
             }
@@ -160,7 +164,8 @@ public struct ProcessTarget: SessionTarget {
         // The session ends when the node processes do (or, for nodes already running, when the
         // relayed connection closes).
         let deadline = ContinuousClock.now + timeout
-        var session = Session(scenario: scenario)
+        var session = Session(plan: plan)
+        session.truth = truth
         for (role, node) in nodes {
             let ending = await node.wait(until: deadline)
             let failure = ending == .exited(0) ? nil : node.lastError()

@@ -29,12 +29,14 @@ public struct ReferenceNodeCommand: Sendable {
     /// every session: computed once.
     public static let authenticationKeyBytes: [UInt8] = Array(authenticationKey.bytes.prefix(1 << 17))
 
-    /// Frame `frame` of Alice's, re-encoded with a valid tag under `key`: what an attacker
-    /// holding the key could send, so that a fault reaches the check after authentication.
-    public static func retagged(_ frame: Frame, key: BitKey = authenticationKey) -> [UInt8]? {
+    /// `frame`, re-encoded with a valid tag under `key` for the direction it travels (Alice's by
+    /// default): what an attacker holding the key could send, so that a fault reaches the check
+    /// after authentication.
+    public static func retagged(_ frame: Frame, key: BitKey = authenticationKey, from side: Role = .alice) -> [UInt8]? {
         guard let pool = try? AuthenticationKeyPool(material: key) else { return nil }
         var wc = WegmanCarter(pool: pool)
-        return try? frame.encoded { bytes in try wc.tag(bytes, direction: .aliceToBob, sequence: frame.sequence) }
+        let direction: AuthenticationKeyPool.Direction = side == .alice ? .aliceToBob : .bobToAlice
+        return try? frame.encoded { bytes in try wc.tag(bytes, direction: direction, sequence: frame.sequence) }
     }
 
     var bugArguments: [String] { bugs.map(\.rawValue).sorted().flatMap { ["--bug", $0] } }

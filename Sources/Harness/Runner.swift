@@ -148,6 +148,8 @@ public struct Runner: Sendable {
     /// The cases the profile, the globs and the shard select, in catalogue order. Shards deal the
     /// profile's cases round-robin, so every shard gets a share of the slow ones.
     public func selection(from catalogue: [ConformanceCase] = Catalogue.all) -> [ConformanceCase] {
+        // A case renamed since keeps answering to its old ID.
+        let include = include.map(Catalogue.currentID), exclude = exclude.map(Catalogue.currentID)
         let chosen = catalogue.filter { c in
             c.profiles.contains(profile)
                 && (include.isEmpty || include.contains { Glob.matches($0, c.id) })
@@ -176,6 +178,7 @@ public struct Runner: Sendable {
         var results = [CaseResult]()
         let total = cases.count * repeatCount
         var done = 0
+        let runKeys = RunKeyLedger()
         outer: for c in cases {
             for iteration in 1...repeatCount {
                 if Task.isCancelled { break outer }
@@ -185,7 +188,7 @@ public struct Runner: Sendable {
                 let verdict: Verdict, detail: String, measurements: [String: Double]
                 var session: Session?
                 do {
-                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed, vectors: vectorsDirectory))
+                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed, vectors: vectorsDirectory, runKeys: runKeys))
                     measurements = outcome.measurements
                     detail = outcome.detail
                     session = outcome.session

@@ -13,9 +13,11 @@ public protocol SessionTarget: Sendable {
     /// Whether the control channel speaks the reference protocol (the harness decodes it), or the
     /// vendor's own (bring-your-own-protocol: relayed as opaque bytes).
     var channel: ControlChannelKind { get }
-    /// Runs one session on `scenario` with `seed`; `fault` alters Alice's control frames (or, for
-    /// an opaque channel, her byte stream in chunks) on their way to Bob.
-    func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session
+    /// Runs one session as `plan` says: its channel per block, its seed, its faults.
+    func run(_ plan: SessionPlan) async throws -> Session
+    /// Slots per quantum-layer block, and blocks per session unless a plan says otherwise.
+    var blockPulses: Int { get }
+    var blocksPerSession: Int { get }
     /// Starts Alice alone for a robustness probe, or nil if the target cannot.
     func probe() throws -> NodeProcessProbe?
     /// The pre-shared authentication key, when the harness knows it: a fault can then
@@ -30,6 +32,12 @@ public protocol SessionTarget: Sendable {
 
 extension SessionTarget {
     public func release(_ session: Session) {}
+
+    /// Runs one session on `scenario` with `seed`; `fault` alters Alice's control frames (or, for
+    /// an opaque channel, her byte stream in chunks) on their way to Bob.
+    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
+        try await run(SessionPlan(scenario: scenario, seed: seed, aliceFault: fault))
+    }
 }
 
 /// The control protocol a target's nodes speak.
@@ -49,6 +57,9 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
     public var epsilonCorrectness = 1e-12
     /// Sifted bits per post-processing frame.
     public var frameBits = 32_768
+    /// Sifted bits of a frame disclosed for parameter estimation (k); nil: a tenth of the frame,
+    /// as the reference does.
+    public var declaredSampleBits: Int?
     /// Reconciliation inefficiency f the stack works with (leakage ≈ f·n·h(Q)).
     public var reconciliationEfficiency = 1.10
     public var features: [String] = []
@@ -59,6 +70,7 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
         case protocolName = "protocol", qberThreshold = "qber_threshold", epsilonSecrecy = "epsilon_secrecy"
         case epsilonCorrectness = "epsilon_correctness", frameBits = "frame_bits"
         case reconciliationEfficiency = "reconciliation_efficiency", features
+        case declaredSampleBits = "sample_bits"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,7 +83,11 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
         frameBits = try c.decodeIfPresent(Int.self, forKey: .frameBits) ?? d.frameBits
         reconciliationEfficiency = try c.decodeIfPresent(Double.self, forKey: .reconciliationEfficiency) ?? d.reconciliationEfficiency
         features = try c.decodeIfPresent([String].self, forKey: .features) ?? []
+        declaredSampleBits = try c.decodeIfPresent(Int.self, forKey: .declaredSampleBits)
     }
+
+    /// The sample size k the cases judge against.
+    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * 0.1).rounded())) }
 }
 
 /// What the man in the middle does with one of Alice's frames (or chunks).
@@ -122,6 +138,10 @@ public struct Session: Sendable {
     /// The decoded control channel (empty for an opaque channel).
     public var wire = WireObservation()
     public var scenario: Scenario
+    /// The channel per block, when it changed during the session (one phase otherwise).
+    public var phases: [SessionPlan.Phase] = []
+    /// The oracle's ground truth: both ends' sifted signal bits (nil when the target cannot tell).
+    public var truth: SessionTruth?
     /// How each node process ended (nil for nodes in this process).
     public var aliceEnding: NodeEnding?
     public var bobEnding: NodeEnding?
@@ -136,7 +156,15 @@ public struct Session: Sendable {
     /// The session's directory (logs, key outputs, capture), while it is kept.
     public var directory: String?
 
-    public init(scenario: Scenario) { self.scenario = scenario }
+    public init(scenario: Scenario) {
+        self.scenario = scenario
+        phases = [SessionPlan.Phase(fromBlock: 0, scenario: scenario)]
+    }
+
+    public init(plan: SessionPlan) {
+        scenario = plan.scenario
+        phases = plan.phases
+    }
 
     /// Key IDs that only one end delivered.
     public var oneSidedKeys: Int {

@@ -12,6 +12,17 @@ public struct WireObservation: Sendable {
         /// Sample errors and Bob's decision (from his ESTIMATION_RESULT); nil until he answered.
         public var errors: Int?
         public var proceed: Bool?
+        /// The seed Alice drew the sample positions from (ESTIMATION_SAMPLE).
+        public var sampleSeed: UInt64?
+    }
+
+    /// One frame's privacy amplification as Alice announced it, and Bob's confirmation.
+    public struct Amplification: Sendable {
+        public var finalBits = 0
+        public var toeplitzSeed: UInt64 = 0
+        public var keyID: UUID?
+        /// The fingerprint Bob's KEY_CONFIRMATION carried, when he sent one.
+        public var confirmedFingerprint: UInt64?
     }
 
     /// One line of the decoded transcript (evidence).
@@ -29,6 +40,10 @@ public struct WireObservation: Sendable {
     public var leaked: [UInt64: Int] = [:]
     /// Per frame: the final key length Alice announced in PRIVACY_AMPLIFICATION.
     public var announced: [UInt64: Int] = [:]
+    /// Per frame: what privacy amplification used (reference protocol), for recomputing the key.
+    public var amplifications: [UInt64: Amplification] = [:]
+    /// Per frame: whether Bob said the verification tags matched.
+    public var verificationMatches: [UInt64: Bool] = [:]
     public var estimates: [UInt64: Estimate] = [:]
     public var aborts: [(from: Role, frame: UInt64, reason: AbortReason)] = []
     public var errors: [(from: Role, code: ErrorCode)] = []
@@ -56,13 +71,13 @@ final class WireLedger: @unchecked Sendable {
     private var decoders = [FrameDecoder(), FrameDecoder()]
     private var observation = WireObservation()
 
-    /// Records bytes one side sent; returns how many of Alice's frames were complete before them.
+    /// Records bytes one side sent; returns how many of that side's frames were complete before them.
     @discardableResult
     func observe(from side: Role, _ bytes: some Collection<UInt8>) -> Int {
         lock.lock()
         defer { lock.unlock() }
         let index = side == .alice ? 0 : 1
-        let before = observation.framesFromAlice
+        let before = side == .alice ? observation.framesFromAlice : observation.framesFromBob
         guard observation.undecodable[side] == nil else { return before }
         decoders[index].append(bytes)
         while true {
@@ -89,6 +104,7 @@ final class WireLedger: @unchecked Sendable {
         case .estimationSample(let e):
             observation.estimates[e.frame, default: .init()].siftedBits = Int(e.siftedBits)
             observation.estimates[e.frame, default: .init()].sampleSize = Int(e.sampleSize)
+            observation.estimates[e.frame, default: .init()].sampleSeed = e.sampleSeed
             summary = "frame \(e.frame): \(e.sampleSize) of \(e.siftedBits) bits"
         case .estimationResult(let r):
             observation.estimates[r.frame, default: .init()].errors = Int(r.sampleErrors)
@@ -106,6 +122,9 @@ final class WireLedger: @unchecked Sendable {
             summary = "frame \(v.frame): \(v.hashKeys.count) tags"
         case .privacyAmplification(let p):
             observation.announced[p.frame] = Int(p.finalBits)
+            observation.amplifications[p.frame, default: .init()].finalBits = Int(p.finalBits)
+            observation.amplifications[p.frame, default: .init()].toeplitzSeed = p.toeplitzSeed
+            observation.amplifications[p.frame, default: .init()].keyID = Self.uuid(p.keyID)
             summary = "frame \(p.frame): \(p.finalBits) final bits"
         case .abort(let a):
             observation.aborts.append((side, a.frame, a.reason))
@@ -118,8 +137,10 @@ final class WireLedger: @unchecked Sendable {
         case .siftingResult(let r):
             summary = "block \(r.block): \(r.matches.bitCount) detections"
         case .keyConfirmation(let k):
+            observation.amplifications[k.frame, default: .init()].confirmedFingerprint = k.fingerprint
             summary = "frame \(k.frame)"
         case .verificationResult(let v):
+            observation.verificationMatches[v.frame] = v.match
             summary = "frame \(v.frame): \(v.match ? "match" : "mismatch")"
         case .close(let reason):
             summary = reason
@@ -131,6 +152,11 @@ final class WireLedger: @unchecked Sendable {
                                                 type: MessageType(rawValue: frame.message.type).map { "\($0)" } ?? "0x\(String(frame.message.type, radix: 16))",
                                                 bytes: bytes, summary: summary))
         }
+    }
+
+    static func uuid(_ b: [UInt8]) -> UUID? {
+        guard b.count == 16 else { return nil }
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 
     func snapshot() -> WireObservation {

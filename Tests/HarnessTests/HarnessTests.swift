@@ -48,7 +48,7 @@ struct HarnessTests {
         .overclaimKeyLength: ["bb84/keys/length-within-finite-key-bound"],
         .uncountedLeakage: ["bb84/keys/length-within-finite-key-bound"],
         .deliverAbortedBlock: ["bb84/discard/aborted-frame-not-delivered"],
-        .reuseKeyID: ["keys/unique-key-ids"],
+        .reuseKeyID: ["bb84/keys/unique-key-ids"],
         .acceptReplayedFrame: ["auth/replayed-frame-rejected"],
         .crashOnOversizedFrame: ["robustness/oversized-frame"],
         .hangOnTruncatedFrame: ["robustness/truncated-frame"],
@@ -79,6 +79,11 @@ struct HarnessTests {
         #expect(a.seed(for: "auth/tampered-tag-aborts") != a.seed(for: "auth/replayed-frame-rejected"))
         #expect(a.seed(for: "auth/tampered-tag-aborts", iteration: 2) != a.seed(for: "auth/tampered-tag-aborts"))
         #expect(Set(Catalogue.all.map(\.id)).count == Catalogue.all.count, "case IDs are unique")
+        // Renamed cases answer to their old IDs (in --case/--include and in baselines).
+        #expect(runner(include: ["keys/unique-key-ids"]).selection().map(\.id) == ["bb84/keys/unique-key-ids"])
+        #expect(ExpectedFailures(target: "t", expectedFailures: [.init(id: "auth/dropped-frame-detected", verdict: "fail", reason: nil)])
+            .lists("order/dropped-frame-detected"))
+        for (old, new) in Catalogue.renamed { #expect(Catalogue.all.contains { $0.id == new } && !Catalogue.all.contains { $0.id == old }) }
     }
 
     @Test("profiles differ: quick ⊂ ci ⊆ full, and full has cases quick has not")
@@ -138,14 +143,14 @@ struct HarnessTests {
         let first = await r.run(r.selection(), reproduceCommand: "qkdspec run")
         #expect(first.exitCode == 1)
         let baseline = ExpectedFailures(report: first)
-        #expect(baseline.expectedFailures.map(\.id) == ["keys/unique-key-ids"])
+        #expect(baseline.expectedFailures.map(\.id) == ["bb84/keys/unique-key-ids"])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("baseline-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try baseline.write(to: path)
         r.baseline = try ExpectedFailures.load(path: path)
         let second = await r.run(r.selection(), reproduceCommand: "qkdspec run")
         #expect(second.exitCode == 0)
-        #expect(second.results.first { $0.id == "keys/unique-key-ids" }?.expectedFailure == true)
+        #expect(second.results.first { $0.id == "bb84/keys/unique-key-ids" }?.expectedFailure == true)
         // The same baseline against the clean stack: the listed case now passes, unexpectedly.
         var clean = runner(include: ["keys/unique-key-ids"])
         clean.baseline = baseline

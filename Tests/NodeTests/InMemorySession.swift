@@ -22,7 +22,7 @@ struct InMemorySession {
 
     func run() async throws -> InProcessTarget.EngineSession {
         var target = InProcessTarget(bugs: bugs)
-        target.blocks = blocks
+        target.blocksPerSession = blocks
         target.blockPulses = blockPulses
         target.frameBits = frameBits
         var fault: ChannelFault?

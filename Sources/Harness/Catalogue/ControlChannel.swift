@@ -1,0 +1,138 @@
+import Foundation
+import Wire
+
+// Authentication and replay on the control channel: faults land where the case's seed puts them.
+extension Catalogue {
+    static let controlChannel: [ConformanceCase] = [
+        ConformanceCase(
+            id: "auth/tampered-payload-aborts", title: "A message with an altered payload ends the session",
+            requirement: """
+                A classical message whose payload was altered in transit must fail authentication, before its payload is \
+                interpreted, and the session must abort with nothing delivered from it. The altered bit is placed by the \
+                case's seed anywhere in Alice's traffic.
+                """,
+            level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
+        ) { ctx in
+            let shape = try await calibrate(ctx)
+            var random = CaseRandom(seed: ctx.seed, label: "tampered-payload")
+            let log = FaultLog()
+            let fault: ChannelFault
+            if ctx.target.channel == .opaque {
+                // A bit anywhere in Alice's byte stream after its first tenth.
+                let target = random.int(in: max(1, shape.bytes / 10)...max(1, shape.bytes - 1))
+                let bit = UInt8(1) << UInt8(random.int(in: 0...7))
+                let seen = Counter()
+                fault = { _, bytes in
+                    let start = seen.add(bytes.count)
+                    guard target >= start, target < start + bytes.count else { return [.send(bytes)] }
+                    var b = bytes
+                    b[target - start] ^= bit
+                    log.note("bit \(bit.trailingZeroBitCount) of byte \(target) of Alice's stream (of about \(shape.bytes)) flipped")
+                    return [.send(b)]
+                }
+            } else {
+                let index = random.int(in: 1...max(1, shape.units - 2))
+                let pick = random.next()
+                fault = { i, bytes in
+                    let payload = bytes.count - Frame.headerBytes - Frame.tagBytes
+                    guard i == index, payload > 0 else { return [.send(bytes)] }
+                    var b = bytes
+                    let offset = Frame.headerBytes + Int(pick % UInt64(payload))
+                    b[offset] ^= UInt8(1) << UInt8((pick >> 32) % 8)
+                    log.note("payload byte \(offset - Frame.headerBytes) of Alice's message \(i) (\(frameName(bytes))) altered")
+                    return [.send(b)]
+                }
+            }
+            let s = try await ctx.session(honest(), alice: fault)
+            guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
+            let refused = refused(s, by: .bob, reason: .authenticationFailure, code: .authenticationFailed)
+            return CaseOutcome(holds: refused && s.mismatchedKeys == 0,
+                               detail: "\(log.description); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
+        },
+        ConformanceCase(
+            id: "auth/tampered-tag-aborts", title: "A message with an altered tag ends the session",
+            requirement: """
+                A classical message whose authentication tag was altered in transit must fail authentication and abort the \
+                session, whichever bit of the tag is altered (the case's seed picks the message and the bit).
+                """,
+            level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
+        ) { ctx in
+            if let u = needsWire(ctx, "finding a message's tag") { return u }
+            let shape = try await calibrate(ctx)
+            var random = CaseRandom(seed: ctx.seed, label: "tampered-tag")
+            let index = random.int(in: 1...max(1, shape.units - 2)), bit = random.int(in: 0...63)
+            let log = FaultLog()
+            let s = try await ctx.session(honest(), alice: { i, bytes in
+                guard i == index, bytes.count >= Frame.headerBytes + Frame.tagBytes else { return [.send(bytes)] }
+                var b = bytes
+                // The tag's bytes are the frame's last eight; bit 0 is the low bit of its last byte.
+                b[b.count - 1 - bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+                log.note("tag bit \(bit) of Alice's message \(i) (\(frameName(bytes))) flipped")
+                return [.send(b)]
+            })
+            guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
+            let refused = refused(s, by: .bob, reason: .authenticationFailure, code: .authenticationFailed)
+            return CaseOutcome(holds: refused && s.mismatchedKeys == 0, detail: "\(log.description); \(refusal(s))",
+                               measurements: ["tag_bit": Double(bit), "message": Double(index)], session: s)
+        },
+        sequenceCase(
+            id: "auth/replayed-frame-rejected", title: "A replayed message is rejected",
+            requirement: "A message replayed on the control channel (the case's seed picks which) must be rejected, even with a valid tag.",
+            tags: ["replay"], profiles: [.quick, .ci, .full], doing: "replaying a message"
+        ) { random, units, log in
+            let index = random.int(in: 0...max(0, units - 2))
+            return { i, bytes in
+                guard i == index else { return [.send(bytes)] }
+                log.note("Alice's message \(i) (\(frameName(bytes))) sent twice")
+                return [.send(bytes), .send(bytes)]
+            }
+        },
+        sequenceCase(
+            id: "auth/replayed-earlier-frame-rejected", title: "An old message replayed mid-session is rejected",
+            requirement: """
+                A message recorded earlier in the session and replayed later (with its valid tag) must be rejected and the \
+                session aborted, with no key from an incomplete frame.
+                """,
+            tags: ["replay"], profiles: [.ci, .full], doing: "replaying a message"
+        ) { random, units, log in
+            let later = random.int(in: 2...max(2, units - 2))
+            return replaying(random.int(in: 0...(later - 1)), after: later, log: log)
+        },
+        sequenceCase(
+            id: "auth/reordered-frames-rejected", title: "Messages delivered out of order are rejected",
+            requirement: "A message that arrives out of order (each with a valid tag) must be rejected, and the session aborted.",
+            tags: ["replay", "order"], profiles: [.quick, .ci, .full], doing: "reordering messages"
+        ) { random, units, log in
+            swapping(random.int(in: 1...max(1, units - 3)), log: log)
+        },
+    ]
+
+    /// A fault in the order of Alice's messages (each with a valid tag), placed by the case's seed,
+    /// that Bob must notice from the sequence numbers: he refuses with ERROR replayed-or-out-of-order,
+    /// and no key differs. `fault` makes a fresh fault per session (faults keep state) from the
+    /// case's random source and the number of Alice's messages in a clean session.
+    static func sequenceCase(id: String, title: String, requirement: String, tags: [String], profiles: Set<Profile>, doing what: String,
+                             fault: @escaping @Sendable (inout CaseRandom, Int, FaultLog) -> ChannelFault) -> ConformanceCase {
+        ConformanceCase(
+            id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (sequence numbers)", tags: tags,
+            profiles: profiles
+        ) { ctx in
+            if let u = needsWire(ctx, what) { return u }
+            let shape = try await calibrate(ctx)
+            var random = CaseRandom(seed: ctx.seed, label: id)
+            let log = FaultLog()
+            let s = try await ctx.session(honest(), alice: fault(&random, shape.units, log))
+            guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
+            return CaseOutcome(holds: refused(s, by: .bob, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+                               detail: "\(log.description); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
+        }
+    }
+}
+
+/// A running byte count shared by a fault's calls (they run one after another on the relay).
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    /// Adds `n`; returns the total before.
+    func add(_ n: Int) -> Int { lock.withLock { defer { total += n }; return total } }
+}

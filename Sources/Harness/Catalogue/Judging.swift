@@ -1,0 +1,81 @@
+import Foundation
+import QKDMath
+import QuantumChannel
+import Wire
+
+// The one-line judgements cases share (h2spec's verifier.go plays this part there).
+extension Catalogue {
+    /// A node that crashed or hung during a session is a verdict of its own, whatever the case checks.
+    static func survival(_ s: Session) -> CaseOutcome? {
+        for (role, ending) in [("Alice", s.aliceEnding), ("Bob", s.bobEnding)] {
+            switch ending {
+            case .crashed(let signal)?:
+                return CaseOutcome(holds: false, detail: "\(role)'s node died of signal \(signal)", verdict: .crash, session: s)
+            case .timedOut?:
+                return CaseOutcome(holds: false, detail: "\(role)'s node was still running when the session's time was up", verdict: .timeout,
+                                   session: s)
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// `unimplemented` for a target whose control protocol the harness cannot decode.
+    static func needsWire(_ ctx: CaseContext, _ what: String) -> CaseOutcome? {
+        ctx.target.channel == .opaque
+            ? .unimplemented("the target's control protocol is opaque to the harness; \(what) needs the frames decoded") : nil
+    }
+
+    /// The sample errors and sample bits of every frame Bob answered, pooled.
+    static func wireSample(_ s: Session) -> (errors: Int, trials: Int) {
+        let answered = s.wire.estimates.values.filter { $0.errors != nil }
+        return (answered.reduce(0) { $0 + ($1.errors ?? 0) }, answered.reduce(0) { $0 + $1.sampleSize })
+    }
+
+    /// The stack's own QBER estimate as seen on the wire (all answered samples pooled).
+    static func wireQBER(_ s: Session) -> [String: Double] {
+        let sample = wireSample(s)
+        return sample.trials > 0 ? ["qber_estimate": Double(sample.errors) / Double(sample.trials)] : [:]
+    }
+
+    /// The keys each end delivered and, when a node failed, why (its last error, or how it ended).
+    static func describe(_ s: Session) -> String {
+        var parts = ["\(s.aliceKeys.count) keys at Alice, \(s.bobKeys.count) at Bob"]
+        for (role, failure, ending) in [("Bob", s.bobFailure, s.bobEnding), ("Alice", s.aliceFailure, s.aliceEnding)] {
+            if let failure { parts.append("\(role): \(failure)") } else if let ending, ending != .exited(0) { parts.append("\(role) ended with \(ending)") }
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// Whether `side` refused its peer's traffic: an ABORT or ERROR on the wire or, for an opaque
+    /// protocol (or a node that just closed), a node that ended with an error or a non-zero status.
+    /// Never a log-line convention: what counts is the wire and how the process ended.
+    static func refused(_ s: Session, by side: Role, reason: AbortReason? = nil, code: ErrorCode? = nil) -> Bool {
+        let failed = side == .bob ? s.bobFailed : s.aliceFailed
+        if s.wire.aborts.contains(where: { $0.from == side && (reason == nil || $0.reason == reason) }) { return true }
+        if s.wire.errors.contains(where: { $0.from == side && (code == nil || $0.code == code) }) { return true }
+        return failed
+    }
+
+    /// What `side` said when it refused, for a case's detail.
+    static func refusal(_ s: Session, by side: Role = .bob) -> String {
+        let name = side == .bob ? "Bob" : "Alice"
+        let a = s.wire.aborts.filter { $0.from == side }.map { "ABORT \($0.reason)" }
+        let e = s.wire.errors.filter { $0.from == side }.map { "ERROR \($0.code)" }
+        let said = (a + e).joined(separator: ", ")
+        if !said.isEmpty { return "\(name) sent \(said)" }
+        let failed = side == .bob ? s.bobFailed : s.aliceFailed
+        return failed ? "\(name) sent no ABORT or ERROR but ended the session with an error" : "\(name) sent no ABORT or ERROR"
+    }
+
+    /// The signal-class QBER of a scenario, from the oracle.
+    static func trueQBER(_ scenario: Scenario) throws -> Double { try ChannelExpectation(scenario: scenario).signalQBER }
+}
+
+extension Session {
+    /// Whether Alice's node reported a failure or ended with a non-zero status.
+    public var aliceFailed: Bool { aliceFailure != nil || (aliceEnding.map { $0 != .exited(0) } ?? false) }
+
+    /// Keys one end holds that the other does not hold under the same ID, by end.
+    public var keysOnlyAtAlice: Int { Set(aliceKeys.map(\.keyID)).subtracting(Set(bobKeys.map(\.keyID))).count }
+}

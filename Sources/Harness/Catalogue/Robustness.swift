@@ -1,0 +1,177 @@
+import Foundation
+import Wire
+
+// Robustness: malformed input, cut connections and slow links end a session cleanly, never
+// with a crash, a hang or a key held by one end only.
+extension Catalogue {
+    static let robustness: [ConformanceCase] = [
+        probe(
+            id: "robustness/oversized-frame", title: "A frame over the size limit is refused without harm",
+            requirement: """
+                A frame whose header announces more than the protocol's limit must be refused with an error before anything is \
+                allocated; the node must neither crash nor hang, and the stack must still work afterwards.
+                """,
+            bytes: oversizedHeader, closeAfter: false, wireOnly: true),
+        probe(
+            id: "robustness/truncated-frame", title: "A connection cut inside a frame ends the session cleanly",
+            requirement: """
+                When the control connection closes in the middle of a frame, the node must end the session with an error; it \
+                must neither crash nor hang, and the stack must still work afterwards.
+                """,
+            bytes: Array(oversizedHeader.prefix(12)), closeAfter: true, wireOnly: true),
+        probe(
+            id: "robustness/garbage/huge-lengths", title: "Lengths that would be huge in any framing are refused without harm",
+            requirement: """
+                Bytes that announce a huge length in the common framings (big- and little-endian 16-, 32- and 64-bit length \
+                fields at the start, all ones) must be refused without allocating what they announce; the node must neither \
+                crash nor hang, and the stack must still work afterwards. Judged on any control protocol.
+                """,
+            bytes: [UInt8](repeating: 0xFF, count: 64) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0, count: 24),
+            closeAfter: false, wireOnly: false),
+        probe(
+            id: "robustness/garbage/random-bytes", title: "Random bytes are refused without harm",
+            requirement: """
+                Four kilobytes of random bytes on the control channel must be refused; the node must neither crash nor hang, and \
+                the stack must still work afterwards. Judged on any control protocol.
+                """,
+            bytes: (0..<4096).map { i in UInt8(truncatingIfNeeded: (UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 56) },
+            closeAfter: true, wireOnly: false),
+        connectionCut(
+            id: "robustness/connection-cut-keys-consistent", title: "A connection cut anywhere leaves no half-delivered key",
+            where: "at three places its seed picks: early, in the middle and late in the session", fractions: [(0.05, 0.35), (0.35, 0.7), (0.7, 1)],
+            profiles: [.ci, .full]),
+        connectionCut(
+            id: "robustness/connection-cut/after-last-confirmation", title: "A cut after the last key confirmation leaves no half-delivered key",
+            where: "right before Alice's last message (after the last key confirmation)", fractions: [], profiles: [.quick, .ci, .full]),
+        truncatedMidSession,
+        delayedFrameTolerated,
+    ]
+
+    /// A frame header announcing a 2 GiB payload (the limit is 16 MiB).
+    static let oversizedHeader: [UInt8] = [0x51, 0x4b, 0x44, 0x57, 1, 0x70, 0, 0] + [UInt8](repeating: 0, count: 16) + [0x7f, 0, 0, 0]
+
+    /// A robustness case: a clean session proves the stack works, the probe sends Alice's node the
+    /// malformed input (a crash or a hang is a verdict, not the end of the run), and a second clean
+    /// session proves the stack survived. Whether the node refused is judged from how its process
+    /// ended, never from what it logged.
+    static func probe(id: String, title: String, requirement: String, bytes: [UInt8], closeAfter: Bool, wireOnly: Bool) -> ConformanceCase {
+        ConformanceCase(id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (limits, strict decoding)",
+                        tags: ["robustness"]) { ctx in
+            if wireOnly, let u = needsWire(ctx, "a probe made of reference-protocol frames") { return u }
+            guard let probe = try ctx.target.probe() else {
+                return .unimplemented("the target's Alice is not started by the harness, so it cannot be probed on its own")
+            }
+            let before = try await ctx.session(honest())
+            guard !before.bobKeys.isEmpty else {
+                return CaseOutcome(holds: false, detail: "the sanity session before the probe delivered no agreed key (\(describe(before))): robustness cannot be judged",
+                                   verdict: .error, session: before)
+            }
+            let (ending, log) = try probe.probe(sending: bytes, closeAfter: closeAfter, seconds: 10)
+            switch ending {
+            case .crashed(let signal):
+                return CaseOutcome(holds: false, detail: "the node died of signal \(signal)", verdict: .crash)
+            case .stillRunning:
+                return CaseOutcome(holds: false, detail: "the node neither refused the input nor ended the session within 10 s", verdict: .timeout)
+            case .exited(let status) where status == 0:
+                return CaseOutcome(holds: false, detail: "the node ended the session with exit 0, as if nothing were wrong")
+            case .exited:
+                break
+            }
+            let after = try await ctx.session(honest(), seed: ctx.seed &+ 1)
+            let said = log.split(separator: "\n").last.map { ": \($0.prefix(200))" } ?? ""
+            return CaseOutcome(
+                holds: !after.bobKeys.isEmpty,
+                detail: "clean session before: \(before.bobKeys.count) keys; the node refused the input (\(ending))\(said); clean session after: \(after.bobKeys.count) keys",
+                session: after)
+        }
+    }
+
+    /// Cuts the control connection before one of Alice's messages (or chunks), at places the
+    /// case's seed picks in each of `fractions` of the session, or — no fractions — right before
+    /// her last message. Every key must then be at both ends, identical, or at neither; the one
+    /// exception docs/protocol.md documents for the reference protocol (the connection lost after
+    /// Alice confirmed a key and before Bob read it) is told apart on the wire.
+    static func connectionCut(id: String, title: String, where place: String, fractions: [(Double, Double)],
+                              profiles: Set<Profile>) -> ConformanceCase {
+        ConformanceCase(
+            id: id, title: title,
+            requirement: """
+                When the control connection is cut \(place), both nodes must end the session without crashing, and every key \
+                must be delivered by both ends, identical, or by neither.
+                """,
+            level: .must, reference: "docs/protocol.md (connection loss, key confirmation)", tags: ["robustness", "keys"], profiles: profiles
+        ) { ctx in
+            let shape = try await calibrate(ctx)
+            var random = CaseRandom(seed: ctx.seed, label: id)
+            let cuts = fractions.isEmpty ? [shape.units - 1]
+                : fractions.map { min(shape.units - 1, max(1, Int(random.fraction($0.0, $0.1) * Double(shape.units)))) }
+            var parts: [String] = [], failed = false
+            var worst: Session?
+            for (n, cut) in cuts.enumerated() {
+                let log = FaultLog()
+                let cutType = Counter()
+                let s = try await ctx.session(honest(), alice: { i, bytes in
+                    guard i == cut else { return [.send(bytes)] }
+                    log.note("cut before Alice's \(ctx.target.channel == .opaque ? "chunk" : "message") \(i) of \(shape.units) (\(ctx.target.channel == .opaque ? "\(bytes.count) bytes" : frameName(bytes)))")
+                    if bytes.count > 5 { _ = cutType.add(Int(bytes[5])) }
+                    return [.close]
+                }, seed: ctx.seed &+ UInt64(n))
+                let onlyAlice = s.keysOnlyAtAlice, onlyBob = s.keysOnlyAtBob
+                // The reference protocol's documented window: Alice confirmed a key (message 0x52) and
+                // the cut swallowed her confirmation, so Bob never stored it.
+                let window = ctx.target.channel == .reference && cutType.add(0) == 0x52 ? 1 : 0
+                let opaqueWindow = ctx.target.channel == .opaque ? 1 : 0
+                let ok = s.mismatchedKeys == 0 && onlyBob == 0 && onlyAlice <= max(window, opaqueWindow)
+                if !ok { failed = true; worst = s }
+                parts.append("\(log.landed ? log.description : "the session ended before the cut"): \(describe(s)); \(onlyAlice) keys only at Alice, \(onlyBob) only at Bob, \(s.mismatchedKeys) differ")
+                if worst == nil { worst = s }
+            }
+            return CaseOutcome(holds: !failed, detail: parts.joined(separator: " | "), measurements: ["cuts": Double(cuts.count)], session: worst)
+        }
+    }
+
+    static let truncatedMidSession = ConformanceCase(
+        id: "robustness/truncated-frame-mid-session", title: "A frame cut short mid-session ends the session cleanly",
+        requirement: """
+            When the connection closes in the middle of one of Alice's frames during post-processing (the case's seed picks \
+            which), Bob must end the session with an error, neither crash nor hang, and deliver no key that Alice does not hold \
+            identically.
+            """,
+        level: .must, reference: "docs/protocol.md (limits, connection loss)", tags: ["robustness"], profiles: [.ci, .full]
+    ) { ctx in
+        let shape = try await calibrate(ctx)
+        var random = CaseRandom(seed: ctx.seed, label: "truncated-mid-session")
+        let index = random.int(in: 2...max(2, shape.units - 2))
+        let log = FaultLog()
+        let s = try await ctx.session(honest(), alice: { i, bytes in
+            guard i == index else { return [.send(bytes)] }
+            log.note("Alice's message \(i) (\(frameName(bytes))) cut after \(max(1, bytes.count / 2)) of \(bytes.count) bytes, then the connection closed")
+            return [.send(Array(bytes.prefix(max(1, bytes.count / 2)))), .close]
+        })
+        let bobFailed = s.bobFailed
+        return CaseOutcome(holds: bobFailed && s.mismatchedKeys == 0 && s.keysOnlyAtBob == 0,
+                           detail: "\(log.description); Bob \(bobFailed ? "failed: \(s.bobFailure ?? "non-zero exit")" : "carried on as if nothing happened"); \(describe(s))",
+                           session: s)
+    }
+
+    static let delayedFrameTolerated = ConformanceCase(
+        id: "robustness/delayed-frame-tolerated", title: "A slow message does not break the session",
+        requirement: """
+            A message held back for a quarter of a second (well inside any sensible timeout; the case's seed picks which) must \
+            not make the session fail: keys are still delivered and agree.
+            """,
+        level: .should, reference: "docs/protocol.md (timeouts)", tags: ["robustness", "liveness"], profiles: [.ci, .full]
+    ) { ctx in
+        let shape = try await calibrate(ctx)
+        var random = CaseRandom(seed: ctx.seed, label: "delayed-frame")
+        let index = random.int(in: 1...max(1, shape.units - 2))
+        let log = FaultLog()
+        let s = try await ctx.session(honest(), alice: { i, bytes in
+            guard i == index else { return [.send(bytes)] }
+            log.note("Alice's message \(i) (\(frameName(bytes))) held for 250 ms")
+            return [.delay(.milliseconds(250)), .send(bytes)]
+        })
+        return CaseOutcome(holds: !s.bobKeys.isEmpty && s.mismatchedKeys == 0 && s.aliceKeys.count == s.bobKeys.count,
+                           detail: "\(log.description); " + describe(s), session: s)
+    }
+}
