@@ -88,6 +88,10 @@ public struct CaseContext: Sendable {
     public func session(_ plan: SessionPlan) async throws -> Session {
         let session = try await target.run(plan)
         if let ended = Catalogue.survival(session) { throw CaseEnded(outcome: ended) }
+        if !session.malformedKeyOutput.isEmpty {
+            throw CaseEnded(outcome: CaseOutcome(holds: false, detail: "a key output does not follow docs/targets.md: "
+                                                 + session.malformedKeyOutput.joined(separator: "; "), session: session))
+        }
         runKeys.record(session)
         return session
     }

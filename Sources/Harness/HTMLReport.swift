@@ -104,7 +104,8 @@ public enum HTMLReport {
         }
         h += "</table>\n"
 
-        h += "<h2>Plots</h2>\n<div class=\"charts\">\n" + qberChart(report) + lengthChart(report) + "</div>\n"
+        h += "<h2>Plots</h2>\n<div class=\"charts\">\n" + qberChart(report) + lengthChart(report) + (AcceptanceCurveChart.render(report) ?? "")
+            + "</div>\n"
 
         if let k = killMatrix { h += killMatrixHTML(k) }
 

@@ -193,8 +193,15 @@ public struct ProcessTarget: SessionTarget {
         if let reason = proxy.upstreamFailure { session.aliceFailure = session.aliceFailure ?? reason }
         if let feedFailure { session.bobFailure = session.bobFailure.map { "\($0); \(feedFailure)" } ?? feedFailure }
         session.wire = proxy.observation
-        session.aliceKeys = try KeyOutput.read(path: fill(file.alice.keyOutput))
-        session.bobKeys = try KeyOutput.read(path: fill(file.bob.keyOutput))
+        // A key output the harness cannot read is the stack's fault: the case fails, naming it.
+        for (role, path) in [(Role.alice, fill(file.alice.keyOutput)), (Role.bob, fill(file.bob.keyOutput))] {
+            do {
+                let keys = try KeyOutput.read(path: path)
+                if role == .alice { session.aliceKeys = keys } else { session.bobKeys = keys }
+            } catch {
+                session.malformedKeyOutput.append("\(role == .alice ? "Alice" : "Bob"): \(error)")
+            }
+        }
         session.capturePath = capture
         session.directory = keepsEvidence ? dir : nil
         // A node that could not bind its port never took part: the session says nothing of the

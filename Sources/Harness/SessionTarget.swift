@@ -52,7 +52,7 @@ public enum ControlChannelKind: String, Sendable, Codable {
 public struct DeclaredParameters: Sendable, Codable, Equatable {
     /// e.g. "bb84-decoy".
     public var protocolName = "bb84-decoy"
-    public var qberThreshold = 0.08
+    public var qberThreshold = 0.05
     public var epsilonSecrecy = 1e-10
     public var epsilonCorrectness = 1e-12
     /// Sifted bits per post-processing frame.
@@ -153,6 +153,8 @@ public struct Session: Sendable {
     /// A node failed to bind a port the harness had chosen for it (taken in between); the
     /// process target then runs the session again on new ports.
     public var lostPortRace = false
+    /// Key outputs the harness could not read, with the file and line (the stack's fault).
+    public var malformedKeyOutput: [String] = []
     /// The session's directory (logs, key outputs, capture), while it is kept.
     public var directory: String?
 

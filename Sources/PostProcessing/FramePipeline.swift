@@ -14,7 +14,7 @@ public struct PostProcessingParameters: Sendable, Equatable, Codable {
     public var epsilonCorrectness: Double
 
     public init(
-        cascade: CascadeVariant = .extended, qberThreshold: Double = 0.08, sampleFraction: Double = 0.1, alpha: Double = 1e-10,
+        cascade: CascadeVariant = .extended, qberThreshold: Double = 0.05, sampleFraction: Double = 0.1, alpha: Double = 1e-10,
         epsilonSecrecy: Double = 1e-10, epsilonCorrectness: Double = 1e-12
     ) {
         self.cascade = cascade

@@ -58,7 +58,7 @@ struct NodeCommand: AsyncParsableCommand {
     var frameBits = 1 << 17
 
     @Option(help: "Declared QBER abort threshold (Alice proposes it).")
-    var qberThreshold = 0.08
+    var qberThreshold = 0.05
 
     @Option(help: "Cascade variant: original, yanetal, extended.")
     var cascade = "extended"

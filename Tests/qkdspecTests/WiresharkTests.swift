@@ -47,7 +47,7 @@ struct WiresharkTests {
         }
         #expect(frames.first?.type == "0x01", "the session opens with Alice's HELLO")
         #expect(aliceRole == 0)
-        #expect(threshold == 0.08 && frameBits == 32768 && variant == 2)
+        #expect(threshold == 0.05 && frameBits == 32768 && variant == 2)
         #expect(frames.contains { $0.type == "0x30" } && frames.contains { $0.type == "0x31" })
         #expect(frames.last?.type == "0x71", "the session ends with CLOSE")
         #expect(finalBits > 0)

@@ -133,9 +133,9 @@ extension Catalogue {
             let d = ctx.target.declared
             let r = try resolution(ctx, side: .above)
             let attacked = try channel(withQBER: r.qber), clean = honest(5)
-            // Enough blocks for the frames of each stretch.
+            // Enough blocks for N whole frames in each stretch.
             let half = try max(blocks(forFrames: r.frames, on: attacked, target: ctx.target),
-                               blocks(forFrames: r.frames, on: clean, target: ctx.target)) / 2 + 1
+                               blocks(forFrames: r.frames, on: clean, target: ctx.target))
             let first = attackedFirst ? attacked : clean, second = attackedFirst ? clean : attacked
             let plan = SessionPlan(phases: [.init(fromBlock: 0, scenario: first), .init(fromBlock: half, scenario: second)],
                                    seed: ctx.seed, blocks: 2 * half)
@@ -158,7 +158,8 @@ extension Catalogue {
             if ctx.target.channel == .reference {
                 let wrongAbort = cleanFrames.filter { s.wire.estimates[UInt64($0)]?.proceed != true }
                 let letThrough = attackedFrames.filter { s.wire.estimates[UInt64($0)]?.proceed != false }
-                holds = wrongAbort.isEmpty && letThrough.isEmpty && !attackedFrames.isEmpty && !cleanFrames.isEmpty
+                holds = wrongAbort.isEmpty && letThrough.isEmpty && attackedFrames.count >= r.frames && !cleanFrames.isEmpty
+                if attackedFrames.count < r.frames { detail += "; too few attacked frames (\(r.frames) needed) to judge at this δ" }
                 if !letThrough.isEmpty { detail += "; attacked frames not aborted: \(letThrough.prefix(8).map(String.init).joined(separator: ", "))" }
                 if !wrongAbort.isEmpty { detail += "; clean frames aborted or never estimated: \(wrongAbort.prefix(8).map(String.init).joined(separator: ", "))" }
             } else {
@@ -191,8 +192,12 @@ extension Catalogue {
         var parts: [String] = []
         var holds = true
         var last: Session?
-        for (i, q) in points.enumerated() where q > 0 && q < 0.5 {
-            let scenario = try channel(withQBER: max(q, try trueQBER(honest(5))))
+        let natural = try trueQBER(honest(5))
+        for (i, wanted) in points.enumerated() where wanted > 0 && wanted < 0.5 {
+            // The fibre's own QBER is the lowest point the channel reaches.
+            let q = max(wanted, natural)
+            if i > 0, let previous = m["curve_qber_\(i - 1)"], previous >= q { continue }
+            let scenario = try channel(withQBER: q)
             let s = try await ctx.session(scenario, blocks: try blocks(forFrames: 4, on: scenario, target: ctx.target), seed: ctx.seed &+ UInt64(i))
             let frames = s.truth?.frameCount(frameBits: d.frameBits) ?? 0
             let fraction: Double

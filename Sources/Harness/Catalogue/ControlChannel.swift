@@ -19,7 +19,7 @@ extension Catalogue {
             let fault: ChannelFault
             if ctx.target.channel == .opaque {
                 // A bit anywhere in Alice's byte stream after its first tenth.
-                let target = random.int(in: max(1, shape.bytes / 10)...max(1, shape.bytes - 1))
+                let target = random.int(in: max(1, shape.bytes / 10)...max(1, shape.bytes * 9 / 10))
                 let bit = UInt8(1) << UInt8(random.int(in: 0...7))
                 let seen = Counter()
                 fault = { _, bytes in
@@ -31,7 +31,7 @@ extension Catalogue {
                     return [.send(b)]
                 }
             } else {
-                let index = random.int(in: 1...max(1, shape.units - 2))
+                let index = random.int(in: 1...max(1, shape.units * 9 / 10))
                 let pick = random.next()
                 fault = { i, bytes in
                     let payload = bytes.count - Frame.headerBytes - Frame.tagBytes
@@ -45,7 +45,7 @@ extension Catalogue {
             }
             let s = try await ctx.session(honest(), alice: fault)
             guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
-            let refused = refused(s, by: .bob, reason: .authenticationFailure, code: .authenticationFailed)
+            let refused = refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed)
             return CaseOutcome(holds: refused && s.mismatchedKeys == 0,
                                detail: "\(log.description); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
         },
@@ -53,34 +53,46 @@ extension Catalogue {
             id: "auth/tampered-tag-aborts", title: "A message with an altered tag ends the session",
             requirement: """
                 A classical message whose authentication tag was altered in transit must fail authentication and abort the \
-                session, whichever bit of the tag is altered (the case's seed picks the message and the bit).
+                session, whichever bit of the tag is altered: one session per tag byte, each with a bit and a message the \
+                case's seed picks, so a stack that compares only part of the tag fails.
                 """,
             level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
         ) { ctx in
             if let u = needsWire(ctx, "finding a message's tag") { return u }
             let shape = try await calibrate(ctx)
             var random = CaseRandom(seed: ctx.seed, label: "tampered-tag")
-            let index = random.int(in: 1...max(1, shape.units - 2)), bit = random.int(in: 0...63)
-            let log = FaultLog()
-            let s = try await ctx.session(honest(), alice: { i, bytes in
-                guard i == index, bytes.count >= Frame.headerBytes + Frame.tagBytes else { return [.send(bytes)] }
-                var b = bytes
-                // The tag's bytes are the frame's last eight; bit 0 is the low bit of its last byte.
-                b[b.count - 1 - bit / 8] ^= UInt8(1) << UInt8(bit % 8)
-                log.note("tag bit \(bit) of Alice's message \(i) (\(frameName(bytes))) flipped")
-                return [.send(b)]
-            })
-            guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
-            let refused = refused(s, by: .bob, reason: .authenticationFailure, code: .authenticationFailed)
-            return CaseOutcome(holds: refused && s.mismatchedKeys == 0, detail: "\(log.description); \(refusal(s))",
-                               measurements: ["tag_bit": Double(bit), "message": Double(index)], session: s)
+            var parts: [String] = [], holds = true
+            var evidence: Session?
+            for byte in 0..<Frame.tagBytes {
+                let index = random.int(in: 1...max(1, shape.units * 9 / 10)), bit = 8 * byte + random.int(in: 0...7)
+                let log = FaultLog()
+                let s = try await ctx.session(honest(), alice: { i, bytes in
+                    guard i == index, bytes.count >= Frame.headerBytes + Frame.tagBytes else { return [.send(bytes)] }
+                    var b = bytes
+                    // The tag is the frame's last eight bytes, a big-endian u64: bit 0 is the low bit of the last byte.
+                    b[b.count - 1 - bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+                    log.note("tag bit \(bit) of Alice's message \(i) (\(frameName(bytes))) flipped")
+                    return [.send(b)]
+                })
+                let ok = log.landed && refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed) && s.mismatchedKeys == 0
+                if !ok {
+                    holds = false
+                    evidence = evidence ?? s
+                    parts.append("\(log.description): \(refusal(s)), \(s.mismatchedKeys) keys differ")
+                }
+                if evidence == nil && byte == Frame.tagBytes - 1 { evidence = s }
+            }
+            return CaseOutcome(holds: holds,
+                               detail: holds ? "a flipped bit in each of the tag's \(Frame.tagBytes) bytes was refused every time"
+                                             : "accepted: " + parts.joined(separator: "; "),
+                               measurements: ["sessions": Double(Frame.tagBytes)], session: evidence)
         },
         sequenceCase(
             id: "auth/replayed-frame-rejected", title: "A replayed message is rejected",
             requirement: "A message replayed on the control channel (the case's seed picks which) must be rejected, even with a valid tag.",
             tags: ["replay"], profiles: [.quick, .ci, .full], doing: "replaying a message"
-        ) { random, units, log in
-            let index = random.int(in: 0...max(0, units - 2))
+        ) { random, shape, log in
+            let index = random.int(in: 0...max(0, shape.units * 9 / 10))
             return { i, bytes in
                 guard i == index else { return [.send(bytes)] }
                 log.note("Alice's message \(i) (\(frameName(bytes))) sent twice")
@@ -94,16 +106,17 @@ extension Catalogue {
                 session aborted, with no key from an incomplete frame.
                 """,
             tags: ["replay"], profiles: [.ci, .full], doing: "replaying a message"
-        ) { random, units, log in
-            let later = random.int(in: 2...max(2, units - 2))
+        ) { random, shape, log in
+            let later = random.int(in: 2...max(2, shape.units * 9 / 10))
             return replaying(random.int(in: 0...(later - 1)), after: later, log: log)
         },
         sequenceCase(
             id: "auth/reordered-frames-rejected", title: "Messages delivered out of order are rejected",
             requirement: "A message that arrives out of order (each with a valid tag) must be rejected, and the session aborted.",
             tags: ["replay", "order"], profiles: [.quick, .ci, .full], doing: "reordering messages"
-        ) { random, units, log in
-            swapping(random.int(in: 1...max(1, units - 3)), log: log)
+        ) { random, shape, log in
+            // Two messages Alice sends back to back, so holding the first cannot stall her.
+            swapping(pick(shape.backToBack, &random) ?? 0, log: log)
         },
     ]
 
@@ -112,7 +125,7 @@ extension Catalogue {
     /// and no key differs. `fault` makes a fresh fault per session (faults keep state) from the
     /// case's random source and the number of Alice's messages in a clean session.
     static func sequenceCase(id: String, title: String, requirement: String, tags: [String], profiles: Set<Profile>, doing what: String,
-                             fault: @escaping @Sendable (inout CaseRandom, Int, FaultLog) -> ChannelFault) -> ConformanceCase {
+                             fault: @escaping @Sendable (inout CaseRandom, Calibration, FaultLog) -> ChannelFault) -> ConformanceCase {
         ConformanceCase(
             id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (sequence numbers)", tags: tags,
             profiles: profiles
@@ -121,12 +134,17 @@ extension Catalogue {
             let shape = try await calibrate(ctx)
             var random = CaseRandom(seed: ctx.seed, label: id)
             let log = FaultLog()
-            let s = try await ctx.session(honest(), alice: fault(&random, shape.units, log))
+            let s = try await ctx.session(honest(), alice: fault(&random, shape, log))
             guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
-            return CaseOutcome(holds: refused(s, by: .bob, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
+            return CaseOutcome(holds: refused(s, by: .bob, on: ctx.target.channel, code: .replayedOrOutOfOrder) && s.mismatchedKeys == 0,
                                detail: "\(log.description); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
         }
     }
+}
+
+/// One element of `list` drawn by `random`, or nil when it is empty.
+func pick<T>(_ list: [T], _ random: inout CaseRandom) -> T? {
+    list.isEmpty ? nil : list[random.int(in: 0...(list.count - 1))]
 }
 
 /// A running byte count shared by a fault's calls (they run one after another on the relay).

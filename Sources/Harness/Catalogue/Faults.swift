@@ -59,15 +59,33 @@ final class HeldFrame: @unchecked Sendable {
 
 // The faults cases apply.
 extension Catalogue {
-    /// The shape of a clean session on this target, for placing faults: Alice's frames (or
-    /// chunks, for an opaque protocol) and bytes.
-    static func calibrate(_ ctx: CaseContext, _ scenario: Scenario? = nil) async throws -> (units: Int, bytes: Int, session: Session) {
+    /// The shape of a clean session on this target, for placing faults.
+    struct Calibration {
+        /// Alice's frames (or chunks, for an opaque protocol) and bytes.
+        var units: Int
+        var bytes: Int
+        var session: Session
+        /// Indices i of Alice's frames that she sent right before frame i + 1, with no frame of
+        /// Bob's between (reference protocol): holding or dropping frame i cannot stall her.
+        var backToBack: [Int]
+    }
+
+    static func calibrate(_ ctx: CaseContext, _ scenario: Scenario? = nil) async throws -> Calibration {
         let log = FaultLog()
         let s = try await ctx.session(scenario ?? honest(), alice: { _, bytes in
             log.count(bytes)
             return [.send(bytes)]
         })
-        return (log.totals.units, log.totals.bytes, s)
+        var pairs: [Int] = [], aliceIndex = -1, previousFromAlice = false
+        for entry in s.wire.transcript {
+            let fromAlice = entry.from == "alice"
+            if fromAlice {
+                aliceIndex += 1
+                if previousFromAlice { pairs.append(aliceIndex - 1) }
+            }
+            previousFromAlice = fromAlice
+        }
+        return Calibration(units: log.totals.units, bytes: log.totals.bytes, session: s, backToBack: pairs)
     }
 
     /// A short description of one of Alice's frames (its type and, for per-frame messages, the frame).

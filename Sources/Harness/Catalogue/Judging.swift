@@ -47,14 +47,15 @@ extension Catalogue {
         return parts.joined(separator: "; ")
     }
 
-    /// Whether `side` refused its peer's traffic: an ABORT or ERROR on the wire or, for an opaque
-    /// protocol (or a node that just closed), a node that ended with an error or a non-zero status.
-    /// Never a log-line convention: what counts is the wire and how the process ended.
-    static func refused(_ s: Session, by side: Role, reason: AbortReason? = nil, code: ErrorCode? = nil) -> Bool {
-        let failed = side == .bob ? s.bobFailed : s.aliceFailed
-        if s.wire.aborts.contains(where: { $0.from == side && (reason == nil || $0.reason == reason) }) { return true }
-        if s.wire.errors.contains(where: { $0.from == side && (code == nil || $0.code == code) }) { return true }
-        return failed
+    /// Whether `side` refused its peer's traffic. On the reference protocol: an ABORT or ERROR on
+    /// the wire (with the given reason or code, if any is given; either, if both are). On an
+    /// opaque protocol, where the harness cannot read what a node says: a node that ended with an
+    /// error or a non-zero status. Never a log-line convention.
+    static func refused(_ s: Session, by side: Role, on channel: ControlChannelKind, reason: AbortReason? = nil, code: ErrorCode? = nil) -> Bool {
+        if channel == .opaque { return side == .bob ? s.bobFailed : s.aliceFailed }
+        let any = reason == nil && code == nil
+        if s.wire.aborts.contains(where: { $0.from == side && (any || $0.reason == reason) }) { return true }
+        return s.wire.errors.contains(where: { $0.from == side && (any || $0.code == code) })
     }
 
     /// What `side` said when it refused, for a case's detail.

@@ -10,9 +10,9 @@ extension Catalogue {
                 be noticed and the session aborted, with no key delivered from a frame left incomplete.
                 """,
             tags: ["order"], profiles: [.ci, .full], doing: "dropping one message"
-        ) { random, units, log in
-            // Any message but the last (CLOSE): its loss leaves no later sequence number to show the gap.
-            let index = random.int(in: 1...max(1, units - 2))
+        ) { random, shape, log in
+            // A message Alice follows with another without waiting for Bob: the next one shows the gap.
+            let index = pick(shape.backToBack, &random) ?? 1
             return { i, bytes in
                 guard i == index else { return [.send(bytes)] }
                 log.note("Alice's message \(i) (\(frameName(bytes))) dropped")

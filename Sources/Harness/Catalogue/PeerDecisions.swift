@@ -52,7 +52,7 @@ extension Catalogue {
             guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
             let id = s.wire.amplifications[UInt64(chosen.add(0))]?.keyID
             let storedAtBob = s.bobKeys.contains { $0.keyID == id }
-            let refused = refused(s, by: .bob)
+            let refused = refused(s, by: .bob, on: ctx.target.channel)
             return CaseOutcome(holds: !storedAtBob && refused && s.mismatchedKeys == 0,
                                detail: "\(log.description); \(refusal(s)); that frame's key at Bob: \(storedAtBob ? "stored" : "not stored")",
                                session: s)
@@ -76,7 +76,7 @@ extension Catalogue {
             guard forged > 0 else {
                 return CaseOutcome(holds: false, detail: "Bob never said no, so nothing was forged (\(describe(s)))", verdict: .error, session: s)
             }
-            let aliceRefused = refused(s, by: .alice)
+            let aliceRefused = refused(s, by: .alice, on: ctx.target.channel)
             let delivered = s.aliceKeys.count + s.bobKeys.count
             return CaseOutcome(
                 holds: aliceRefused && s.aliceKeys.isEmpty,

@@ -103,19 +103,22 @@ extension Catalogue {
         ) { ctx in
             let shape = try await calibrate(ctx)
             var random = CaseRandom(seed: ctx.seed, label: id)
-            let cuts = fractions.isEmpty ? [shape.units - 1]
-                : fractions.map { min(shape.units - 1, max(1, Int(random.fraction($0.0, $0.1) * Double(shape.units)))) }
+            // Before her last message: on the reference protocol, her CLOSE, found by its type.
+            let beforeClose = -1
+            let cuts = fractions.isEmpty ? [ctx.target.channel == .reference ? beforeClose : shape.units - 1]
+                : fractions.map { min(shape.units - 2, max(1, Int(random.fraction($0.0, $0.1) * Double(shape.units)))) }
             var parts: [String] = [], failed = false
             var worst: Session?
-            for (n, cut) in cuts.enumerated() {
+            for cut in cuts {
                 let log = FaultLog()
                 let cutType = Counter()
                 let s = try await ctx.session(honest(), alice: { i, bytes in
-                    guard i == cut else { return [.send(bytes)] }
+                    let isClose = bytes.count > 5 && bytes[5] == MessageType.close.rawValue
+                    guard cut == beforeClose ? isClose : i == cut else { return [.send(bytes)] }
                     log.note("cut before Alice's \(ctx.target.channel == .opaque ? "chunk" : "message") \(i) of \(shape.units) (\(ctx.target.channel == .opaque ? "\(bytes.count) bytes" : frameName(bytes)))")
                     if bytes.count > 5 { _ = cutType.add(Int(bytes[5])) }
                     return [.close]
-                }, seed: ctx.seed &+ UInt64(n))
+                })
                 let onlyAlice = s.keysOnlyAtAlice, onlyBob = s.keysOnlyAtBob
                 // The reference protocol's documented window: Alice confirmed a key (message 0x52) and
                 // the cut swallowed her confirmation, so Bob never stored it.
@@ -141,7 +144,7 @@ extension Catalogue {
     ) { ctx in
         let shape = try await calibrate(ctx)
         var random = CaseRandom(seed: ctx.seed, label: "truncated-mid-session")
-        let index = random.int(in: 2...max(2, shape.units - 2))
+        let index = random.int(in: 2...max(2, shape.units * 9 / 10))
         let log = FaultLog()
         let s = try await ctx.session(honest(), alice: { i, bytes in
             guard i == index else { return [.send(bytes)] }
@@ -164,7 +167,7 @@ extension Catalogue {
     ) { ctx in
         let shape = try await calibrate(ctx)
         var random = CaseRandom(seed: ctx.seed, label: "delayed-frame")
-        let index = random.int(in: 1...max(1, shape.units - 2))
+        let index = random.int(in: 1...max(1, shape.units * 9 / 10))
         let log = FaultLog()
         let s = try await ctx.session(honest(), alice: { i, bytes in
             guard i == index else { return [.send(bytes)] }
