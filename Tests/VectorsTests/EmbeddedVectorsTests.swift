@@ -27,3 +27,41 @@ struct EmbeddedVectorsTests {
         #expect(results.map(\.passed).reduce(0, +) == 103)
     }
 }
+
+@Suite("Vector schemas")
+struct VectorSchemaShapeTests {
+    /// Every property of every schema, with its path.
+    static func properties(_ node: JSONValue, _ path: String, into out: inout [(String, JSONValue)]) {
+        if let o = node.object {
+            for (k, v) in o["properties"]?.object ?? [:] { out.append(("\(path).\(k)", v)) }
+            for (k, v) in o { properties(v, "\(path)/\(k)", into: &out) }
+        } else if let a = node.array {
+            for (i, v) in a.enumerated() { properties(v, "\(path)[\(i)]", into: &out) }
+        }
+    }
+
+    @Test("every field of every schema has a description; per-algorithm schemas are versioned and reference common.json")
+    func shape() throws {
+        let names = EmbeddedVectors.schemas.keys.sorted()
+        #expect(names.contains("common.json"))
+        for name in names {
+            let schema = try VectorStore.embedded.schema(named: name).document
+            var props: [(String, JSONValue)] = []
+            Self.properties(schema, name, into: &props)
+            for (path, p) in props { #expect(p["description"]?.string?.isEmpty == false, "\(path) has no description") }
+            if name != "common.json" {
+                #expect(name.hasSuffix("_schema_v1.json"))
+                #expect(EmbeddedVectors.schemas[name]?.contains("common.json#/$defs/") == true)
+            }
+        }
+        // Security-relevant flags say what a stack with the defect gives away.
+        for file in try VectorStore.embedded.files() {
+            for (flag, note) in file.document["notes"]?.object ?? [:] where ["SECURITY", "AUTH_BYPASS"].contains(note["bugType"]?.string ?? "") {
+                #expect(note["effect"]?.string?.isEmpty == false, "\(file.name): \(flag) has no effect")
+            }
+            for group in file.document["testGroups"]?.array ?? [] {
+                #expect(group["source"]?["name"]?.string != nil && group["source"]?["version"]?.string != nil)
+            }
+        }
+    }
+}
