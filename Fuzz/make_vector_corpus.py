@@ -10,7 +10,8 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors")
-LIMIT = 60000  # below run.sh's -max_len
+LIMIT = 60000  # vector files: below run.sh's -max_len for VectorFileFuzzer
+LINE_LIMIT = 8000  # shim lines: below run.sh's -max_len for ShimAnswerFuzzer
 
 OUTPUTS = {
     "BB84-SIFTING": ["sifted"], "BB84-PARAMETER-ESTIMATION": ["samplePositions", "sampleErrors", "abort"],
@@ -57,10 +58,11 @@ def main():
             dropped = set(OUTPUTS[algorithm]) | BOOKKEEPING | ({"alice"} if algorithm == "CASCADE-TRANSCRIPT" else set())
             request = {"id": i + 1, "algorithm": algorithm, "input": {k: v for k, v in t.items() if k not in dropped}}
             line = json.dumps(request, sort_keys=True)
-            if len(line) <= LIMIT:
+            if len(line) <= LINE_LIMIT:
                 write(shim_dir, "request-%s-%d" % (stem, i), line)
-            answer = {"id": i + 1, "output": {k: t[k] for k in OUTPUTS[algorithm] if k in t}}
-            write(shim_dir, "answer-%s-%d" % (stem, i), json.dumps(answer, sort_keys=True))
+            answer = json.dumps({"id": i + 1, "output": {k: t[k] for k in OUTPUTS[algorithm] if k in t}}, sort_keys=True)
+            if len(answer) <= LINE_LIMIT:
+                write(shim_dir, "answer-%s-%d" % (stem, i), answer)
     write(shim_dir, "answer-error", '{"id": 1, "error": "refused: seed too short"}')
     write(shim_dir, "answer-unimplemented", '{"id": 1, "unimplemented": true}')
     return 0
