@@ -52,8 +52,7 @@ bench: release
 # Each libFuzzer target for FUZZ_SECONDS (CI: 30).
 FUZZ_SECONDS ?= 30
 fuzz: setup
-	Fuzz/run.sh FrameDecoderFuzzer $(FUZZ_SECONDS)
-	Fuzz/run.sh QuantumLayerFuzzer $(FUZZ_SECONDS)
+	Fuzz/run.sh all $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

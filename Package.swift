@@ -64,6 +64,8 @@ let package = Package(
         // makes do-nothing programs).
         .executableTarget(name: "FrameDecoderFuzzer", dependencies: ["Wire"], path: "Fuzz/FrameDecoderFuzzer"),
         .executableTarget(name: "QuantumLayerFuzzer", dependencies: ["Wire"], path: "Fuzz/QuantumLayerFuzzer"),
+        .executableTarget(name: "VectorFileFuzzer", dependencies: ["Vectors"], path: "Fuzz/VectorFileFuzzer"),
+        .executableTarget(name: "ShimAnswerFuzzer", dependencies: ["Vectors"], path: "Fuzz/ShimAnswerFuzzer"),
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),

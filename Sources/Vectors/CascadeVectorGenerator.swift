@@ -10,7 +10,12 @@ public enum CascadeVectorGenerator {
         var bits: Int, errors: Int, variant: CascadeVariant, seed: UInt64, comment: String, tamper: Bool
     }
 
-    public static func document() throws -> [String: Any] {
+    /// The generator's version, in the file's `source.version`: 2 since the initiator asks every
+    /// pass's top-level parities in round 0 (version 1 asked each pass's at its start; the parities
+    /// disclosed are the same).
+    public static let version = "2"
+
+    public static func document() throws -> JSONValue {
         let cases = [
             Case(bits: 64, errors: 2, variant: .original, seed: 1, comment: "one word, two errors", tamper: false),
             Case(bits: 1_000, errors: 20, variant: .original, seed: 2, comment: "1000 bits at 2 %", tamper: false),
@@ -18,65 +23,69 @@ public enum CascadeVectorGenerator {
             Case(bits: 2_048, errors: 41, variant: .extended, seed: 4, comment: "2048 bits at 2 %", tamper: false),
             Case(bits: 10_000, errors: 200, variant: .yanetal, seed: 5, comment: "10 000 bits at 2 %", tamper: false),
             Case(bits: 1_000, errors: 20, variant: .original, seed: 6, comment: "a reply with one parity more than asked", tamper: true),
+            Case(bits: 256, errors: 5, variant: .original, seed: 0, comment: "permutation seed 0", tamper: false),
+            Case(bits: 256, errors: 5, variant: .yanetal, seed: .max, comment: "permutation seed 2^64 - 1 (negative if read as signed)", tamper: false),
         ]
-        var valid = [[String: Any]](), invalid = [[String: Any]]()
+        var valid = [JSONValue](), invalid = [JSONValue]()
         var tcId = 1
         for var c in cases {
             // A transcript vector shows a successful reconciliation: skip seeds whose frame Cascade
             // leaves with residual errors (verification's job, tested elsewhere).
-            while !(try reconciles(c)) { c.seed += 100 }
+            while !(try reconciles(c)) { c.seed &+= 100 }
             let (alice, bob) = frame(c)
             let qber = Double(c.errors) / Double(c.bits)
             let perms = CascadePermutations(frameBits: c.bits, passes: c.variant.passes, seed: c.seed)
-            var transcript = [[String: Any]]()
+            var transcript = [(round: Int, queries: [[Int]], parities: BitKey)]()
             let outcome = try Cascade.reconcile(alice: alice, bob: bob, variant: c.variant, estimatedQBER: qber, permutations: perms) { req, reply in
-                transcript.append([
-                    "round": Int(req.round), "queries": req.queries.map { [Int($0.pass), Int($0.start), Int($0.end)] },
-                    "parities": reply.parities.hex,
-                ])
+                transcript.append((Int(req.round), req.queries.map { [Int($0.pass), Int($0.start), Int($0.end)] }, reply.parities))
             }
-            var test: [String: Any] = [
-                "tcId": tcId, "comment": c.comment, "flags": c.tamper ? ["UnaskedParity"] : [], "bits": c.bits,
-                "variant": c.variant.rawValue, "passes": c.variant.passes, "qber": qber, "permutationSeed": Int(c.seed),
-                "alice": alice.hex, "bob": bob.hex, "disclosedParityBits": outcome.disclosedParityBits,
-                "reconciled": outcome.reconciledKey.hex, "result": c.tamper ? "invalid" : "valid",
-            ]
+            var steps: [JSONValue] = transcript.map { step in
+                .object(["round": .int(step.round), "queries": .array(step.queries.map { .array($0.map(JSONValue.int)) }),
+                         "parities": .string(step.parities.hex)])
+            }
             if c.tamper {
                 // Cut the transcript after its second round and give that reply one parity too many.
-                var cut = Array(transcript.prefix(2))
-                var last = cut[cut.count - 1]
-                let queries = (last["queries"] as? [[Int]])?.count ?? 0
-                var parities = BitKey(hex: last["parities"] as? String ?? "", count: queries) ?? BitKey(count: queries)
+                steps = Array(steps.prefix(2))
+                let last = transcript[1]
+                var parities = last.parities
                 parities.append(1)
-                last["parities"] = parities.hex
-                last["parityCount"] = queries + 1
-                cut[cut.count - 1] = last
-                test["transcript"] = cut
-                invalid.append(test)
-            } else {
-                test["transcript"] = transcript
-                valid.append(test)
+                steps[1] = .object(["round": .int(last.round), "queries": .array(last.queries.map { .array($0.map(JSONValue.int)) }),
+                                    "parities": .string(parities.hex), "parityCount": .int(last.queries.count + 1)])
             }
+            let test: JSONValue = .object([
+                "tcId": .int(tcId), "comment": .string(c.comment), "flags": .array(c.tamper ? [.string("UnaskedParity")] : c.seed == 0 || c.seed == .max ? [.string("SeedBoundary")] : []),
+                "bits": .int(c.bits), "variant": .string(c.variant.rawValue), "passes": .int(c.variant.passes), "qber": .double(qber),
+                "permutationSeed": .uint(c.seed), "alice": .string(alice.hex), "bob": .string(bob.hex),
+                "disclosedParityBits": .int(outcome.disclosedParityBits), "reconciled": .string(outcome.reconciledKey.hex),
+                "result": .string(c.tamper ? "invalid" : "valid"), "transcript": .array(steps),
+            ])
+            if c.tamper { invalid.append(test) } else { valid.append(test) }
             tcId += 1
         }
-        let source: [String: Any] = [
-            "name": "qkdspec reference (qkdspec vectors generate-cascade)",
-            "description": "transcripts recorded from the reference initiator (its round 0 asks every pass's top-level parities); every reply is recomputed independently by vectors/tools/qkdvectors.py check",
-        ]
-        // Version 2: the initiator asks every pass's top-level parities in round 0 (version 1
-        // asked each pass's at its start); the parities disclosed are the same.
-        return [
-            "algorithm": "CASCADE-TRANSCRIPT", "schema": "cascade_schema.json", "generatorVersion": "2",
-            "numberOfTests": valid.count + invalid.count,
-            "header": ["Known-answer vectors for qkdspec; see vectors/README.md."],
-            "notes": [
-                "UnaskedParity": ["bugType": "PROTOCOL", "description": "A parity reply for blocks never asked must be rejected."],
-            ],
-            "testGroups": [
-                ["type": "CascadeTranscriptTest", "source": source, "tests": valid],
-                ["type": "CascadeTranscriptTest", "source": source, "tests": invalid],
-            ],
-        ]
+        let source: JSONValue = .object([
+            "name": .string("qkdspec reference (qkdspec vectors generate-cascade)"), "version": .string(version),
+            "description": .string("transcripts recorded from the reference initiator (its round 0 asks every pass's top-level parities); every reply is recomputed independently by vectors/tools/qkdvectors.py check"),
+        ])
+        return .object([
+            "algorithm": .string("CASCADE-TRANSCRIPT"), "schema": .string("cascade_schema_v1.json"),
+            "numberOfTests": .int(valid.count + invalid.count),
+            "header": .array([.string("Known-answer vectors for qkdspec; see vectors/README.md.")]),
+            "notes": .object([
+                "UnaskedParity": .object([
+                    "bugType": .string("PROTOCOL"),
+                    "description": .string("A parity reply for blocks never asked must be rejected."),
+                    "effect": .string("An initiator that accepts extra parities lets the peer steer which bits it flips."),
+                ]),
+                "SeedBoundary": .object([
+                    "bugType": .string("EDGE_CASE"),
+                    "description": .string("Seeds 0 and 2^64 - 1: the full unsigned 64-bit range must be accepted, not read as signed."),
+                ]),
+            ]),
+            "testGroups": .array([
+                .object(["type": .string("CascadeTranscriptTest"), "source": source, "tests": .array(valid)]),
+                .object(["type": .string("CascadeTranscriptTest"), "source": source, "tests": .array(invalid)]),
+            ]),
+        ])
     }
 
     private static func frame(_ c: Case) -> (BitKey, BitKey) {
@@ -101,8 +110,8 @@ public enum CascadeVectorGenerator {
         return out.reconciledKey == alice
     }
 
-    /// The document as pretty JSON with sorted keys.
+    /// The document in the canonical form every vector file is written in (``CanonicalJSON``).
     public static func json() throws -> Data {
-        try JSONSerialization.data(withJSONObject: try document(), options: [.prettyPrinted, .sortedKeys])
+        Data(CanonicalJSON.text(try document()).utf8)
     }
 }

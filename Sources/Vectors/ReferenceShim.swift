@@ -24,11 +24,11 @@ public enum ReferenceShim {
         typealias V = VectorVerifier
         switch algorithm {
         case "TOEPLITZ-PRIVACY-AMPLIFICATION":
-            let n = try V.int(t, "inputBits"), l = try V.int(t, "outputBits")
-            let out = try ToeplitzHash.hash(try V.bits(t, "input", count: n), seed: try V.bits(t, "seed", count: try V.int(t, "seedBits")), outputBits: l)
+            let n = try V.count(t, "inputBits"), l = try V.count(t, "outputBits")
+            let out = try ToeplitzHash.hash(try V.bits(t, "input", count: n), seed: try V.bits(t, "seed", count: try V.count(t, "seedBits")), outputBits: l)
             return ["output": .string(out.hex)]
         case "GF2_64-POLYHASH-VERIFICATION":
-            let n = try V.int(t, "bits")
+            let n = try V.count(t, "bits")
             let tag = KeyVerification(hashKeys: [try V.word(t, "hashKey")]).tags(try V.bits(t, "key", count: n))[0]
             return ["tag": .string(hex64(tag))]
         case "WEGMAN-CARTER-GF2_64":
@@ -42,18 +42,13 @@ public enum ReferenceShim {
             ).secretKeyBits()
             return ["length": .int(length)]
         case "BB84-PARAMETER-ESTIMATION":
-            let n = try V.int(t, "bits")
+            let n = try V.count(t, "bits")
             let e = try ParameterEstimation.estimate(
-                alice: try V.bits(t, "alice", count: n), bob: try V.bits(t, "bob", count: n), sampleSize: try V.int(t, "sampleSize"),
-                seed: UInt64(try V.int(t, "seed")), alpha: try V.number(t, "alpha"), declaredThreshold: try V.number(t, "threshold"))
+                alice: try V.bits(t, "alice", count: n), bob: try V.bits(t, "bob", count: n), sampleSize: try V.count(t, "sampleSize"),
+                seed: try V.seed(t, "seed"), alpha: try V.number(t, "alpha"), declaredThreshold: try V.number(t, "threshold"))
             return ["samplePositions": .array(e.samplePositions.map { .int(Int($0)) }), "sampleErrors": .int(e.sampleErrors), "abort": .bool(e.abort)]
         case "BB84-SIFTING":
-            let n = try V.int(t, "detections")
-            let records = DetectionRecords(
-                aliceBits: try V.bits(t, "aliceBits", count: n), aliceBases: try V.bits(t, "aliceBases", count: n),
-                bobBits: try V.bits(t, "bobBits", count: n), bobBases: try V.bits(t, "bobBases", count: t["bobBasesBits"]?.int ?? n),
-                intensityClasses: (t["intensityClasses"]?.array ?? []).compactMap(\.int).map { UInt8(truncatingIfNeeded: $0) })
-            let frame = try SiftedFrame(records, classes: try V.int(t, "classes"))
+            let frame = try SiftedFrame(try V.detectionRecords(t), classes: try V.count(t, "classes"))
             var sifted: [JSONValue] = []
             for (c, perBasis) in frame.bits.enumerated() {
                 for (b, s) in perBasis.enumerated() where s.count > 0 {
@@ -74,19 +69,16 @@ public enum ReferenceShim {
     /// round; Alice's recorded parities are his replies. Refuses a transcript he diverges from.
     static func cascadeAsBob(_ t: JSONValue) throws -> [String: JSONValue] {
         typealias V = VectorVerifier
-        let n = try V.int(t, "bits")
-        guard let variant = CascadeVariant(rawValue: t["variant"]?.string ?? "") else { throw ShimError("unknown Cascade variant") }
-        let perms = CascadePermutations(frameBits: n, passes: variant.passes, seed: UInt64(try V.int(t, "permutationSeed")))
-        var bob = try CascadeInitiator(key: try V.bits(t, "bob", count: n), variant: variant, estimatedQBER: try V.number(t, "qber"),
-                                       permutations: perms)
+        let (variant, qber, perms, keys) = try V.cascadeSetup(t, keys: ["bob"])
+        var bob = try CascadeInitiator(key: keys[0], variant: variant, estimatedQBER: qber, permutations: perms)
         var request: CascadeRequest? = bob.start()
         for (round, step) in (t["transcript"]?.array ?? []).enumerated() {
             guard let r = request else { throw ShimError("the transcript goes on after Bob finished (round \(round))") }
-            let queries = (step["queries"]?.array ?? []).map { q -> [Int] in (q.array ?? []).compactMap(\.int) }
+            let queries = try V.queries(step)
             guard r.queries.map({ [Int($0.pass), Int($0.start), Int($0.end)] }) == queries else {
                 throw ShimError("Bob's queries differ from the transcript in round \(round)")
             }
-            let count = step["parityCount"]?.int ?? queries.count
+            let count = step["parityCount"] == nil ? queries.count : try V.count(step, "parityCount")
             request = try bob.receive(CascadeReply(round: r.round, parities: try V.bits(step, "parities", count: count)))
         }
         guard request == nil else { throw ShimError("the transcript ends before Bob finished") }

@@ -53,30 +53,67 @@ public enum ShimProtocol {
 
     /// Parses one answer line for request `id`.
     public static func answer(_ line: String, id: Int) throws -> Answer {
-        guard let data = line.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data), value.object != nil else {
+        guard let value = try? JSONParser.parse(Array(line.utf8)), value.object != nil else {
             throw ShimError("the shim answered something that is not a JSON object: \(line.prefix(200))")
         }
         guard value["id"]?.int == id else { throw ShimError("the shim answered id \(value["id"].map { "\($0)" } ?? "none") to request \(id)") }
-        if value["unimplemented"]?.bool == true { return .unimplemented }
-        if let e = value["error"]?.string { return .refused(e) }
-        guard let o = value["output"]?.object else { throw ShimError("answer \(id) has neither output, error nor unimplemented") }
+        // Exactly one of the three answers: one that says two things at once is refused.
+        let kinds = ["output", "error", "unimplemented"].filter { value[$0] != nil }
+        guard kinds.count == 1 else {
+            throw ShimError(kinds.isEmpty ? "answer \(id) has neither output, error nor unimplemented"
+                                          : "answer \(id) holds \(kinds.joined(separator: " and ")); exactly one is allowed")
+        }
+        if let u = value["unimplemented"] {
+            guard u == .bool(true) else { throw ShimError("answer \(id): \"unimplemented\" must be true") }
+            return .unimplemented
+        }
+        if let e = value["error"] {
+            guard let text = e.string else { throw ShimError("answer \(id): \"error\" must be a string") }
+            return .refused(text)
+        }
+        guard let o = value["output"]?.object else { throw ShimError("answer \(id): \"output\" must be an object") }
         return .output(o)
     }
 
-    /// Whether `answer` is right for the vector `test` of `algorithm`: a valid vector needs every
-    /// expected output, an invalid one a refusal or outputs that differ, an acceptable one anything.
+    /// Flags whose invalid vectors carry a forged value rather than a refusable input: the vector's
+    /// tag is what a forger presents, and an implementation that computes the right tag (one that
+    /// differs from it) has rejected it. Every other invalid vector must be refused with `error`.
+    public static let tagMismatchFlags: Set<String> = ["WrongTag"]
+
+    /// Whether `test` is an invalid vector judged by tag mismatch (``tagMismatchFlags``).
+    public static func isTagMismatch(_ test: JSONValue) -> Bool {
+        (test["flags"]?.array ?? []).contains { $0.string.map(tagMismatchFlags.contains) ?? false }
+    }
+
+    /// Whether `answer` is right for the vector `test` of `algorithm`:
+    /// - `valid`: every expected output, exactly;
+    /// - `invalid`: a refusal (`error`); an output never passes, except that a `WrongTag` vector
+    ///   also passes when the computed tag differs from the forged one;
+    /// - `acceptable`: a refusal, or every expected output exactly (an answer given must be right).
     public static func judge(_ answer: Answer, algorithm: String, test: JSONValue) -> (ok: Bool, why: String) {
         let expectation = test["result"]?.string ?? "valid"
-        if expectation == "acceptable" { return (true, "acceptable") }
         switch answer {
         case .unimplemented:
             return (false, "unimplemented")
         case .refused(let why):
-            return expectation == "invalid" ? (true, "refused") : (false, "refused a valid input: \(why)")
+            switch expectation {
+            case "invalid": return (true, "refused")
+            case "acceptable": return (true, "refused (acceptable)")
+            default: return (false, "refused a valid input: \(why.prefix(200))")
+            }
         case .output(let o):
             let differing = (outputFields[algorithm] ?? []).filter { field in !same(o[field], test[field]) }
-            if expectation == "invalid" { return differing.isEmpty ? (false, "accepted an invalid input") : (true, "outputs differ") }
-            return differing.isEmpty ? (true, "matches") : (false, "differs in \(differing.joined(separator: ", "))")
+            switch expectation {
+            case "invalid":
+                if isTagMismatch(test) {
+                    return differing.isEmpty ? (false, "accepted a forged tag") : (true, "the forged tag does not verify")
+                }
+                return (false, "answered an invalid input with an output instead of refusing it (an error answer)")
+            case "valid", "acceptable":
+                return differing.isEmpty ? (true, "matches") : (false, "differs in \(differing.joined(separator: ", "))")
+            default:
+                return (false, "the vector has an unknown result '\(expectation.prefix(40))'")
+            }
         }
     }
 
@@ -85,6 +122,7 @@ public enum ShimProtocol {
         switch (a, b) {
         case (.string(let x)?, .string(let y)?): return x.lowercased() == y.lowercased()
         case (.int(let x)?, .double(let y)?), (.double(let y)?, .int(let x)?): return Double(x) == y
+        case (.uint(let x)?, .double(let y)?), (.double(let y)?, .uint(let x)?): return Double(x) == y
         case (.array(let x)?, .array(let y)?): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
         case (.object(let x)?, .object(let y)?): return Set(x.keys) == Set(y.keys) && x.allSatisfy { same($0.value, y[$0.key]) }
         default: return a == b

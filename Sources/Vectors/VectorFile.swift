@@ -5,23 +5,33 @@ public struct VectorFile: Sendable {
     public let path: String
     public let name: String
     public let document: JSONValue
+    /// The file's bytes as read (for the canonical-format check).
+    public let bytes: [UInt8]
 
     /// Files larger than this are refused before they are read.
     public static let maximumBytes = 64 << 20
 
     public init(path: String) throws(VectorError) {
-        self.path = path
-        name = URL(fileURLWithPath: path).lastPathComponent
+        let name = URL(fileURLWithPath: path).lastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int else { throw VectorError(file: name, "cannot read \(path)") }
         guard size <= Self.maximumBytes else {
             throw VectorError(file: name, "\(size) bytes exceeds the \(Self.maximumBytes)-byte limit for a vector file")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw VectorError(file: name, "cannot read \(path)") }
-        do {
-            document = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw VectorError(file: name, "not valid JSON: \(Self.describe(error))")
+        try self.init(name: name, path: path, bytes: Array(data))
+    }
+
+    /// A file from memory (the embedded vectors, a fuzzer's input).
+    public init(name: String, path: String? = nil, bytes: [UInt8]) throws(VectorError) {
+        self.name = name
+        self.path = path ?? name
+        self.bytes = bytes
+        guard bytes.count <= Self.maximumBytes else {
+            throw VectorError(file: name, "\(bytes.count) bytes exceeds the \(Self.maximumBytes)-byte limit for a vector file")
+        }
+        do { document = try JSONParser.parse(bytes) } catch {
+            throw VectorError(file: name, "not valid JSON: \(error)")
         }
     }
 
@@ -33,18 +43,14 @@ public struct VectorFile: Sendable {
         (document["testGroups"]?.array ?? []).flatMap { g in (g["tests"]?.array ?? []).map { (g, $0) } }
     }
 
+    /// Whether the bytes are the canonical text of the document (``CanonicalJSON``).
+    public var isCanonical: Bool { Array(CanonicalJSON.text(document).utf8) == bytes }
+
     /// The vector files of a directory (not its subdirectories), sorted by name.
     public static func files(in directory: String) throws(VectorError) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             throw VectorError(file: directory, "not a readable directory")
         }
         return names.filter { $0.hasSuffix(".json") }.sorted().map { (directory as NSString).appendingPathComponent($0) }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error {
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 
-/// `qkdspec vectors lint`: each file against its JSON Schema (vectors/schema/), unique tcIds,
-/// `numberOfTests` equal to the tests present, every flag explained in `notes`.
+/// `qkdspec vectors lint`: each file against its JSON Schema (vectors/schema/, which may `$ref`
+/// common.json), an `algorithm` that matches the schema, unique tcIds, `numberOfTests` equal to
+/// the tests present, every flag explained in `notes`, and the file in the one canonical JSON
+/// form (``CanonicalJSON``), as Wycheproof checks its files' format.
 public enum VectorLinter {
     public struct FileReport: Sendable {
         public let file: String
@@ -9,31 +11,48 @@ public enum VectorLinter {
         public let problems: [String]
     }
 
+    /// The shared definitions every per-algorithm schema may reference.
+    public static let commonSchemaName = "common.json"
+
     public static func lint(directory: String, schemaDirectory: String? = nil) throws(VectorError) -> [FileReport] {
-        let schemas = schemaDirectory ?? (directory as NSString).appendingPathComponent("schema")
+        try lint(store: .directory(directory, schemas: schemaDirectory))
+    }
+
+    public static func lint(store: VectorStore) throws(VectorError) -> [FileReport] {
         var reports = [FileReport]()
-        for path in try VectorFile.files(in: directory) {
-            let name = URL(fileURLWithPath: path).lastPathComponent
+        for name in try store.fileNames() {
             let file: VectorFile
-            do { file = try VectorFile(path: path) } catch {
+            do { file = try store.file(named: name) } catch {
                 reports.append(FileReport(file: name, tests: 0, problems: [error.message]))
                 continue
             }
-            reports.append(FileReport(file: name, tests: file.tests.count, problems: lint(file, schemaDirectory: schemas)))
+            reports.append(FileReport(file: name, tests: file.tests.count, problems: lint(file, store: store)))
         }
-        if reports.isEmpty { throw VectorError(file: directory, "no .json vector files found") }
+        if reports.isEmpty { throw VectorError(file: store.label, "no .json vector files found") }
         return reports
     }
 
     public static func lint(_ file: VectorFile, schemaDirectory: String) -> [String] {
+        lint(file, store: .directory(".", schemas: schemaDirectory))
+    }
+
+    public static func lint(_ file: VectorFile, store: VectorStore) -> [String] {
         var problems = [String]()
         guard let schemaName = file.schemaName else { return ["no \"schema\" field"] }
-        let schemaPath = (schemaDirectory as NSString).appendingPathComponent(schemaName)
         do {
-            let schema = try VectorFile(path: schemaPath)
-            problems += JSONSchemaValidator(schema: schema.document).validate(file.document)
+            let schema = try store.schema(named: schemaName)
+            var documents: [String: JSONValue] = [:]
+            if let common = try? store.schema(named: commonSchemaName) { documents[commonSchemaName] = common.document }
+            problems += JSONSchemaValidator(schema: schema.document, documents: documents).validate(file.document)
         } catch {
-            problems.append("schema \(schemaName): \(error.message)")
+            problems.append("schema \(schemaName.prefix(80)): \(error.message)")
+        }
+        if let expected = VectorVerifier.schemaAlgorithms[schemaName] {
+            if file.document["algorithm"]?.string != expected {
+                problems.append("algorithm is \(file.document["algorithm"].map { "\($0)".prefix(60) } ?? "missing"), schema \(schemaName) describes \(expected)")
+            }
+        } else {
+            problems.append("schema \(schemaName.prefix(80)) is not one qkdspec knows (\(VectorVerifier.schemaAlgorithms.keys.sorted().joined(separator: ", ")))")
         }
         var seen = Set<Int>()
         for (_, test) in file.tests {
@@ -47,9 +66,24 @@ public enum VectorLinter {
         let notes = file.document["notes"]?.object ?? [:]
         for (_, test) in file.tests {
             for flag in test["flags"]?.array?.compactMap(\.string) ?? [] where notes[flag] == nil {
-                problems.append("tcId \(test["tcId"]?.int ?? 0): flag '\(flag)' has no entry in notes")
+                problems.append("tcId \(test["tcId"]?.int ?? 0): flag '\(flag.prefix(60))' has no entry in notes")
             }
         }
+        if let line = firstNonCanonicalLine(file) {
+            problems.append("not in the canonical JSON form (first difference on line \(line)); rewrite it with its generator (vectors/README.md, \"Format\")")
+        }
         return problems
+    }
+
+    /// The first line where the file differs from its canonical text, nil when it is canonical.
+    static func firstNonCanonicalLine(_ file: VectorFile) -> Int? {
+        let canonical = Array(CanonicalJSON.text(file.document).utf8)
+        if canonical == file.bytes { return nil }
+        var line = 1
+        for (a, b) in zip(canonical, file.bytes) {
+            if a != b { return line }
+            if a == 0x0A { line += 1 }
+        }
+        return line
     }
 }

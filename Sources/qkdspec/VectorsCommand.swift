@@ -8,13 +8,16 @@ struct VectorsCommand: ParsableCommand {
         commandName: "vectors",
         abstract: "Lint and verify the known-answer vectors (Wycheproof-style JSON).",
         discussion: """
-            Each primitive has one file in vectors/ with a JSON Schema in vectors/schema/. Most
+            Each primitive has one file in vectors/ with a JSON Schema in vectors/schema/ (the
+            files and schemas are also compiled into this executable: lint and verify use those
+            copies when no directory is given). Most
             expected values come from vectors/tools/qkdvectors.py, an independent Python
             implementation; the Cascade transcripts come from the reference and their replies are
             re-derived by that script (python3 vectors/tools/qkdvectors.py check vectors).
 
             Examples:
               qkdspec vectors lint
+              qkdspec vectors verify
               qkdspec vectors verify vectors
               qkdspec vectors generate-cascade --out vectors/cascade.json
             """,
@@ -24,17 +27,19 @@ struct VectorsCommand: ParsableCommand {
 
 struct VectorsLint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lint", abstract: "Check every vector file against its schema, tcIds and numberOfTests.")
+        commandName: "lint",
+        abstract: "Check every vector file: schema, algorithm, tcIds, numberOfTests, notes and the canonical format.")
 
-    @Argument(help: "Directory of vector files.")
-    var directory = "vectors"
+    @Argument(help: "Directory of vector files (default: the vectors compiled into this executable).")
+    var directory: String?
 
     @Option(help: "Directory of the JSON Schemas (default: DIRECTORY/schema).")
     var schemas: String?
 
     func run() throws {
         let reports: [VectorLinter.FileReport]
-        do { reports = try VectorLinter.lint(directory: directory, schemaDirectory: schemas) } catch {
+        let store: VectorStore = directory.map { .directory($0, schemas: schemas) } ?? .embedded
+        do { reports = try VectorLinter.lint(store: store) } catch {
             throw UsageError(error.description)
         }
         var problems = 0
@@ -54,12 +59,12 @@ struct VectorsVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Run every vector against the reference implementation; exit 1 on any mismatch.")
 
-    @Argument(help: "Directory of vector files.")
-    var directory = "vectors"
+    @Argument(help: "Directory of vector files (default: the vectors compiled into this executable).")
+    var directory: String?
 
     func run() throws {
         let results: [VectorVerifier.FileResult]
-        do { results = try VectorVerifier.verify(directory: directory) } catch {
+        do { results = try VectorVerifier.verify(store: directory.map { .directory($0) } ?? .embedded) } catch {
             throw UsageError(error.description)
         }
         var passed = 0, failed = 0
@@ -83,7 +88,7 @@ struct VectorsGenerateCascade: ParsableCommand {
 
     func run() throws {
         let data = try CascadeVectorGenerator.json()
-        do { try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: out)) } catch {
+        do { try data.write(to: URL(fileURLWithPath: out)) } catch {
             throw UsageError("cannot write \(out): \(error.localizedDescription)")
         }
         print("wrote \(out)")

@@ -40,10 +40,10 @@ struct ShimTests {
         #expect(c.input["alice"] == nil && c.input["bob"] != nil && c.input["transcript"] != nil && c.input["reconciled"] == nil)
     }
 
-    @Test("judging: valid needs the outputs, invalid needs a refusal or different outputs, hex is case-blind")
+    @Test("judging: valid needs the outputs, a WrongTag vector a refusal or a different tag, hex is case-blind")
     func judging() {
         let valid: JSONValue = .object(["result": .string("valid"), "tag": .string("00ff00ff00ff00ff")])
-        let invalid: JSONValue = .object(["result": .string("invalid"), "tag": .string("00ff00ff00ff00ff")])
+        let invalid: JSONValue = .object(["result": .string("invalid"), "flags": .array([.string("WrongTag")]), "tag": .string("00ff00ff00ff00ff")])
         let alg = "WEGMAN-CARTER-GF2_64"
         #expect(ShimProtocol.judge(.output(["tag": .string("00FF00FF00FF00FF")]), algorithm: alg, test: valid).ok)
         #expect(!ShimProtocol.judge(.output(["tag": .string("00ff00ff00ff00fe")]), algorithm: alg, test: valid).ok)

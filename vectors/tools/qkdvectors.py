@@ -173,27 +173,69 @@ def cascade_order(n, passes, seed):
 
 NOTES = {
     "LengthMismatch": {"bugType": "MISSING_STEP",
-                       "description": "Inputs whose lengths disagree must be refused, not truncated or padded."},
-    "WrongTag": {"bugType": "AUTH_BYPASS", "description": "A tag that does not match must be rejected."},
+                       "description": "Inputs whose lengths disagree must be refused, not truncated or padded.",
+                       "effect": "A stack that pads or truncates silently keys or authenticates bits the two ends do not share."},
+    "WrongTag": {"bugType": "AUTH_BYPASS",
+                 "description": "The tag is forged: it must not verify. Computing the right tag, which differs from it, is the rejection.",
+                 "effect": "A stack that accepts it lets an active attacker on the classical channel forge messages, or keeps a key "
+                           "that differs between the ends."},
     "WrongSeedLength": {"bugType": "MISSING_STEP",
-                        "description": "A Toeplitz seed must have exactly n + l - 1 bits."},
+                        "description": "A Toeplitz seed must have exactly n + l - 1 bits.",
+                        "effect": "A short seed read past its end, or a long one cut, gives a hash outside the universal family: "
+                                  "the privacy-amplification bound no longer holds."},
     "UnaskedParity": {"bugType": "PROTOCOL",
-                      "description": "A parity reply for blocks never asked must be rejected."},
+                      "description": "A parity reply for blocks never asked must be rejected.",
+                      "effect": "An initiator that accepts extra parities lets the peer steer which bits it flips."},
     "EdgeCase": {"bugType": "EDGE_CASE", "description": "Boundary sizes: one bit, one word, word boundaries."},
     "PublishedValue": {"bugType": "FUNCTIONALITY", "description": "A value published in the literature."},
-    "OutOfRange": {"bugType": "MISSING_STEP", "description": "Parameters outside their domain must be refused."},
-    "Abort": {"bugType": "SECURITY", "description": "The QBER sample exceeds the declared threshold: abort."},
+    "OutOfRange": {"bugType": "MISSING_STEP", "description": "Parameters outside their domain must be refused.",
+                   "effect": "A stack that computes with them produces keys whose security statement is void "
+                             "(e.g. no sample, a threshold above 1/2, an epsilon of 0 or 1)."},
+    "Abort": {"bugType": "SECURITY", "description": "The QBER sample exceeds the declared threshold: abort.",
+              "effect": "A stack that delivers a key from this frame hands out a key an eavesdropper may know: the error rate "
+                        "is above what its finite-key bound was computed for."},
+    "ThresholdBoundary": {"bugType": "BOUNDARY",
+                          "description": "The sample's QBER is exactly the declared threshold, or one error above it. The rule "
+                                         "(docs/postprocessing.md) aborts only above the threshold: equality proceeds.",
+                          "effect": "A stack that aborts at equality loses keys it may keep; one that proceeds one error above "
+                                    "delivers keys beyond its security bound."},
+    "SeedBoundary": {"bugType": "EDGE_CASE",
+                     "description": "Seeds 0 and 2^64 - 1: the full unsigned 64-bit range must be accepted, not read as signed."},
+    "EpsilonBoundary": {"bugType": "BOUNDARY",
+                        "description": "Security parameters near the ends of (0, 1), and the ends themselves (refused)."},
+    "EmptyInput": {"bugType": "EDGE_CASE",
+                   "description": "An empty input (no detections, a 0-bit key, a 0-bit output). Refusing it and computing the "
+                                  "empty or defined result are both defensible: these tests are acceptable. The expected "
+                                  "output is what the mathematics gives when an implementation computes it."},
+    "WeakHashKey": {"bugType": "WEAK_PARAMETER",
+                    "description": "A hash key of zero makes every tag zero. Computing that tag is correct, and refusing the "
+                                   "key is a defensible hardening: acceptable.",
+                    "effect": "A stack that draws a zero hash key from its pool gives an attacker free forgeries; refusing it costs 64 bits."},
 }
 
-SOURCE_PY = {"name": "vectors/tools/qkdvectors.py", "version": "1",
+SOURCE_PY = {"name": "vectors/tools/qkdvectors.py", "version": "2",
              "description": "independent Python implementation written from the mathematics"}
 
 
-def vector_file(algorithm, schema, groups, flags):
+def schema_name(stem):
+    return stem + "_schema_v1.json"
+
+
+def vector_file(algorithm, stem, groups, flags):
     count = sum(len(g["tests"]) for g in groups)
-    return {"algorithm": algorithm, "schema": schema, "generatorVersion": "1", "numberOfTests": count,
+    return {"algorithm": algorithm, "schema": schema_name(stem), "numberOfTests": count,
             "header": ["Known-answer vectors for qkdspec; see vectors/README.md."],
             "notes": {f: NOTES[f] for f in flags}, "testGroups": groups}
+
+
+def write_canonical(path, doc):
+    """The one canonical form of every vector file and schema (vectors/README.md, "Format")."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(canonical(doc))
+
+
+def canonical(doc):
+    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def renumber(groups):
@@ -230,10 +272,25 @@ def gen_sifting():
         {"comment": "a detection in an undeclared intensity class", "flags": ["OutOfRange"], "detections": 2, "classes": 1,
          "aliceBits": "00", "aliceBases": "00", "bobBits": "00", "bobBases": "00", "intensityClasses": [0, 1],
          "sifted": [], "result": "invalid"},
+        {"comment": "five intensity classes declared (at most four)", "flags": ["OutOfRange"], "detections": 1, "classes": 5,
+         "aliceBits": "00", "aliceBases": "00", "bobBits": "00", "bobBases": "00", "intensityClasses": [4],
+         "sifted": [], "result": "invalid"},
+        {"comment": "no intensity class declared", "flags": ["OutOfRange"], "detections": 1, "classes": 0,
+         "aliceBits": "00", "aliceBases": "00", "bobBits": "00", "bobBases": "00", "intensityClasses": [0],
+         "sifted": [], "result": "invalid"},
+        {"comment": "class 256, which a byte would truncate to the declared class 0", "flags": ["OutOfRange"], "detections": 2,
+         "classes": 1, "aliceBits": "00", "aliceBases": "00", "bobBits": "00", "bobBases": "00", "intensityClasses": [0, 256],
+         "sifted": [], "result": "invalid"},
+    ]
+    acceptable = [
+        {"comment": "no detections: an empty frame", "flags": ["EmptyInput"], "detections": 0, "classes": 1,
+         "aliceBits": "", "aliceBases": "", "bobBits": "", "bobBases": "", "intensityClasses": [], "sifted": [],
+         "result": "acceptable"},
     ]
     groups = renumber([{"type": "SiftingTest", "source": SOURCE_PY, "tests": tests},
-                       {"type": "SiftingTest", "source": SOURCE_PY, "tests": invalid}])
-    return vector_file("BB84-SIFTING", "sifting_schema.json", groups, ["EdgeCase", "LengthMismatch", "OutOfRange"])
+                       {"type": "SiftingTest", "source": SOURCE_PY, "tests": invalid},
+                       {"type": "SiftingTest", "source": SOURCE_PY, "tests": acceptable}])
+    return vector_file("BB84-SIFTING", "sifting", groups, ["EdgeCase", "LengthMismatch", "OutOfRange", "EmptyInput"])
 
 
 def gen_estimation():
@@ -257,16 +314,45 @@ def gen_estimation():
                       "bob": to_hex(bob, n), "sampleSize": k, "seed": seed, "alpha": 1e-10, "threshold": threshold,
                       "samplePositions": positions, "sampleErrors": sample_errors, "abort": qber > threshold,
                       "result": "valid"})
+    boundary = []
+    # (n, k, sample errors, threshold, seed, comment): the sample's errors placed exactly.
+    for n, k, e, threshold, seed, comment, flags in [
+            (1000, 100, 8, 0.08, 250, "sample QBER 8/100 exactly at the threshold 0.08: proceed", ["ThresholdBoundary"]),
+            (1000, 100, 9, 0.08, 250, "sample QBER 9/100, one error above the threshold 0.08: abort", ["ThresholdBoundary"]),
+            (4096, 256, 16, 0.0625, 251, "sample QBER 16/256 exactly at the threshold 1/16: proceed", ["ThresholdBoundary"]),
+            (4096, 256, 17, 0.0625, 251, "sample QBER 17/256, one error above the threshold 1/16: abort", ["ThresholdBoundary"]),
+            (500, 50, 0, 0.0, 252, "threshold 0 and an error-free sample: proceed", ["ThresholdBoundary"]),
+            (500, 50, 1, 0.0, 252, "threshold 0 and one sample error: abort", ["ThresholdBoundary"]),
+            (200, 10, 5, 0.5, 253, "threshold 1/2 (the largest allowed) and a sample at 1/2: proceed", ["ThresholdBoundary"]),
+            (256, 32, 3, 0.11, 0, "seed 0", ["SeedBoundary"]),
+            (256, 32, 3, 0.11, 2 ** 64 - 1, "seed 2^64 - 1 (the largest; negative if read as signed)", ["SeedBoundary"]),
+            (2, 1, 1, 0.11, 254, "the smallest frame: two sifted bits, one sampled", ["EdgeCase"])]:
+        positions = sample_positions(n, k, seed)
+        alice = random_bits(n, seed, 1)
+        bob = alice
+        for p in positions[:e]:
+            bob ^= 1 << p
+        abort = e / k > threshold
+        tests_flags = flags + (["Abort"] if abort else [])
+        boundary.append({"comment": comment, "flags": tests_flags, "bits": n, "alice": to_hex(alice, n), "bob": to_hex(bob, n),
+                         "sampleSize": k, "seed": seed, "alpha": 1e-10, "threshold": threshold, "samplePositions": positions,
+                         "sampleErrors": e, "abort": abort, "result": "valid"})
     invalid = [{"comment": "sample as large as the key", "flags": ["OutOfRange"], "bits": 16, "alice": "ffff",
                 "bob": "ffff", "sampleSize": 16, "seed": 1, "alpha": 1e-10, "threshold": 0.1, "samplePositions": [],
                 "sampleErrors": 0, "abort": False, "result": "invalid"},
                {"comment": "Bob's key one byte short", "flags": ["LengthMismatch"], "bits": 16, "alice": "ffff", "bob": "ff",
                 "sampleSize": 4, "seed": 1, "alpha": 1e-10, "threshold": 0.1, "samplePositions": [], "sampleErrors": 0,
                 "abort": False, "result": "invalid"}]
+    for comment, k, alpha, threshold in [("an empty sample", 0, 1e-10, 0.1), ("a threshold above 1/2", 4, 1e-10, 0.51),
+                                         ("alpha 0", 4, 0.0, 0.1), ("alpha 1", 4, 1.0, 0.1)]:
+        invalid.append({"comment": comment, "flags": ["OutOfRange"], "bits": 16, "alice": "ffff", "bob": "ffff",
+                        "sampleSize": k, "seed": 1, "alpha": alpha, "threshold": threshold, "samplePositions": [],
+                        "sampleErrors": 0, "abort": False, "result": "invalid"})
     groups = renumber([{"type": "ParameterEstimationTest", "source": SOURCE_PY, "tests": tests},
-                       {"type": "ParameterEstimationTest", "source": SOURCE_PY, "tests": invalid}])
-    return vector_file("BB84-PARAMETER-ESTIMATION", "parameter_estimation_schema.json", groups,
-                       ["Abort", "OutOfRange", "LengthMismatch"])
+                       {"type": "ParameterEstimationTest", "source": SOURCE_PY, "tests": invalid},
+                       {"type": "ParameterEstimationTest", "source": SOURCE_PY, "tests": boundary}])
+    return vector_file("BB84-PARAMETER-ESTIMATION", "parameter_estimation", groups,
+                       ["Abort", "OutOfRange", "LengthMismatch", "ThresholdBoundary", "SeedBoundary", "EdgeCase"])
 
 
 def gen_verification():
@@ -282,9 +368,21 @@ def gen_verification():
         flipped = x ^ (1 << ((k >> 7) % n))
         tests.append({"comment": "%d-bit key with one bit flipped against the original tag" % n, "flags": ["WrongTag"],
                       "bits": n, "key": to_hex(flipped, n), "hashKey": "%016x" % k, "tag": "%016x" % tag, "result": "invalid"})
+    k = Stream(399, 0, 2).u64()
+    others = [
+        {"comment": "a key one byte longer than its bit count", "flags": ["LengthMismatch"], "bits": 8, "key": "ffff",
+         "hashKey": "%016x" % k, "tag": "0000000000000000", "result": "invalid"},
+        {"comment": "a 0-bit key", "flags": ["EmptyInput"], "bits": 0, "key": "", "hashKey": "%016x" % k,
+         "tag": "%016x" % poly_hash_bits(0, 0, k), "result": "acceptable"},
+        {"comment": "a zero hash key: every tag is zero", "flags": ["WeakHashKey"], "bits": 128,
+         "key": to_hex(random_bits(128, 398, 1), 128), "hashKey": "0000000000000000",
+         "tag": "%016x" % poly_hash_bits(random_bits(128, 398, 1), 128, 0), "result": "acceptable"},
+    ]
     groups = renumber([{"type": "PolynomialHashTest", "source": SOURCE_PY, "field": "GF(2^64), x^64 + x^4 + x^3 + x + 1",
-                        "tests": tests}])
-    return vector_file("GF2_64-POLYHASH-VERIFICATION", "verification_schema.json", groups, ["EdgeCase", "WrongTag"])
+                        "tests": tests},
+                       {"type": "PolynomialHashTest", "source": SOURCE_PY, "field": "as above", "tests": others}])
+    return vector_file("GF2_64-POLYHASH-VERIFICATION", "verification", groups,
+                       ["EdgeCase", "WrongTag", "LengthMismatch", "EmptyInput", "WeakHashKey"])
 
 
 def gen_toeplitz():
@@ -300,11 +398,14 @@ def gen_toeplitz():
                 "seed": "ffffff", "seedBits": 22, "output": "", "result": "invalid"},
                {"comment": "output longer than the input", "flags": ["OutOfRange"], "inputBits": 8, "outputBits": 9, "input": "ff",
                 "seed": "ffff", "seedBits": 16, "output": "", "result": "invalid"}]
+    acceptable = [{"comment": "a 0-bit output (nothing to extract)", "flags": ["EmptyInput"], "inputBits": 8, "outputBits": 0,
+                   "input": "a5", "seed": "5a", "seedBits": 7, "output": "", "result": "acceptable"}]
     groups = renumber([{"type": "ToeplitzHashTest", "source": SOURCE_PY,
                         "matrix": "T(i, j) = seed(i - j + n - 1), i < outputBits, j < inputBits", "tests": tests},
-                       {"type": "ToeplitzHashTest", "source": SOURCE_PY, "matrix": "as above", "tests": invalid}])
-    return vector_file("TOEPLITZ-PRIVACY-AMPLIFICATION", "toeplitz_schema.json", groups,
-                       ["EdgeCase", "WrongSeedLength", "OutOfRange"])
+                       {"type": "ToeplitzHashTest", "source": SOURCE_PY, "matrix": "as above", "tests": invalid},
+                       {"type": "ToeplitzHashTest", "source": SOURCE_PY, "matrix": "as above", "tests": acceptable}])
+    return vector_file("TOEPLITZ-PRIVACY-AMPLIFICATION", "toeplitz", groups,
+                       ["EdgeCase", "WrongSeedLength", "OutOfRange", "EmptyInput"])
 
 
 def gen_wegman_carter():
@@ -324,7 +425,7 @@ def gen_wegman_carter():
     groups = renumber([{"type": "WegmanCarterTest", "source": SOURCE_PY,
                         "construction": "tag = polyhash_k(message as little-endian 64-bit blocks, then its bit length) xor pad",
                         "tests": tests}])
-    return vector_file("WEGMAN-CARTER-GF2_64", "wegman_carter_schema.json", groups, ["EdgeCase", "WrongTag"])
+    return vector_file("WEGMAN-CARTER-GF2_64", "wegman_carter", groups, ["EdgeCase", "WrongTag"])
 
 
 def gen_finite_key():
@@ -332,6 +433,13 @@ def gen_finite_key():
     for n, k, q, f in [(10000, 1000, 0.02, 1.16), (100000, 10000, 0.03, 1.1), (1000000, 100000, 0.05, 1.2),
                        (10000000, 1000000, 0.08, 1.1), (100000, 10000, 0.11, 1.1), (5000, 500, 0.01, 1.0)]:
         cases.append((n, k, q, f * n * h2(q), 1e-10, 1e-12, "n = %d, k = %d, Q = %g, leak = %g n h(Q)" % (n, k, q, f), []))
+    for n, k, q, es, ec, comment, flags in [
+            (1000000, 100000, 0.02, 0.999999, 0.999999, "epsilons just below 1", ["EpsilonBoundary"]),
+            (1000000, 100000, 0.02, 1e-100, 1e-100, "epsilons of 1e-100", ["EpsilonBoundary"]),
+            (100000, 10000, 0.0, 1e-10, 1e-12, "a tolerated QBER of 0", ["EdgeCase"]),
+            (100000, 10000, 0.5, 1e-10, 1e-12, "a tolerated QBER of 1/2: no key", ["EdgeCase"]),
+            (1, 1, 0.01, 1e-10, 1e-12, "one key bit and one sample bit: no key", ["EdgeCase"])]:
+        cases.append((n, k, q, 1.1 * n * h2(q), es, ec, comment, flags))
     tests = []
     for n, k, q, leak, es, ec, comment, flags in cases:
         if leak is None:
@@ -349,11 +457,17 @@ def gen_finite_key():
                {"comment": "no key bits", "flags": ["OutOfRange"], "keyBits": 0, "sampleBits": 100, "qber": 0.01,
                 "leakedBits": 0, "epsilonSecrecy": 1e-10, "epsilonCorrectness": 1e-12, "length": 0, "exactLength": 0,
                 "result": "invalid"}]
+    for comment, es, ec in [("epsilon_sec = 0", 0.0, 1e-12), ("epsilon_sec = 1", 1.0, 1e-12), ("epsilon_cor = 0", 1e-10, 0.0),
+                            ("epsilon_cor = 1", 1e-10, 1.0)]:
+        invalid.append({"comment": comment, "flags": ["EpsilonBoundary", "OutOfRange"], "keyBits": 1000, "sampleBits": 100,
+                        "qber": 0.01, "leakedBits": 0, "epsilonSecrecy": es, "epsilonCorrectness": ec, "length": 0,
+                        "exactLength": 0, "result": "invalid"})
     groups = renumber([{"type": "FiniteKeyLengthTest", "source": SOURCE_PY,
                         "formula": "l = n(1 - h(Q + mu)) - leak - log2(2/(eps_sec^2 eps_cor)), "
                                    "mu = sqrt((n+k)/(nk) (k+1)/k ln(2/eps_sec))", "tests": tests},
                        {"type": "FiniteKeyLengthTest", "source": SOURCE_PY, "formula": "as above", "tests": invalid}])
-    return vector_file("BB84-FINITE-KEY-TLGR2012", "finite_key_schema.json", groups, ["PublishedValue", "OutOfRange"])
+    return vector_file("BB84-FINITE-KEY-TLGR2012", "finite_key", groups,
+                       ["PublishedValue", "OutOfRange", "EpsilonBoundary", "EdgeCase"])
 
 
 GENERATORS = {
@@ -426,22 +540,49 @@ def check(directory):
         import jsonschema
     except ImportError:
         jsonschema = None
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            text = f.read()
+        if canonical(json.loads(text)) != text:
+            failures.append("%s is not in the canonical form" % name)
     if jsonschema is not None:
-        for name in sorted(os.listdir(directory)):
-            if not name.endswith(".json"):
-                continue
-            with open(os.path.join(directory, name)) as f:
-                doc = json.load(f)
-            with open(os.path.join(directory, "schema", doc.get("schema", "missing"))) as f:
-                schema = json.load(f)
-            try:
-                jsonschema.validate(doc, schema)
-            except jsonschema.ValidationError as e:
-                failures.append("%s schema: %s" % (name, e.message))
+        failures += validate_schemas(directory, jsonschema)
     print("checked %d vectors independently: %d passed, %d failed" % (checked, checked - len(failures), len(failures)))
     for f in failures:
         print("MISMATCH", f)
     return 1 if failures or before > len(failures) else 0
+
+
+def validate_schemas(directory, jsonschema):
+    """Each file against its schema, common.json resolved locally, HexBytes checked."""
+    from referencing import Registry, Resource
+    with open(os.path.join(directory, "schema", "common.json")) as f:
+        common = json.load(f)
+    registry = Registry().with_resource(common["$id"], Resource.from_contents(common))
+    formats = jsonschema.FormatChecker()
+
+    @formats.checks("HexBytes")
+    def hex_bytes(value):
+        return not isinstance(value, str) or (len(value) % 2 == 0 and all(c in "0123456789abcdef" for c in value))
+
+    failures = []
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(directory, name)) as f:
+            doc = json.load(f)
+        schema_file = doc.get("schema", "missing")
+        if os.path.basename(schema_file) != schema_file:
+            failures.append("%s: schema %r is not a plain file name" % (name, schema_file))
+            continue
+        with open(os.path.join(directory, "schema", schema_file)) as f:
+            schema = json.load(f)
+        validator = jsonschema.validators.validator_for(schema)(schema, registry=registry, format_checker=formats)
+        for e in validator.iter_errors(doc):
+            failures.append("%s schema: %s" % (name, e.message[:200]))
+    return failures
 
 
 def same(a, b):
@@ -459,9 +600,7 @@ def main(argv):
     if len(argv) == 2 and argv[0] == "generate":
         os.makedirs(argv[1], exist_ok=True)
         for name, generator in GENERATORS.items():
-            with open(os.path.join(argv[1], name), "w") as f:
-                json.dump(generator(), f, indent=1)
-                f.write("\n")
+            write_canonical(os.path.join(argv[1], name), generator())
             print("wrote", os.path.join(argv[1], name))
         return 0
     if len(argv) == 2 and argv[0] == "check":

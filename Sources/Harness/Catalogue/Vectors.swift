@@ -21,15 +21,14 @@ extension Catalogue {
             requirement: "The stack's implementation, asked through its shim, must compute every valid vector's outputs of vectors/\(v.file) and refuse every invalid one; an algorithm it does not implement is reported, not failed.",
             level: .must, reference: "vectors/\(v.file) (docs/targets.md, shim protocol)", tags: ["vectors"]
         ) { ctx in
-            guard let dir = ctx.vectors else {
-                return CaseOutcome(holds: false, detail: "no vectors directory (run from the repository, or give --vectors DIR)", verdict: .skipped)
-            }
             guard let command = ctx.target.shimCommand else {
                 return .unimplemented("the target declares no shim, so vectors cannot reach its implementation")
             }
+            // --vectors DIR (or ./vectors) when given, else the copies compiled into the executable.
+            let store: VectorStore = ctx.vectors.map { .directory($0) } ?? .embedded
             let file: VectorFile
-            do { file = try VectorFile(path: "\(dir)/\(v.file)") } catch {
-                throw HarnessError("\(dir)/\(v.file): \(error)")
+            do { file = try store.file(named: v.file) } catch {
+                throw HarnessError("\(store.label)/\(v.file): \(error)")
             }
             let shim = try ShimClient(command: command)
             defer { shim.close() }
