@@ -16,7 +16,7 @@ public enum ExitStatus {
     /// What a run's exit code says, in words (reports print it beside the number).
     public static func meaning(_ code: Int32) -> String {
         switch code {
-        case success: return "no MUST case failed (or only as the baseline expects)"
+        case success: return "no MUST case failed, or only as the baseline expects"
         case conformanceFailure: return "conformance failures"
         case usage: return "usage or configuration error"
         case harnessFailure: return "the harness could not run a case"
