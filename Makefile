@@ -2,7 +2,7 @@
 SWIFT   ?= swift
 RELEASE := .build/release/qkdspec
 
-.PHONY: setup build release run demo test bench fuzz clean help
+.PHONY: setup build release run demo test bench fuzz install clean help
 
 help:
 	@echo "make run    install what is missing, build (release) and run the conformance cases (qkdspec run)"
@@ -10,6 +10,7 @@ help:
 	@echo "make test   install what is missing and run the test suite"
 	@echo "make bench  benchmarks (release build)"
 	@echo "make fuzz   run each libFuzzer target for FUZZ_SECONDS (default 30)"
+	@echo "make install [PREFIX=/usr/local]  build (release) and install qkdspec into PREFIX/bin"
 
 setup:
 	@scripts/setup.sh
@@ -53,6 +54,14 @@ bench: release
 FUZZ_SECONDS ?= 30
 fuzz: setup
 	Fuzz/run.sh all $(FUZZ_SECONDS)
+
+# The release binary into $(PREFIX)/bin, so `qkdspec` (the README's commands, the reproduce
+# lines) is on PATH. DESTDIR stages it for packaging.
+PREFIX ?= /usr/local
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 $(RELEASE) "$(DESTDIR)$(PREFIX)/bin/qkdspec"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/qkdspec"
 
 clean:
 	rm -rf .build

@@ -1,52 +1,10 @@
 import Foundation
 import Reports
 
-/// Which case caught which bug knob: a self-test run's verdicts, knob by knob.
-public struct KillMatrix: Sendable, Codable {
-    /// The knobs, in column order.
-    public var knobs: [String]
-    /// The cases, in row order.
-    public var cases: [String]
-    /// verdicts[knob][case]; the clean reference's verdicts under the key "clean".
-    public var verdicts: [String: [String: Verdict]]
-    /// MUST cases per case ID (only a MUST failure counts as catching a knob).
-    public var mustCases: Set<String>
-
-    public init(knobs: [String], cases: [String], verdicts: [String: [String: Verdict]], mustCases: Set<String>) {
-        self.knobs = knobs
-        self.cases = cases
-        self.verdicts = verdicts
-        self.mustCases = mustCases
-    }
-
-    /// Knobs no MUST case failed: blind spots of the harness.
-    public var uncaught: [String] {
-        knobs.filter { k in !cases.contains { c in mustCases.contains(c) && (verdicts[k]?[c]?.failsRun ?? false) } }
-    }
-
-    /// The clean reference's cases that did not pass.
-    public var cleanFailures: [String] {
-        cases.filter { (verdicts["clean"]?[$0]).map { $0.failsRun || $0 == .error } ?? false }
-    }
-
-    /// The matrix as a Markdown table (docs/kill-matrix.md).
-    public func markdown() -> String {
-        var s = "| case | clean | " + knobs.map { "`\($0)`" }.joined(separator: " | ") + " |\n"
-        s += "|---|---|" + knobs.map { _ in "---|" }.joined() + "\n"
-        for c in cases {
-            let clean = verdicts["clean"]?[c]?.rawValue ?? "–"
-            s += "| `\(c)` | \(clean) | " + knobs.map { k in
-                guard let v = verdicts[k]?[c] else { return "–" }
-                return v.failsRun ? "**\(v.rawValue)**" : (v == .pass ? "·" : v.rawValue)
-            }.joined(separator: " | ") + " |\n"
-        }
-        return s
-    }
-}
-
-/// The self-contained HTML report (`--html`): summary, verdict matrix, SVG plots of QBER against
-/// the threshold and key length against the finite-key bound, the kill matrix of a self-test run,
-/// and every case's details. One file, no scripts, no external resources.
+/// The self-contained HTML report (`--html`): a verdict banner (what was and was not judged),
+/// the verdict matrix with failing cases first, SVG plots of QBER against the threshold and key
+/// length against the finite-key bound, the kill matrix of a self-test run, and every case's
+/// details. One file, no scripts, no external resources.
 public enum HTMLReport {
     public static func render(_ report: RunReport, killMatrix: KillMatrix? = nil) -> String {
         var h = """
@@ -62,8 +20,13 @@ public enum HTMLReport {
             .info,.unimplemented,.skipped{background:#e4eef9}.known{outline:2px dashed #b58900}
             .meta td{border:none;padding:1px 12px 1px 0} details{margin:.4em 0;border:1px solid #eee;padding:.3em .6em}
             summary{cursor:pointer} .charts svg{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
+            .banner{padding:.7em 1em;margin:1em 0;border-radius:4px;border:2px solid}
+            .banner b{font-size:1.5em;letter-spacing:.05em;margin-right:.6em}
+            .banner.PASS{background:#dff5df;border-color:#2e7d32}.banner.FAIL{background:#f9d6d5;border-color:#c62828}
+            .banner.INTERRUPTED{background:#fdf0c8;border-color:#b58900}.banner.NOT-JUDGED{background:#e4eef9;border-color:#1f63b4}
             </style></head><body>
             <h1>qkdspec report</h1>
+            \(banner(report))
             <table class="meta">
             <tr><td>target</td><td><b>\(esc(report.target))</b></td></tr>
             <tr><td>profile</td><td>\(esc(report.profile))\(report.shard.map { " (shard \(esc($0)))" } ?? "")</td></tr>
@@ -86,6 +49,12 @@ public enum HTMLReport {
             if byCase[r.id] == nil { order.append(r.id) }
             byCase[r.id, default: []].append(r)
         }
+        // Failing cases first, then those with no judgement or a warning, then the rest, each in
+        // catalogue order: what needs a look is at the top.
+        order = order.enumerated().sorted { a, b in
+            let ra = urgency(byCase[a.element] ?? []), rb = urgency(byCase[b.element] ?? [])
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
         h += "<h2>Verdicts</h2>\n<table><tr><th>case</th><th>level</th>"
         h += (1...iterations).map { iterations > 1 ? "<th>run \($0)</th>" : "<th>verdict</th>" }.joined() + "<th>seconds</th></tr>\n"
         for id in order {
@@ -110,7 +79,7 @@ public enum HTMLReport {
         if let k = killMatrix { h += killMatrixHTML(k) }
 
         h += "<h2>Cases</h2>\n"
-        for r in report.results {
+        for r in order.flatMap({ byCase[$0] ?? [] }) {
             h += "<details id=\"\(anchor(r.id))\"\(r.verdict.failsRun ? " open" : "")><summary><span class=\"\(r.verdict.rawValue)\" style=\"padding:0 6px\">\(r.verdict.rawValue)</span> <code>\(esc(r.id))</code> — \(esc(r.title))\(r.iteration > 1 ? " (run \(r.iteration))" : "")</summary>\n"
             h += "<p><b>\(r.level.rawValue):</b> \(esc(r.requirement))<br><i>reference:</i> \(esc(r.reference))</p>\n"
             h += "<p>\(esc(r.detail))</p>\n<p>seed <code>\(r.seed)</code>; \(String(format: "%.2f", r.seconds)) s<br>reproduce: <code>\(esc(r.reproduce))</code></p>\n"
@@ -126,12 +95,33 @@ public enum HTMLReport {
     }
 
     static func exitMeaning(_ code: Int32) -> String {
-        switch code {
-        case 0: return "(every MUST case passed, or failed as the baseline expects)"
-        case 1: return "(conformance failures)"
-        case 3: return "(the harness could not run a case)"
-        default: return ""
-        }
+        let meaning = ExitStatus.meaning(code)
+        return meaning.isEmpty ? "" : "(\(meaning))"
+    }
+
+    /// Whether the run was stopped before every case ran. Read from the exit code it recorded
+    /// (130, `ExitStatus.interrupted`), so a report from any version says it.
+    static func interrupted(_ report: RunReport) -> Bool {
+        report.exitCode == ExitStatus.interrupted
+    }
+
+    /// The banner at the top: PASS, FAIL, INTERRUPTED or NOT JUDGED, the counts, and what was and
+    /// was not judged.
+    static func banner(_ report: RunReport) -> String {
+        let judgement = RunJudgement(results: report.results, interrupted: interrupted(report))
+        let counts = Verdict.allCases.compactMap { v in report.counts[v.rawValue].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
+        let word = judgement.outcome.rawValue
+        return "<div class=\"banner \(word.replacingOccurrences(of: " ", with: "-"))\"><b>\(word)</b>"
+            + "\(report.results.count) cases: \(esc(counts))<br>\(esc(judgement.sentence(pointer: " — see below")))</div>"
+    }
+
+    /// A case's place in the tables: 0 fails the run, 1 the harness could not run it, 2 a warning
+    /// or no judgement (unimplemented, skipped), 3 the rest.
+    static func urgency(_ results: [CaseResult]) -> Int {
+        if results.contains(where: \.failsRun) { return 0 }
+        if results.contains(where: { $0.verdict == .error }) { return 1 }
+        if results.contains(where: { [.warn, .unimplemented, .skipped].contains($0.verdict) }) { return 2 }
+        return 3
     }
 
     /// True and estimated QBER of every case that measured them, against the declared threshold.
@@ -139,20 +129,28 @@ public enum HTMLReport {
         let rows = report.results.filter { $0.measurements["qber_true"] != nil }
         guard !rows.isEmpty else { return "<p>No case measured a QBER.</p>\n" }
         var truth: [(x: Double, y: Double)] = [], estimate: [(x: Double, y: Double)] = [], threshold: [(x: Double, y: Double)] = []
-        var legend = "<table><tr><th>#</th><th>case</th></tr>"
         for (i, r) in rows.enumerated() {
+            // The truth a little left of the case's tick, the estimate a little right: side by
+            // side, neither hides the other when they agree.
             let x = Double(i + 1)
-            truth.append((x, 100 * (r.measurements["qber_true"] ?? 0)))
-            if let e = r.measurements["qber_estimate"] { estimate.append((x, 100 * e)) }
+            truth.append((x - 0.08, 100 * (r.measurements["qber_true"] ?? 0)))
+            if let e = r.measurements["qber_estimate"] { estimate.append((x + 0.08, 100 * e)) }
             if let t = r.measurements["threshold"] { threshold.append((x, 100 * t)) }
-            legend += "<tr><td>\(i + 1)</td><td><code>\(esc(r.id))</code></td></tr>"
         }
-        let chart = SVGChart(
-            title: "QBER against the declared threshold", xLabel: "case (#)", yLabel: "QBER (%)", logarithmicY: false,
+        // The threshold is a level, not a point per case: run its line across the whole axis.
+        if let first = threshold.first, let last = threshold.last {
+            threshold.insert((0.5, first.y), at: 0)
+            threshold.append((Double(rows.count) + 0.5, last.y))
+        }
+        var chart = SVGChart(
+            title: "QBER against the declared threshold", xLabel: "case", yLabel: "QBER (%)", logarithmicY: false,
             series: [ChartSeries(name: "true QBER (simulator)", points: truth, style: .points, color: "#1f77b4"),
                      ChartSeries(name: "estimated by the stack", points: estimate, style: .points, color: "#ff7f0e"),
                      ChartSeries(name: "declared threshold", points: threshold, style: .dashedLine, color: "#d62728")])
-        return chart.render() + legend + "</table>\n"
+        chart.categories = rows.map { $0.iteration > 1 ? "\($0.id) #\($0.iteration)" : $0.id }
+        chart.padding = 0.08
+        chart.legend = .above
+        return chart.render()
     }
 
     /// Every delivered key's length against its finite-key bound (the bound line is y = x).
@@ -165,12 +163,18 @@ public enum HTMLReport {
             }
         }
         guard !points.isEmpty else { return "<p>No key length was measured.</p>\n" }
+        // The axes span the data (a few percent around it), not 0 up: keys near their bound
+        // would otherwise sit in a flat line at the top. The y = x line spans the same range on
+        // both axes, so they stay alike.
         let lo = points.map { min($0.x, $0.y) }.min() ?? 0, hi = points.map { max($0.x, $0.y) }.max() ?? 1
-        let chart = SVGChart(
+        var chart = SVGChart(
             title: "Delivered key length against the finite-key bound", xLabel: "bound from the wire (bits)", yLabel: "delivered length (bits)",
             logarithmicY: false,
             series: [ChartSeries(name: "keys", points: points, style: .points, color: "#2ca02c"),
                      ChartSeries(name: "length = bound", points: [(lo, lo), (hi, hi)], style: .dashedLine, color: "#d62728")])
+        chart.linearYFromZero = false
+        chart.padding = 0.08
+        chart.legend = .above
         return chart.render()
     }
 

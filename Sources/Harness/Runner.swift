@@ -56,9 +56,9 @@ public struct RunReport: Sendable, Codable {
     /// The exit code `results` earn: 1 for a failure the baseline does not excuse, 3 when the
     /// harness could not run a case, 0 otherwise.
     public static func exitCode(_ results: [CaseResult]) -> Int32 {
-        if results.contains(where: \.failsRun) { return 1 }
-        if results.contains(where: { $0.verdict == .error }) { return 3 }
-        return 0
+        if results.contains(where: \.failsRun) { return ExitStatus.conformanceFailure }
+        if results.contains(where: { $0.verdict == .error }) { return ExitStatus.harnessFailure }
+        return ExitStatus.success
     }
 
     public static func counts(_ results: [CaseResult]) -> [String: Int] {

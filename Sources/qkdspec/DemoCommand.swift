@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Logging
 import Node
 import QuantumChannel
 import Wire
@@ -11,10 +12,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run an Alice and a Bob node on loopback, feed them the simulator, and compare their keys.",
         discussion: """
-            Starts two `qkdspec node` processes on 127.0.0.1 (free ports), simulates --blocks blocks of
-            --block-pulses pulses over --distance-km of GYS fibre, sends each node its records through
-            its quantum-layer interface, lets them post-process over the control channel, and compares
-            the keys the two nodes delivered, bit for bit. Exits 1 if they differ or a node fails.
+            Starts two `qkdspec node` processes on 127.0.0.1 (free ports), simulates --blocks blocks of --block-pulses pulses over --distance-km of GYS fibre, sends each node its records through its quantum-layer interface, lets them post-process over the control channel, and compares the keys the two nodes delivered, bit for bit. Exits 1 if they differ or a node fails.
 
             Examples:
               qkdspec demo --distance-km 10 --blocks 20 --format json
@@ -40,10 +38,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Eavesdropper: none, intercept-resend:P, pns.")
     var eve = "none"
 
-    @Option(name: .customLong("bug"), help: "Bug knob for both nodes (repeatable).")
-    var bugs: [String] = []
+    @Option(name: .customLong("bug"), help: ArgumentHelp("Bug knob for both nodes (repeatable); see qkdspec node --list-bugs.", valueName: "knob"))
+    var bugs: [BugKnob] = []
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format = OutputFormat.text
 
     @Option(help: "Record the control channel (from Alice's side) to this pcap file.")
@@ -53,7 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
     var timeout = 120
 
     @Option(help: "The nodes' log level (their logs are shown when a node fails).")
-    var logLevel = "notice"
+    var logLevel = Logger.Level.notice
 
     func validate() throws {
         guard (1...100_000).contains(blocks) else { throw ValidationError("--blocks must lie in 1 ... 100000") }
@@ -108,8 +106,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         let me = ChildProcess.selfExecutable
-        let common = ["--auth-key", pskPath, "--frame-bits", String(frameBits), "--idle-timeout", String(timeout), "--log-level", logLevel]
-            + bugs.flatMap { ["--bug", $0] }
+        let common = ["--auth-key", pskPath, "--frame-bits", String(frameBits), "--idle-timeout", String(timeout), "--log-level", logLevel.rawValue]
+            + bugs.flatMap { ["--bug", $0.rawValue] }
         let alice = try ChildProcess(
             name: "alice", executable: me,
             arguments: ["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0",

@@ -33,8 +33,8 @@ struct NodeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "alice or bob.")
-    var role: String?
+    @Option(help: "alice (listens for the control channel) or bob (connects).")
+    var role: Role?
 
     @Option(help: "Listen for the peer's control connection on HOST:PORT (Alice).")
     var controlListen: String?
@@ -60,8 +60,8 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Declared QBER abort threshold (Alice proposes it).")
     var qberThreshold = 0.05
 
-    @Option(help: "Cascade variant: original, yanetal, extended.")
-    var cascade = "extended"
+    @Option(help: "Cascade variant.")
+    var cascade = CascadeVariant.extended
 
     @Option(help: "Fraction of each frame disclosed for parameter estimation.")
     var sampleFraction = 0.1
@@ -69,19 +69,17 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds of silence from the peer before giving up.")
     var idleTimeout = 30
 
-    @Option(name: .customLong("bug"), help: "Plant a defect (repeatable); see --list-bugs.")
-    var bugs: [String] = []
+    @Option(name: .customLong("bug"), help: ArgumentHelp("Plant a defect (repeatable); see --list-bugs.", valueName: "knob"))
+    var bugs: [BugKnob] = []
 
     @Flag(help: "List the bug knobs and exit.")
     var listBugs = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "notice"
+    @Option(help: "Log level.")
+    var logLevel = Logger.Level.notice
 
     func configuration() throws -> NodeConfiguration {
-        guard let roleText = role, let r: Role = roleText == "alice" ? .alice : roleText == "bob" ? .bob : nil else {
-            throw UsageError("--role must be alice or bob")
-        }
+        guard let r = role else { throw UsageError("--role alice or --role bob is required") }
         let control: NodeConfiguration.ControlEndpoint
         switch (controlListen, controlConnect) {
         case (let l?, nil): control = .listen(try HostPort(parsing: l))
@@ -90,14 +88,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         guard let qli = qliListen else { throw UsageError("--qli-listen HOST:PORT is required") }
         guard let keyPath = authKey else { throw UsageError("--auth-key FILE is required") }
-        guard let variant = CascadeVariant(rawValue: cascade) else {
-            throw UsageError("--cascade must be one of \(CascadeVariant.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var knobs = Set<BugKnob>()
-        for b in bugs {
-            guard let knob = BugKnob(rawValue: b) else { throw UsageError("unknown bug knob '\(b)'; see qkdspec node --list-bugs") }
-            knobs.insert(knob)
-        }
+        let variant = cascade, knobs = Set(bugs)
         guard (1024...(1 << 24)).contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
         guard qberThreshold > 0, qberThreshold <= 0.11 else { throw UsageError("--qber-threshold must lie in (0, 0.11]") }
         guard sampleFraction > 0, sampleFraction < 0.5 else { throw UsageError("--sample-fraction must lie in (0, 0.5)") }
@@ -120,7 +111,7 @@ struct NodeCommand: AsyncParsableCommand {
         do { config = try configuration() } catch let e as NodeError { throw UsageError(e.description) }
         AllocatorTuning.keepLargeBuffersOnHeap()
         var logger = Logger(label: "qkdspec.node.\(config.name)") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        logger.logLevel = logLevel
         let log = logger
 
         let engine: NodeEngine
@@ -160,7 +151,7 @@ struct NodeCommand: AsyncParsableCommand {
             try QKDNode.writeKeys(await engine.depositLog, to: path)
         }
         var summary = await engine.finalSummary()
-        summary.role = config.role == .alice ? "alice" : "bob"
+        summary.role = config.role.optionName
         emitJSON(SummaryEvent(summary: summary))
         if exitCode != 0 { throw ExitCode(exitCode) }
     }

@@ -42,6 +42,20 @@ struct Count: ExpressibleByArgument, Sendable {
     }
 
     var defaultValueDescription: String { String(value) }
+
+    /// A count of at least 1, for options such as `--pulses`: a value that is not one says so
+    /// (ArgumentParser's own message for `-1` would be "Missing value", since it reads `-1` as an
+    /// option; declare the option with `parsing: .unconditional` to let this see it).
+    static func positive(_ argument: String) throws -> Count {
+        guard let count = Count(argument: argument), count.value >= 1 else {
+            throw ValidationError("it must be a positive whole number, such as 100000000 or 1e8")
+        }
+        return count
+    }
+}
+
+extension Count: CustomStringConvertible {
+    var description: String { String(value) }
 }
 
 /// A comma-separated list of numbers, such as 0,50,100,140.

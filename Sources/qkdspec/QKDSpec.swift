@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Harness
 import QKDMath
 import QuantumChannel
 
@@ -9,9 +10,7 @@ struct QKDSpec: AsyncParsableCommand {
         commandName: "qkdspec",
         abstract: "Test QKD stacks against a reference BB84 simulator and the security properties they must keep.",
         discussion: """
-            qkdspec simulates the quantum channel (decoy-state BB84 over fibre, with loss, dark counts,
-            misalignment and eavesdroppers) and uses it as the oracle that a stack under test is judged
-            against.
+            qkdspec simulates the quantum channel (decoy-state BB84 over fibre, with loss, dark counts, misalignment and eavesdroppers) and uses it as the oracle that a stack under test is judged against.
 
             Examples:
               qkdspec run
@@ -23,8 +22,7 @@ struct QKDSpec: AsyncParsableCommand {
               qkdspec vectors verify vectors
               qkdspec bench simulate --format json
 
-            Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error,
-            3 the harness could not run.
+            Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error, 3 the harness could not run, 130 interrupted.
             """,
         version: QKDSpecVersion.current,
         subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self]
@@ -60,12 +58,8 @@ enum Entry {
     }
 }
 
-/// The project's exit codes.
-enum ExitStatus {
-    static let conformanceFailure: Int32 = 1
-    static let usage: Int32 = 2
-    static let harnessFailure: Int32 = 3
-}
+/// The project's exit codes, defined once in Harness (`RunReport.exitCode` uses them too).
+typealias ExitStatus = Harness.ExitStatus
 
 enum QKDSpecVersion {
     static let current = "0.1.0"

@@ -10,24 +10,20 @@ struct RateCommand: ParsableCommand {
         commandName: "rate",
         abstract: "Print the decoy-state key rate per distance (Lo–Ma–Chen 2005) and plot it.",
         discussion: """
-            For each distance, the asymptotic secret key rate of decoy-state BB84 (infinitely many
-            decoys) in bits per pulse, at the μ given by --mu or at the optimal μ. The link defaults
-            to GYS: α = 0.21 dB/km, η_Bob = 4.5 %, Y₀ = 1.7e-6, e_det = 3.3 %, f = 1.22.
+            For each distance, the asymptotic secret key rate of decoy-state BB84 (infinitely many decoys) in bits per pulse, at the μ given by --mu or, without --mu, at the μ that maximises the rate at that distance. The link defaults to GYS: α = 0.21 dB/km, η_Bob = 4.5 %, Y₀ = 1.7e-6, e_det = 3.3 %, f = 1.22.
 
-            --plot draws the decoy rate and the GLLP rate without decoys as curves over the whole
-            range, and, at each listed distance, a point from the simulator: the rate a decoy-state
-            protocol extracts from simulated counts (vacuum + weak decoy estimate).
+            --plot draws the decoy rate and the GLLP rate without decoys as curves over the whole range, and, at each listed distance, a point from the simulator: the rate a decoy-state protocol extracts from simulated counts (vacuum + weak decoy estimate).
 
             Examples:
               qkdspec rate --distance-km 0,50,100,140 --mu 0.48 --format json
-              qkdspec rate --distance-km 0,20,40,60,80,100,120 --plot rate.svg --simulate-pulses 1e9
+              qkdspec rate --distance-km 0,40,80,120 --plot rate.svg --simulate-pulses 1e9
             """
     )
 
     @Option(help: "Distances in km, comma-separated.")
     var distanceKm = NumberList([0, 25, 50, 75, 100, 125, 140])
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format = OutputFormat.text
 
     @Option(help: "Write an SVG plot of key rate against distance to this file.")
@@ -39,11 +35,12 @@ struct RateCommand: ParsableCommand {
     @Option(help: "Seed of the simulated points.")
     var seed: UInt64 = 1
 
-    @OptionGroup(title: "Link and source (GYS defaults); without --mu the rate is at the optimal μ per distance")
-    var scenarioOptions: ScenarioOptions
+    /// A fixed signal intensity, when the user gave one; nil: the optimal μ at each distance.
+    @Option(help: ArgumentHelp("Signal mean photon number μ, the same at every distance (default: at each distance the μ that maximises the key rate).", valueName: "μ"))
+    var mu: Double?
 
-    /// A fixed signal intensity, when the user gave one.
-    var mu: Double? { scenarioOptions.mu }
+    @OptionGroup(title: "Link and source (GYS defaults)")
+    var scenarioOptions: ScenarioOptions
 
     func validate() throws {
         guard distanceKm.values.allSatisfy({ $0 >= 0 && $0 <= 1000 }) else {
@@ -67,7 +64,7 @@ struct RateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let link = try scenarioOptions.scenario(distanceKm: 0).fibreLink
+        let link = try scenarioOptions.scenario(distanceKm: 0, mu: mu ?? ScenarioOptions.defaultMu).fibreLink
         let oracle = DecoyStateRate(link: link)
         func decoy(_ d: Double) throws -> (mu: Double, rate: Double) {
             if let mu { return (mu, try oracle.decoyRate(distanceKm: d, mu: mu)) }
@@ -89,9 +86,8 @@ struct RateCommand: ParsableCommand {
                 let progress = ProgressLine(label: "simulating points", total: UInt64(rows.count))
                 for i in rows.indices {
                     var options = scenarioOptions
-                    options.mu = rows[i].mu
                     if options.decoy >= rows[i].mu { options.decoy = rows[i].mu / 4 }
-                    let scenario = try options.scenario(distanceKm: rows[i].distanceKm)
+                    let scenario = try options.scenario(distanceKm: rows[i].distanceKm, mu: rows[i].mu)
                     let sim = try QuantumChannelSimulator(scenario: scenario, seed: seed &+ UInt64(i))
                     let tally = sim.run(pulses: simulatePulses.value, threads: ProcessInfo.processInfo.activeProcessorCount)
                     let gains = zip(scenario.intensities, tally.perClass).map {

@@ -11,9 +11,7 @@ struct ReportFiles {
 
     func write(_ report: RunReport, killMatrix: KillMatrix? = nil) throws {
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            do { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) } catch {
+            do { try ReportJSON.data(report, killMatrix: killMatrix).write(to: URL(fileURLWithPath: json)) } catch {
                 throw UsageError("cannot write the JSON report to \(json): \(error.localizedDescription)")
             }
         }

@@ -3,11 +3,10 @@ import QKDMath
 import QuantumChannel
 
 /// The options that describe a simulated link. Defaults are the GYS parameter set
-/// (Gobby–Yuan–Shields 2004, as used by Lo–Ma–Chen 2005).
+/// (Gobby–Yuan–Shields 2004, as used by Lo–Ma–Chen 2005). The signal intensity μ is each
+/// command's own option, because its default differs: 0.48 for `simulate`, the optimal μ per
+/// distance for `rate`.
 struct ScenarioOptions: ParsableArguments {
-    @Option(name: .customLong("mu"), help: "Signal mean photon number μ (default: 0.48, the GYS value).")
-    var mu: Double?
-
     /// The default signal intensity (Lo–Ma–Chen's GYS example).
     static let defaultMu = 0.48
 
@@ -53,9 +52,9 @@ struct ScenarioOptions: ParsableArguments {
     @Option(help: "Error-correction inefficiency f for the key-rate oracle.")
     var ecEfficiency = 1.22
 
-    /// The scenario at `distanceKm`, validated.
-    func scenario(distanceKm: Double) throws -> Scenario {
-        var intensities = [IntensityClass(name: "signal", meanPhotonNumber: mu ?? Self.defaultMu, probability: pSignal)]
+    /// The scenario at `distanceKm` with signal intensity `mu`, validated.
+    func scenario(distanceKm: Double, mu: Double = defaultMu) throws -> Scenario {
+        var intensities = [IntensityClass(name: "signal", meanPhotonNumber: mu, probability: pSignal)]
         if decoy > 0 && pDecoy > 0 {
             intensities.append(IntensityClass(name: "decoy", meanPhotonNumber: decoy, probability: pDecoy))
         } else if pDecoy > 0 {

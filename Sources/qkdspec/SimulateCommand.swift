@@ -9,13 +9,9 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Simulate decoy-state BB84 over fibre and compare the counts with the analytic oracle.",
         discussion: """
-            Sends --pulses weak-coherent pulses (signal, decoy and vacuum settings) through the fibre
-            into Bob's two detectors and counts detections, sifted bits and errors per setting. The
-            same seed gives the same records on any machine and any number of threads.
+            Sends --pulses weak-coherent pulses (signal, decoy and vacuum settings) through the fibre into Bob's two detectors and counts detections, sifted bits and errors per setting. The same seed gives the same records on any machine and any number of threads.
 
-            The report sets each measured value beside its analytic expectation; `qber_interval`
-            is the 99.9 % Clopper–Pearson interval of the measured signal QBER, so on a correct
-            simulator `expected_qber` lies inside it in 999 runs out of 1000.
+            The report sets each measured value beside its analytic expectation; `qber_interval` is the 99.9 % Clopper–Pearson interval of the measured signal QBER, so on a correct simulator `expected_qber` lies inside it in 999 runs out of 1000.
 
             Examples:
               qkdspec simulate --distance-km 50 --pulses 100000000 --seed 7 --format json
@@ -27,16 +23,21 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Fibre length in km.")
     var distanceKm = 50.0
 
-    @Option(help: "Number of pulse slots (accepts 1e9).")
+    @Option(parsing: .unconditional, help: "Number of pulse slots, at least 1; accepts 1e9 (default: 1e8).", transform: Count.positive)
     var pulses = Count(100_000_000)
 
     @Option(help: "Seed of every random choice (default: a fresh one, printed in the report).")
     var seed: UInt64?
 
-    @Option(help: "Worker threads (default: one per core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Signal mean photon number μ (the GYS value by default).", valueName: "μ"))
+    var mu = ScenarioOptions.defaultMu
 
-    @Option(help: "Output format: text or json.")
+    /// Nil: one per core (the default is said in the help text, not printed as a number that
+    /// depends on the machine that printed the help).
+    @Option(help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Output format.")
     var format = OutputFormat.text
 
     @OptionGroup(title: "Scenario (GYS defaults)")
@@ -44,11 +45,13 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         guard pulses.value > 0 else { throw ValidationError("--pulses must be at least 1") }
-        guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must lie in 1...1024") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must lie in 1...1024") }
+        guard mu > 0, mu <= 10 else { throw ValidationError("--mu must lie in (0, 10]") }
     }
 
     func run() throws {
-        let scenario = try scenarioOptions.scenario(distanceKm: distanceKm)
+        let scenario = try scenarioOptions.scenario(distanceKm: distanceKm, mu: mu)
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
         let progress = ProgressLine(label: "simulating", total: QuantumChannelSimulator.blockCount(pulses: pulses.value))
