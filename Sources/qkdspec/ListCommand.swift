@@ -41,6 +41,6 @@ struct ListCommand: ParsableCommand {
             let profiles = Profile.allCases.filter { c.profiles.contains($0) }.map(\.rawValue).joined(separator: ", ")
             s += "| `\(c.id)` | \(c.level.rawValue) | \(profiles) | \(c.requirement.replacingOccurrences(of: "|", with: "\\|")) | \(c.reference) |\n"
         }
-        return s
+        return s + Catalogue.statisticsMarkdown()
     }
 }
