@@ -85,7 +85,17 @@ extension Catalogue {
             }
             previousFromAlice = fromAlice
         }
-        return Calibration(units: log.totals.units, bytes: log.totals.bytes, session: s, backToBack: pairs)
+        // Sessions vary in length (batching follows timing): keep to the first 60 %, which every
+        // session of this shape reaches.
+        let units = log.totals.units
+        return Calibration(units: units, bytes: log.totals.bytes, session: s, backToBack: pairs.filter { $0 < units * 6 / 10 })
+    }
+
+    /// Whether a fault aimed at Alice's message `index` lands on message `i`: at that index, or —
+    /// when this session turned out shorter than the clean one it was placed in (batching and
+    /// Cascade's rounds vary) — on her CLOSE, so a fault always lands.
+    static func lands(at index: Int, _ i: Int, _ bytes: [UInt8], log: FaultLog) -> Bool {
+        i == index || (!log.landed && i < index && bytes.count > 5 && bytes[5] == MessageType.close.rawValue)
     }
 
     /// A short description of one of Alice's frames (its type and, for per-frame messages, the frame).

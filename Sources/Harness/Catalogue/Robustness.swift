@@ -107,6 +107,7 @@ extension Catalogue {
             let beforeClose = -1
             let cuts = fractions.isEmpty ? [ctx.target.channel == .reference ? beforeClose : shape.units - 1]
                 : fractions.map { min(shape.units - 2, max(1, Int(random.fraction($0.0, $0.1) * Double(shape.units)))) }
+            // A cut past the end of a shorter session lands on her CLOSE (see `lands`).
             var parts: [String] = [], failed = false
             var worst: Session?
             for cut in cuts {
@@ -114,7 +115,7 @@ extension Catalogue {
                 let cutType = Counter()
                 let s = try await ctx.session(honest(), alice: { i, bytes in
                     let isClose = bytes.count > 5 && bytes[5] == MessageType.close.rawValue
-                    guard cut == beforeClose ? isClose : i == cut else { return [.send(bytes)] }
+                    guard cut == beforeClose ? isClose : lands(at: cut, i, bytes, log: log) else { return [.send(bytes)] }
                     log.note("cut before Alice's \(ctx.target.channel == .opaque ? "chunk" : "message") \(i) of \(shape.units) (\(ctx.target.channel == .opaque ? "\(bytes.count) bytes" : frameName(bytes)))")
                     if bytes.count > 5 { _ = cutType.add(Int(bytes[5])) }
                     return [.close]
@@ -147,7 +148,7 @@ extension Catalogue {
         let index = random.int(in: 2...max(2, shape.units * 9 / 10))
         let log = FaultLog()
         let s = try await ctx.session(honest(), alice: { i, bytes in
-            guard i == index else { return [.send(bytes)] }
+            guard lands(at: index, i, bytes, log: log) else { return [.send(bytes)] }
             log.note("Alice's message \(i) (\(frameName(bytes))) cut after \(max(1, bytes.count / 2)) of \(bytes.count) bytes, then the connection closed")
             return [.send(Array(bytes.prefix(max(1, bytes.count / 2)))), .close]
         })
@@ -170,7 +171,7 @@ extension Catalogue {
         let index = random.int(in: 1...max(1, shape.units * 9 / 10))
         let log = FaultLog()
         let s = try await ctx.session(honest(), alice: { i, bytes in
-            guard i == index else { return [.send(bytes)] }
+            guard lands(at: index, i, bytes, log: log) else { return [.send(bytes)] }
             log.note("Alice's message \(i) (\(frameName(bytes))) held for 250 ms")
             return [.delay(.milliseconds(250)), .send(bytes)]
         })
