@@ -12,16 +12,19 @@ struct FrameState {
 enum FramePhase {
     /// Cut, waiting for parameter estimation. Bob holds the frame's sifted bits until Alice's
     /// sample says which to disclose; Alice has sent her sample and holds the bits left.
-    case estimating(key: BitKey)
+    /// Both hold the decoy-state statistics as they stood when the frame was cut: the figures
+    /// Bob's decision on the frame rests on, and Alice checks it with.
+    case estimating(key: BitKey, decoy: DecoyMonitor)
     /// Bob runs Cascade on the bits left after the sample.
     case reconciling(CascadeInitiator, sampleErrors: Int)
     /// Alice answers Bob's parity queries for the bits left after the sample.
     case answering(CascadeResponder, key: BitKey, sampleErrors: Int)
     /// Reconciled; verification is under way. Alice holds the hashes she sent; Bob waits for them.
     case verifying(ReconciledFrame, verification: KeyVerification?)
-    /// Bob: verified, waiting for Alice's privacy amplification.
-    case amplifying(ReconciledFrame)
-    /// Alice: final key computed and announced, waiting for Bob's key confirmation.
+    /// Bob: verified (with `verificationBits` disclosed), waiting for Alice's privacy amplification.
+    case amplifying(ReconciledFrame, verificationBits: Int)
+    /// The final key is computed but not stored yet. Alice waits for Bob's KEY_CONFIRMATION, Bob
+    /// for Alice's CONFIRMATION_RESULT; a session that ends here stores nothing of the frame.
     case confirming(finalKey: BitKey, keyID: UUID)
     /// Terminal: the sample's QBER (or the decoy statistics) stopped the frame.
     case aborted
@@ -45,7 +48,7 @@ enum DiscardReason: Equatable, Sendable {
     case verificationMismatch
     /// The finite-key bound left no secret bits (ℓ = 0).
     case noSecretKey
-    /// Bob confirmed a key whose fingerprint differs from Alice's.
+    /// The key confirmation found different fingerprints (Alice compared; Bob heard it from her).
     case fingerprintMismatch
 }
 

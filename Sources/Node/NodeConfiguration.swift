@@ -23,6 +23,10 @@ public struct NodeConfiguration: Sendable {
     public var keyOutput: String?
     /// Give up on a silent peer after this long.
     public var idleTimeout: Duration
+    /// Once a control-channel frame's first byte has arrived, the whole frame must arrive within
+    /// this long (docs/protocol.md, "Limits"): a peer that trickles bytes to keep the idle timer
+    /// from firing (slowloris) gets ERROR 1 and the session ends.
+    public var frameTimeout: Duration = .seconds(10)
     /// Record the control channel to this pcap file (Ethernet/IPv4/TCP, as a tap would see it).
     public var capturePath: String?
 

@@ -37,6 +37,7 @@ extension NodeEngine {
                 (matches, classes, matched) = Self.siftByIndex(index, block: block, bobBases: bases.bases, into: &signal)
             }
             siftBuffer = signal
+            decoy.record(pulses: block.pulseCount, siftedPerClass: Self.classCounts(classes, matched: matched))
             try transmit(.siftingResult(SiftingResult(
                 block: bases.block, matches: BitString(bitCount: d, bytes: matches), classes: BitString(bitCount: 2 * matched, bytes: classes))))
             try cutFrames()
@@ -89,13 +90,23 @@ extension NodeEngine {
             let id = nextFrame
             let sifted = siftBuffer.slice(0..<n)
             siftBuffer = siftBuffer.slice(n..<siftBuffer.count)
-            frames[id] = FrameState(id: id, phase: .estimating(key: sifted))
+            frames[id] = FrameState(id: id, phase: .estimating(key: sifted, decoy: decoy))
             summary.frames += 1
             summary.siftedBits += n
             logger.debug("frame cut", metadata: ["frame": "\(id)", "t": "\(postProcessingSeconds)"])
             nextFrame += 1
-            if config.role == .alice { try aliceStartEstimation(id, sifted: sifted, p) }
+            if config.role == .alice { try aliceStartEstimation(id, sifted: sifted, decoy: decoy, p) }
         }
+    }
+
+    /// Matched detections per intensity class, from SIFTING_RESULT's classes column (2 bits per
+    /// match, least significant first): what Alice's decoy-state statistics count.
+    static func classCounts(_ classes: [UInt8], matched: Int) -> [Int] {
+        var counts = [0, 0, 0, 0]
+        for i in 0..<matched where (2 * i) >> 3 < classes.count {
+            counts[Int((classes[(2 * i) >> 3] >> UInt8((2 * i) & 7)) & 3)] += 1
+        }
+        return counts
     }
 
     /// Whether two offset lists are equal, compared as bytes (the element-wise `==` of arrays is

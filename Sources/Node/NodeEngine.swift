@@ -61,7 +61,8 @@ public actor NodeEngine {
     var requestInFlight = [Bool](repeating: false, count: NodeEngine.cascadeLanes)
     /// The lanes of the batches in flight, oldest first: Alice answers requests in order.
     var lanesInFlight: [Int] = []
-    /// Bob's decoy-state statistics (docs/postprocessing.md, photon-number splitting).
+    /// The decoy-state statistics of the sifted detections so far (docs/postprocessing.md,
+    /// photon-number splitting): Bob decides with them, Alice checks his decisions.
     var decoy = DecoyMonitor()
 
     /// Final keys, by ID, for delivery (ETSI 014 will serve from here).
@@ -154,6 +155,18 @@ public actor NodeEngine {
         }
     }
 
+    /// Bytes of a control-channel frame that has begun but not ended.
+    public var pendingFrameBytes: Int { decoder.pendingBytes }
+
+    /// The frame being read did not complete within `limit` of its first byte: the peer hears
+    /// ERROR 1, and the returned error ends the session.
+    public func frameDeadlinePassed(_ limit: Duration) -> NodeError {
+        let error = NodeError.frameIncomplete(pendingBytes: decoder.pendingBytes, limit: limit)
+        offendingSequence = receiveSequence
+        tell(error)
+        return error
+    }
+
     /// The control channel closed. A frame cut short is an error (or, with the bug knob, a hang).
     public func controlClosed() async throws(NodeError) {
         if decoder.pendingBytes > 0 {
@@ -235,7 +248,16 @@ public actor NodeEngine {
         if !config.bugs.contains(.acceptReplayedFrame) {
             guard raw.sequence == receiveSequence else { throw .outOfSequence(received: raw.sequence, expected: receiveSequence) }
         }
-        if !config.bugs.contains(.ignoreAuthTag) {
+        if config.bugs.contains(.partialTagCheck) {
+            // The defect: only the low 32 bits of the tag are compared.
+            let expected: UInt64
+            do { expected = try auth.tag(Array(raw.authenticatedBytes), direction: peerDirection, sequence: raw.sequence) } catch {
+                throw .authentication(error.description)
+            }
+            guard UInt32(truncatingIfNeeded: expected) == UInt32(truncatingIfNeeded: raw.tag) else {
+                throw .authentication("the tag of frame \(raw.sequence) does not verify")
+            }
+        } else if !config.bugs.contains(.ignoreAuthTag) {
             do {
                 try auth.verify(raw.authenticatedBytes, tag: raw.tag, direction: peerDirection, sequence: raw.sequence)
             } catch {
@@ -292,6 +314,8 @@ public actor NodeEngine {
             try bobAmplify(p)
         case (.keyConfirmation(let k), .alice):
             try aliceConfirm(k)
+        case (.confirmationResult(let c), .bob):
+            try bobConfirmationResult(c)
         case (.abort(let a), _):
             throw .peerAborted(a.reason, a.message)
         case (.error(let e), _):

@@ -22,6 +22,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case peerAborted(AbortReason, String)
     case peerError(ErrorCode, String)
     case timeout(String)
+    /// A control-channel frame that did not complete within the frame timeout of its first byte.
+    case frameIncomplete(pendingBytes: Int, limit: Duration)
     case postProcessing(PostProcessingError)
 
     public var description: String {
@@ -41,6 +43,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .peerAborted(let r, let m): return "the peer aborted the session (\(r)): \(m)"
         case .peerError(let c, let m): return "the peer reported an error (\(c)): \(m)"
         case .timeout(let m): return "timeout: \(m)"
+        case .frameIncomplete(let pending, let limit):
+            return "timeout: a frame was not complete \(limit) after its first byte (\(pending) bytes of it arrived)"
         case .postProcessing(let e): return "post-processing: \(e.description)"
         }
     }
@@ -61,6 +65,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
             return .error(.unexpectedMessage, message: e.description)
         case .refusedPeerDecision(let frame, let reason, let m):
             return .abort(frame: frame, reason: reason, message: m)
+        case .frameIncomplete(let pending, let limit):
+            return .error(.malformedFrame, message: "frame not complete \(limit) after its first byte (\(pending) bytes arrived)")
         case .configuration, .network, .quantumLayer, .protocolViolation, .peerAborted, .peerError, .timeout, .postProcessing:
             return nil
         }

@@ -157,7 +157,7 @@ struct NodeEngineTests {
 
     @Test("every bug knob has a one-line description and parses from its name")
     func knobs() {
-        #expect(BugKnob.allCases.count == 11)
+        #expect(BugKnob.allCases.count == 19)
         for k in BugKnob.allCases {
             #expect(BugKnob(rawValue: k.rawValue) == k)
             #expect(!k.summary.isEmpty && !k.summary.contains("\n"))
