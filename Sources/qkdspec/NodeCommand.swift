@@ -117,7 +117,9 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if listBugs {
-            for knob in BugKnob.allCases { print(knob.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0) + knob.summary) }
+            // Padded to the longest name (padding(toLength:) would cut a longer one).
+            let width = (BugKnob.allCases.map(\.rawValue.count).max() ?? 0) + 2
+            for knob in BugKnob.allCases { print(knob.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + knob.summary) }
             return
         }
         let config: NodeConfiguration
