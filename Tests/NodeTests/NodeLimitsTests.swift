@@ -16,14 +16,22 @@ struct NodeLimitsTests {
         return l
     }
 
+    static let ownLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let host = "127.0.0.2"
+
     /// Starts Alice on free ports and returns her run and where she listens.
     static func startAlice(frameTimeout: Duration) async throws -> (Task<Void, any Error>, QKDNode.Listening) {
-        var config = NodeConfiguration(role: .alice, control: .listen(HostPort(host: "127.0.0.1", port: 0)),
-                                       quantumLayer: HostPort(host: "127.0.0.1", port: 0), authenticationKey: InMemorySession.psk,
+        // On 127.0.0.2: tests that pick "free" ports on 127.0.0.1 and start their own nodes there
+        // must never reach this one (an OS-assigned port can be a number they just released).
+        var config = NodeConfiguration(role: .alice, control: .listen(HostPort(host: host, port: 0)),
+                                       quantumLayer: HostPort(host: host, port: 0), authenticationKey: InMemorySession.psk,
                                        idleTimeout: .seconds(30))
         config.frameTimeout = frameTimeout
         let (stream, continuation) = AsyncStream<QKDNode.Listening>.makeStream()
-        let run = Task { _ = try await QKDNode.run(config, logger: logger) { continuation.yield($0) } }
+        // A loop of its own: the shared loops also run the in-memory engines of tests running in
+        // parallel, whose Cascade work would delay this node's timers and reads.
+        let engine = try NodeEngine(configuration: config, logger: logger, eventLoop: ownLoop.next())
+        let run = Task { try await QKDNode.run(config, engine: engine, logger: logger) { continuation.yield($0) } }
         var events = stream.makeAsyncIterator()
         let listening = try #require(await events.next())
         return (run, listening)
@@ -34,10 +42,10 @@ struct NodeLimitsTests {
         let (alice, listening) = try await Self.startAlice(frameTimeout: .milliseconds(700))
         let port = try #require(listening.controlPort)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
+            .connect(host: Self.host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
-        // A header announcing a 100-byte payload, then the payload, one byte per 200 ms (25.6 s in
+        // A header announcing a 100-byte payload, then the payload, one byte per 300 ms (38 s in
         // all): the idle timer (30 s) sees traffic all along, and the frame would complete only at
         // the end. The deadline (0.7 s) must end the session long before.
         var header = [UInt8](repeating: 0, count: 28)
@@ -49,7 +57,7 @@ struct NodeLimitsTests {
                 group.addTask {
                     for b in trickle {
                         do { try await outbound.write(ByteBuffer(bytes: [b])) } catch { break }
-                        try await Task.sleep(for: .milliseconds(200))
+                        try await Task.sleep(for: .milliseconds(300))
                     }
                 }
                 // Read until Alice closes the connection.
@@ -61,7 +69,7 @@ struct NodeLimitsTests {
         }
         await #expect(throws: NodeError.self) { try await alice.value }
         let elapsed = ContinuousClock.now - began
-        #expect(elapsed < .seconds(15), "the session outlived the frame deadline: \(elapsed)")
+        #expect(elapsed < .seconds(20), "the session outlived the frame deadline: \(elapsed)")
         // What Alice sent: HELLO, PARAMETERS, then an ERROR with code 1.
         var decoder = FrameDecoder()
         decoder.append(received)
@@ -78,7 +86,7 @@ struct NodeLimitsTests {
     func quantumLayerErrorWording() async throws {
         let (alice, listening) = try await Self.startAlice(frameTimeout: .seconds(10))
         let feed = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: listening.qliPort).get()
+            .connect(host: Self.host, port: listening.qliPort).get()
         let frame = Frame(sessionID: 1, sequence: 0, message: .keepalive(nonce: 7), tag: 0).encoded()
         try await feed.writeAndFlush(ByteBuffer(bytes: frame))
         do {
