@@ -53,6 +53,14 @@ struct HarnessTests {
         .crashOnOversizedFrame: ["robustness/oversized-frame"],
         .hangOnTruncatedFrame: ["robustness/truncated-frame"],
         .ignoreDecoyStatistics: ["bb84/abort/decoy-statistics/photon-number-splitting"],
+        .trustPeerEstimate: ["bb84/peer/alice-refuses-forged-proceed"],
+        .trustPeerLength: ["bb84/peer/bob-refuses-overlong-key"],
+        .deliverBeforeConfirmation: ["bb84/discard/confirmation-mismatch-at-both-ends"],
+        .firstFrameOnlyCheck: ["bb84/abort/every-frame/attack-from-mid-session"],
+        .lenientThreshold: ["bb84/abort/threshold-relative/above"],
+        .keepSampleBits: ["bb84/keys/final-key-from-ground-truth"],
+        .restartKeyIDs: ["bb84/keys/unique-key-ids"],
+        .partialTagCheck: ["auth/tampered-tag-aborts"],
     ]
 
     @Test("every bug knob is caught by at least one MUST case", arguments: BugKnob.allCases)

@@ -154,12 +154,13 @@ struct NodeProcessTests {
         #expect(!buggy.waitExit(3), "the buggy node should hang")
     }
 
-    @Test("--list-bugs lists the eleven knobs; bad configuration exits 2 with a message")
+    @Test("--list-bugs lists the nineteen knobs, one a line, names in full; bad configuration exits 2 with a message")
     func configuration() throws {
         let list = try QKDSpecBinary.run(["node", "--list-bugs"])
         #expect(list.status == 0)
-        #expect(list.stdout.split(separator: "\n").count == 11)
+        #expect(list.stdout.split(separator: "\n").count == 19)
         #expect(list.stdout.contains("accept-replayed-frame"))
+        #expect(list.stdout.contains("deliver-before-confirmation "))
         let missing = try QKDSpecBinary.run(["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0"])
         #expect(missing.status == 2 && missing.stderr.contains("--auth-key"))
         let badBug = try QKDSpecBinary.run(["node", "--role", "bob", "--control-connect", "127.0.0.1:1", "--qli-listen", "127.0.0.1:0",

@@ -128,7 +128,7 @@ extension Catalogue {
                 delivered — not only the first frame of the session.
                 """,
             level: .must, reference: "docs/postprocessing.md (per-frame abort rule)", tags: ["abort", "statistics"],
-            profiles: [.ci, .full]
+            profiles: attackedFirst ? [.ci, .full] : [.quick, .ci, .full]
         ) { ctx in
             let d = ctx.target.declared
             let r = try resolution(ctx, side: .above)
