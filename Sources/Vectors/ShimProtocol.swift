@@ -57,6 +57,11 @@ public enum ShimProtocol {
             throw ShimError("the shim answered something that is not a JSON object: \(line.prefix(200))")
         }
         guard value["id"]?.int == id else { throw ShimError("the shim answered id \(value["id"].map { "\($0)" } ?? "none") to request \(id)") }
+        // Exactly one of the three: an answer that both refuses and computes says nothing.
+        let given = ["output", "error", "unimplemented"].filter { value[$0] != nil }
+        guard given.count <= 1 else {
+            throw ShimError("answer \(id) has \(given.joined(separator: ", ")); an answer has exactly one of output, error and unimplemented")
+        }
         if value["unimplemented"]?.bool == true { return .unimplemented }
         if let e = value["error"]?.string { return .refused(e) }
         guard let o = value["output"]?.object else { throw ShimError("answer \(id) has neither output, error nor unimplemented") }
