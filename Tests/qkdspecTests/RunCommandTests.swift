@@ -27,7 +27,8 @@ struct RunCommandTests {
         let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--seed", "5"], timeout: 300)
         #expect(r.status == 1)
         #expect(r.stdout.contains("FAIL") && r.stdout.contains("keys/unique-key-ids"))
-        #expect(r.stdout.contains("reproduce: qkdspec run --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
+        // The executable that ran (qkdspec need not be on PATH), with the profile and the knob.
+        #expect(r.stdout.contains("reproduce: \(QKDSpecBinary.url.standardizedFileURL.path) run --profile quick --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
     }
 
     @Test("--junit writes XML the CI readers take: a failure element per failed case, seed in the properties")
