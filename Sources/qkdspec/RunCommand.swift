@@ -215,7 +215,7 @@ struct RunCommand: AsyncParsableCommand {
                 + "Each column is the reference stack with one bug knob switched on; a bold verdict is a MUST case that caught it, `·` a pass. "
                 + "A knob no MUST case fails would be a blind spot of the harness; `HarnessTests` asserts there is none.\n\n" + matrix.markdown()
             do { try text.write(toFile: killMatrixPath, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("cannot write the kill matrix to \(killMatrixPath): \(error.localizedDescription)")
+                throw UsageError("cannot write the kill matrix to \(killMatrixPath): \(FileProblem.reason(error))")
             }
         }
         if let matrix {

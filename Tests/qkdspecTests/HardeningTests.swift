@@ -333,3 +333,28 @@ struct TestHelperTests {
         #expect(mode == 0o600)
     }
 }
+
+@Suite("hardening: an interrupt while a shim hangs", .serialized)
+struct ShimInterruptTests {
+    @Test("SIGINT while the shim never answers: exit 130 at once, not after the 30 s answer deadline")
+    func interruptHangingShim() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let marker = "4003.\(Int.random(in: 100_000...999_999))"
+        let target = try HardeningTests.target(shim: ["sh", "-c", "read line; sleep \(marker)"], in: scratch)
+        let run = try RunningQKDSpec(["run", "--target", target, "--case", "vectors/finite-key", "--vectors", HardeningTests.vectors,
+                                      "--seed", "1", "--json", scratch.file("r.json")])
+        var started = false
+        for _ in 0..<250 where !started {
+            started = !processes(containing: marker).isEmpty
+            usleep(20_000)
+        }
+        #expect(started)
+        let t0 = Date()
+        kill(run.process.processIdentifier, SIGINT)
+        #expect(run.finish(within: 40) == 130, "\(run.stdout)\(run.stderr)")
+        #expect(Date().timeIntervalSince(t0) < 8)
+        #expect(processes(containing: marker).isEmpty)
+        #expect(try scratch.readJSON("r.json")["interrupted"] as? Bool == true)
+    }
+}

@@ -103,7 +103,7 @@ struct RunCommandTests {
                              "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound",
                              "bb84/abort/decoy-statistics/photon-number-splitting"])
         let bad = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/1.json"])
-        #expect(bad.status == 2 && bad.stderr.contains("more than one report"))
+        #expect(bad.status == 2 && bad.stderr.contains("shard 1/2 is given twice"))
     }
 
     @Test("--self-test builds the kill matrix and fails when a knob escapes the selected cases")
