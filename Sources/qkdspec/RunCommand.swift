@@ -164,7 +164,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let console = Console(quiet: quiet, verbose: verbose)
         console.header(target: sessionTarget.name, profile: profile.rawValue, seed: runSeed, cases: cases.count, shard: shard, repeats: repeatCount)
-        let reproduce = reproduceCommand(bugs: bugs, profile: profile)
+        let reproduce = reproduceCommand(bugs: bugs, profile: profile, vectors: runner.vectorsDirectory)
         let stop = StopRequest()
         // An interrupt stops the cases at once: the processes in flight are killed (their
         // sessions would otherwise run to their deadlines), and the task stops at the next check.
@@ -198,7 +198,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         console.summary(report)
         try outputs.write(report, killMatrix: matrix)
-        if let writeExpected {
+        if let writeExpected, report.interrupted {
+            FileHandle.standardError.write(Data("warning: no baseline written to \(writeExpected): the run was interrupted, so its failures are not all known\n".utf8))
+        } else if let writeExpected {
             do { try ExpectedFailures(report: report).write(to: writeExpected) } catch { throw UsageError("\(error)") }
         }
         if let path = ProcessInfo.processInfo.environment["TEST_SHARD_STATUS_FILE"], shard != nil {
@@ -230,7 +232,9 @@ struct RunCommand: AsyncParsableCommand {
     /// The command line that reruns a case of this run, up to the case's own options: the
     /// executable that runs now (`qkdspec` need not be on PATH), the profile, and every option
     /// that changes what a case does, with absolute paths (reproduce.sh runs from anywhere).
-    func reproduceCommand(bugs: Set<BugKnob>, profile: Profile) -> String {
+    /// `vectors` is the directory the run uses (given, or ./vectors found), so the line works
+    /// from another directory too.
+    func reproduceCommand(bugs: Set<BugKnob>, profile: Profile, vectors: String?) -> String {
         var words = [ChildProcess.selfExecutable, "run", "--profile", profile.rawValue]
         if let target { words += ["--target", target == "in-process" ? target : Self.absolute(target)] }
         words += bugs.map(\.rawValue).sorted().flatMap { ["--reference-bug", $0] }
