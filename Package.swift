@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "Reports"),
         // C kernel: carry-less (GF(2)[x]) products for Toeplitz hashing, PCLMULQDQ with a portable fallback.
         .target(name: "CCarryless"),
+        // C: fork/exec of the harness's children in a clean state (own process group, default
+        // signals, none blocked, PR_SET_PDEATHSIG), which Foundation's Process does not give.
+        .target(name: "CSpawn"),
         .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
@@ -44,7 +47,7 @@ let package = Package(
         // The conformance harness (growing): feeding simulated records to nodes.
         .target(
             name: "Harness",
-            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors",
+            dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]

@@ -10,7 +10,7 @@ public struct EvidenceWriter: Sendable {
     public init(root: String) throws {
         self.root = root
         do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) } catch {
-            throw HarnessError("cannot create the evidence directory \(root): \(error.localizedDescription)")
+            throw HarnessError("cannot create the evidence directory \(root): \(FileProblem.reason(error))")
         }
     }
 
@@ -21,11 +21,11 @@ public struct EvidenceWriter: Sendable {
         let fm = FileManager.default
         try? fm.removeItem(atPath: dir)
         do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw HarnessError("cannot create \(dir): \(error.localizedDescription)")
+            throw HarnessError("cannot create \(dir): \(FileProblem.reason(error))")
         }
         func put(_ file: String, _ text: String) throws {
             do { try text.write(toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8) } catch {
-                throw HarnessError("cannot write \(dir)/\(file): \(error.localizedDescription)")
+                throw HarnessError("cannot write \(dir)/\(file): \(FileProblem.reason(error))")
             }
         }
         try put("seed.txt", "\(result.seed)\n")

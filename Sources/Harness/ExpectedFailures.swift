@@ -39,7 +39,7 @@ public struct ExpectedFailures: Sendable, Codable, Equatable {
     public static func load(path: String) throws -> ExpectedFailures {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw HarnessError("cannot read the baseline \(path): \(error.localizedDescription)")
+            throw HarnessError("cannot read the baseline \(path): \(FileProblem.reason(error))")
         }
         do { return try JSONDecoder().decode(ExpectedFailures.self, from: data) } catch {
             throw HarnessError("the baseline \(path) is not a qkdspec expected-failures file ({\"target\", \"expected_failures\": [{\"id\", \"verdict\"}]}): \(error)")
@@ -50,7 +50,7 @@ public struct ExpectedFailures: Sendable, Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try encoder.encode(self).write(to: URL(fileURLWithPath: path)) } catch {
-            throw HarnessError("cannot write the baseline to \(path): \(error.localizedDescription)")
+            throw HarnessError("cannot write the baseline to \(path): \(FileProblem.reason(error))")
         }
     }
 }

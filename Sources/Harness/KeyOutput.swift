@@ -9,7 +9,7 @@ enum KeyOutput {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw HarnessError("cannot read the key output \(path): \(error.localizedDescription)")
+            throw HarnessError("cannot read the key output \(path): \(FileProblem.reason(error))")
         }
         var keys: [DeliveredKey] = []
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {

@@ -6,6 +6,8 @@ import Glibc
 /// Starts Alice's node as its own process and sends her raw bytes, for robustness cases whose
 /// outcome may be a crash or a hang (which must not take the harness down with it).
 public struct NodeProcessProbe: Sendable {
+    /// The robustness cases' name for how the probe ended; ``ProcessEnding`` is the one type
+    /// (`.stillRunning` is its `.timedOut`). Kept until those cases switch over ``run(sending:closeAfter:seconds:)``.
     public enum Ending: Equatable, Sendable {
         case exited(Int32)
         case crashed(Int32)
@@ -19,26 +21,24 @@ public struct NodeProcessProbe: Sendable {
     let directory: String
     var environment: [String: String] = [:]
 
-    /// Starts the node, connects to its control port (retrying while it starts), sends `bytes`
-    /// (closing the connection afterwards if `closeAfter`), and watches it for `seconds`.
+    /// ``run(sending:closeAfter:seconds:)`` in the robustness cases' terms.
     public func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        guard let executable = command.first else { throw HarnessError("the node's command is empty") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandPath.resolve(executable))
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let logPath = "\(directory)/alice.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = log
-        do { try process.run() } catch { throw HarnessError("cannot start \(executable): \(error.localizedDescription)") }
-        defer {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            try? log?.close()
+        let (ending, log) = try run(sending: bytes, closeAfter: closeAfter, seconds: seconds)
+        switch ending {
+        case .exited(let s): return (.exited(s), log)
+        case .crashed(let s): return (.crashed(s), log)
+        case .timedOut: return (.stillRunning, log)
         }
+    }
+
+    /// Starts the node, connects to its control port (retrying while it starts), sends `bytes`
+    /// (closing the connection afterwards if `closeAfter`), and watches it for `seconds`: how it
+    /// ended (`.timedOut` when it still ran, then killed) and its log.
+    public func run(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (ProcessEnding, String) {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logPath = "\(directory)/alice.log"
+        let process = try ChildProcess(command: command, environment: environment, errors: .file(logPath))
+        defer { process.kill() }
         var fd: Int32 = -1
         let connectDeadline = Date().addingTimeInterval(10)
         while fd < 0 {
@@ -52,12 +52,9 @@ public struct NodeProcessProbe: Sendable {
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if closeAfter { close(fd) }
         defer { if !closeAfter { close(fd) } }
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { return (.stillRunning, "") }
-        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        if process.terminationReason == .uncaughtSignal { return (.crashed(process.terminationStatus), text) }
-        return (.exited(process.terminationStatus), text)
+        let ending = process.waitBlocking(until: .now + .milliseconds(Int64(seconds * 1000)))
+        if ending == .timedOut { return (.timedOut, "") }
+        return (ending, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
     }
 
     static func connect(port: Int) throws -> Int32 {

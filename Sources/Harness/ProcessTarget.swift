@@ -3,9 +3,6 @@ import Node
 import PostProcessing
 import QuantumChannel
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A stack whose two nodes are processes (started by the harness from a target file's commands,
 /// or already running): every session fills the placeholders with fresh ports and paths, starts
@@ -80,7 +77,7 @@ public struct ProcessTarget: SessionTarget {
     func newDirectory() throws -> String {
         let dir = "\(workRoot)/session-\(UUID().uuidString.prefix(8).lowercased())"
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw HarnessError("cannot create a session directory under \(workRoot): \(error.localizedDescription)")
+            throw HarnessError("cannot create a session directory under \(workRoot): \(FileProblem.reason(error))")
         }
         return dir
     }
@@ -107,6 +104,10 @@ public struct ProcessTarget: SessionTarget {
     struct PortTaken: Error {}
 
     func runOnce(_ plan: SessionPlan, lastAttempt: Bool) async throws -> Session {
+        // session_timeout_s bounds the whole session, from its start: nodes starting, the feed,
+        // the protocol and the nodes' ending — plus only the time the harness itself spends
+        // simulating the blocks it feeds, which is no part of the stack's (docs/targets.md).
+        var deadline = ContinuousClock.now + timeout
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: plan.seed)
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
@@ -141,8 +142,8 @@ public struct ProcessTarget: SessionTarget {
         do {
             let aliceQLI = try splitHostPort(fill(file.alice.qli), field: "alice.qli")
             let bobQLI = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
-            let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process)
-            let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process)
+            let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process, deadline: deadline)
+            let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process, deadline: deadline)
             defer {
                 Task {
                     await aliceFeed.close()
@@ -150,8 +151,10 @@ public struct ProcessTarget: SessionTarget {
                 }
             }
             for b in 0..<blocks {
+                let simulating = ContinuousClock.now
                 let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
                 truth.record(alice: a, bob: bb)
+                deadline += ContinuousClock.now - simulating
                 try await aliceFeed.send(a)
                 try await bobFeed.send(bb)
             }
@@ -163,7 +166,6 @@ public struct ProcessTarget: SessionTarget {
 
         // The session ends when the node processes do (or, for nodes already running, when the
         // relayed connection closes).
-        let deadline = ContinuousClock.now + timeout
         var session = Session(plan: plan)
         session.truth = truth
         for (role, node) in nodes {
@@ -219,9 +221,10 @@ public struct ProcessTarget: SessionTarget {
 
     /// Connects to a node's quantum-layer interface, retrying while the node starts — and giving
     /// up at once if its process has already ended.
-    static func feed(_ address: (host: String, port: Int), node: ManagedNode?) async throws -> QuantumLayerFeeder {
-        let deadline = ContinuousClock.now + .seconds(10)
+    static func feed(_ address: (host: String, port: Int), node: ManagedNode?, deadline sessionEnd: ContinuousClock.Instant) async throws -> QuantumLayerFeeder {
+        let deadline = min(ContinuousClock.now + .seconds(10), sessionEnd)
         while true {
+            try Task.checkCancellation()
             do { return try await QuantumLayerFeeder.connect(to: HostPort(host: address.host, port: address.port), timeout: .milliseconds(200)) } catch {
                 if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address.host):\(address.port) took a block") }
                 if ContinuousClock.now > deadline { throw error }
@@ -239,46 +242,25 @@ public struct ProcessTarget: SessionTarget {
     }
 }
 
-/// A node process the harness started, its stderr in a log file.
-final class ManagedNode: @unchecked Sendable {
-    private let process = Process()
+/// A node process the harness started, its standard output and error in a log file.
+final class ManagedNode: Sendable {
+    private let process: ChildProcess
     private let logPath: String
-    private let log: FileHandle?
 
     init(command: [String], environment: [String: String], log logPath: String) throws {
-        guard let executable = command.first else { throw HarnessError("a node's command is empty") }
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        log = FileHandle(forWritingAtPath: logPath)
-        process.executableURL = URL(fileURLWithPath: CommandPath.resolve(executable))
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = log
-        process.standardError = log
-        do { try process.run() } catch {
-            throw HarnessError("cannot start the node '\(command.joined(separator: " "))': \(error.localizedDescription)")
+        do { process = try ChildProcess(command: command, environment: environment, output: .file(logPath), errors: .file(logPath)) } catch {
+            throw HarnessError("cannot start the node: \(error)")
         }
     }
 
     /// Waits for the process to end, killing it at `deadline`.
-    func wait(until deadline: ContinuousClock.Instant) async -> NodeEnding {
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-        if process.isRunning {
-            kill()
-            return .timedOut
-        }
-        return process.terminationReason == .uncaughtSignal ? .crashed(signal: process.terminationStatus) : .exited(process.terminationStatus)
-    }
+    func wait(until deadline: ContinuousClock.Instant) async -> NodeEnding { await process.wait(until: deadline) }
 
     var isRunning: Bool { process.isRunning }
 
-    func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? log?.close()
-    }
+    /// Kills the node's process group (whatever it started goes with it).
+    func kill() { process.kill() }
 
     /// The node's last "error:" line, or the last line of its log.
     func lastError() -> String? {

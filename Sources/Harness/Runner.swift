@@ -32,10 +32,25 @@ public struct CaseResult: Sendable, Codable {
     public var failsRun: Bool { verdict.failsRun && !expectedFailure }
 }
 
+/// A case iteration an interrupted run did not run (or did not finish).
+public struct NotRunCase: Sendable, Codable, Equatable {
+    public var id: String
+    public var iteration: Int
+
+    public init(id: String, iteration: Int) {
+        self.id = id
+        self.iteration = iteration
+    }
+}
+
 /// A whole run: what was selected, what came out, and the exit code it earns.
 public struct RunReport: Sendable, Codable {
+    /// The report format this qkdspec writes and reads (docs/report-schema.json).
+    public static let currentSchema = 2
+    /// The exit code (and JSON `exit_code`) of an interrupted run, as a shell reports SIGINT.
+
     public var tool = "qkdspec"
-    public var schema = 1
+    public var schema = RunReport.currentSchema
     public var version: String
     public var target: String
     public var profile: String
@@ -47,15 +62,59 @@ public struct RunReport: Sendable, Codable {
     public var results: [CaseResult]
     public var counts: [String: Int]
     public var exitCode: Int32
+    /// The run was stopped (SIGINT/SIGTERM) before every selected case ran: it proves nothing
+    /// about ``notRun``, and its exit code is 130 whatever the results.
+    public var interrupted = false
+    /// The selected case iterations that did not run (empty unless ``interrupted``).
+    public var notRun: [NotRunCase] = []
 
     enum CodingKeys: String, CodingKey {
-        case tool, schema, version, target, profile, seed, shard, results, counts
-        case startedAt = "started_at", seconds, exitCode = "exit_code"
+        case tool, schema, version, target, profile, seed, shard, results, counts, interrupted
+        case startedAt = "started_at", seconds, exitCode = "exit_code", notRun = "not_run"
+    }
+
+    public init(version: String, target: String, profile: String, seed: UInt64, shard: String?, startedAt: String, seconds: Double,
+                results: [CaseResult], counts: [String: Int], exitCode: Int32, interrupted: Bool = false, notRun: [NotRunCase] = []) {
+        self.version = version
+        self.target = target
+        self.profile = profile
+        self.seed = seed
+        self.shard = shard
+        self.startedAt = startedAt
+        self.seconds = seconds
+        self.results = results
+        self.counts = counts
+        self.exitCode = exitCode
+        self.interrupted = interrupted
+        self.notRun = notRun
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tool = try c.decode(String.self, forKey: .tool)
+        schema = try c.decode(Int.self, forKey: .schema)
+        // Every other field is read only in the schema this qkdspec knows.
+        guard tool == "qkdspec", schema == Self.currentSchema else {
+            throw HarnessError("it is a \(tool) report of schema \(schema); this qkdspec reads schema \(Self.currentSchema) (rerun the shards with this version)")
+        }
+        version = try c.decode(String.self, forKey: .version)
+        target = try c.decode(String.self, forKey: .target)
+        profile = try c.decode(String.self, forKey: .profile)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        shard = try c.decodeIfPresent(String.self, forKey: .shard)
+        startedAt = try c.decode(String.self, forKey: .startedAt)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        results = try c.decode([CaseResult].self, forKey: .results)
+        counts = try c.decode([String: Int].self, forKey: .counts)
+        exitCode = try c.decode(Int32.self, forKey: .exitCode)
+        interrupted = try c.decode(Bool.self, forKey: .interrupted)
+        notRun = try c.decode([NotRunCase].self, forKey: .notRun)
     }
 
     /// The exit code `results` earn: 1 for a failure the baseline does not excuse, 3 when the
-    /// harness could not run a case, 0 otherwise.
-    public static func exitCode(_ results: [CaseResult]) -> Int32 {
+    /// harness could not run a case, 0 otherwise (130 for an interrupted run, whatever they are).
+    public static func exitCode(_ results: [CaseResult], interrupted: Bool = false) -> Int32 {
+        if interrupted { return ExitStatus.interrupted }
         if results.contains(where: \.failsRun) { return ExitStatus.conformanceFailure }
         if results.contains(where: { $0.verdict == .error }) { return ExitStatus.harnessFailure }
         return ExitStatus.success
@@ -67,13 +126,32 @@ public struct RunReport: Sendable, Codable {
         return counts
     }
 
-    /// Shard reports (or any reports of one target) combined: results in the order given,
-    /// counts and exit code recomputed.
-    public static func merged(_ reports: [RunReport]) throws -> RunReport {
+    /// The longest a run (or a case) may plausibly have taken; a report saying more is damaged.
+    static let plausibleSeconds = 30.0 * 86_400
+
+    /// Shard reports combined into the report of the whole run: results in the order given,
+    /// counts and exit code recomputed. Refused (with the reason): an interrupted report, reports
+    /// of different targets, seeds or profiles, an incomplete or repeated set of shards, a mix of
+    /// sharded and whole runs, and negative or absurd times.
+    public static func merged(_ reports: [RunReport], names: [String]? = nil) throws -> RunReport {
         guard var first = reports.first else { throw HarnessError("nothing to merge") }
-        let targets = Set(reports.map(\.target)), seeds = Set(reports.map(\.seed))
+        let names = names ?? reports.indices.map { "report \($0 + 1)" }
+        for (report, name) in zip(reports, names) {
+            if report.interrupted {
+                throw HarnessError("\(name) is of an interrupted run (\(report.notRun.count) case runs did not run): rerun that shard; an interrupted report cannot be merged")
+            }
+            guard report.seconds.isFinite, (0...plausibleSeconds).contains(report.seconds) else {
+                throw HarnessError("\(name): its run time \(report.seconds) s is negative or absurd; the report is damaged")
+            }
+            if let bad = report.results.first(where: { !$0.seconds.isFinite || !(0...plausibleSeconds).contains($0.seconds) }) {
+                throw HarnessError("\(name): case \(bad.id) took \(bad.seconds) s, a negative or absurd time; the report is damaged")
+            }
+        }
+        let targets = Set(reports.map(\.target)), seeds = Set(reports.map(\.seed)), profiles = Set(reports.map(\.profile))
         guard targets.count == 1 else { throw HarnessError("the reports test different targets: \(targets.sorted().joined(separator: ", "))") }
         guard seeds.count == 1 else { throw HarnessError("the reports ran with different seeds (\(seeds.sorted().map(String.init).joined(separator: ", "))): rerun the shards with one --seed") }
+        guard profiles.count == 1 else { throw HarnessError("the reports ran different profiles (\(profiles.sorted().joined(separator: ", "))): rerun the shards with one --profile") }
+        try checkShards(reports, names: names)
         var seen = Set<String>()
         var results: [CaseResult] = []
         for r in reports.flatMap(\.results) {
@@ -87,6 +165,31 @@ public struct RunReport: Sendable, Codable {
         first.counts = counts(results)
         first.exitCode = exitCode(results)
         return first
+    }
+
+    /// Either no report is a shard, or they are exactly shards 1 … N of one N.
+    static func checkShards(_ reports: [RunReport], names: [String]) throws {
+        let shards = try zip(reports, names).map { report, name -> Shard? in
+            guard let text = report.shard else { return nil }
+            do { return try Shard(parsing: text) } catch { throw HarnessError("\(name): its shard '\(text)' is not I/N") }
+        }
+        if shards.allSatisfy({ $0 == nil }) { return }
+        if let whole = shards.firstIndex(where: { $0 == nil }), let part = shards.firstIndex(where: { $0 != nil }) {
+            throw HarnessError("\(names[part]) is one shard of a run but \(names[whole]) is a whole run: merge the shards of one run")
+        }
+        let given = shards.compactMap { $0 }
+        let totals = Set(given.map(\.count))
+        guard totals.count == 1, let total = totals.first else {
+            throw HarnessError("the reports are shards of different splits (\(given.map(\.description).joined(separator: ", ")))")
+        }
+        var seen = Set<Int>()
+        for (shard, name) in zip(given, names) where !seen.insert(shard.index).inserted {
+            throw HarnessError("shard \(shard.description) is given twice (\(name) again)")
+        }
+        let missing = (0..<total).filter { !seen.contains($0) }.map { "\($0 + 1)/\(total)" }
+        guard missing.isEmpty else {
+            throw HarnessError("incomplete set of shards: \(missing.joined(separator: ", ")) missing; merge needs every shard of the run")
+        }
     }
 }
 
@@ -131,6 +234,9 @@ public struct Runner: Sendable {
     public var seed: UInt64
     public var version: String
     public var repeatCount = 1
+    /// Run only this iteration of each case (`--iteration K`, which a reproduce line of a
+    /// `--repeat` run gives): its seed is the one iteration K of `repeatCount` had.
+    public var onlyIteration: Int?
     public var shard: Shard?
     public var baseline: ExpectedFailures?
     /// The known-answer vectors directory for the vector cases (nil: they are skipped).
@@ -168,20 +274,29 @@ public struct Runner: Sendable {
         return (h ^ (h >> 53)) & ((1 << 53) - 1)
     }
 
-    /// Runs `cases` (`repeatCount` times each). `onStart` is told before each case, `onResult`
-    /// after it with the outcome's session (for evidence); a cancelled task stops between cases.
+    /// The iterations every case runs.
+    public var iterations: [Int] { onlyIteration.map { [$0] } ?? Array(1...max(1, repeatCount)) }
+
+    /// Runs `cases` (`repeatCount` times each, or ``onlyIteration``). `onStart` is told before
+    /// each case, `onResult` after it with the outcome's session (for evidence). A cancelled task
+    /// stops at once: the case in flight (whose processes were stopped) is not counted, and the
+    /// report is marked interrupted with the case iterations that did not run.
+    /// `reproduceCommand` is the command line up to the case's own options (`--case`, `--seed`,
+    /// and `--iteration` when a case runs more than once).
     public func run(_ cases: [ConformanceCase], reproduceCommand: String,
                     onStart: @Sendable (ConformanceCase, Int, Int) -> Void = { _, _, _ in },
                     onResult: @Sendable (inout CaseResult, Session?, Int, Int) -> Void = { _, _, _, _ in }) async -> RunReport {
         let started = Date()
         let clock = ContinuousClock.now
         var results = [CaseResult]()
-        let total = cases.count * repeatCount
+        let iterations = self.iterations
+        let total = cases.count * iterations.count
         var done = 0
         let runKeys = RunKeyLedger()
+        var interrupted = false
         outer: for c in cases {
-            for iteration in 1...repeatCount {
-                if Task.isCancelled { break outer }
+            for iteration in iterations {
+                if Task.isCancelled { interrupted = true; break outer }
                 onStart(c, done, total)
                 let caseSeed = seed(for: c.id, iteration: iteration)
                 let t0 = ContinuousClock.now
@@ -200,11 +315,18 @@ public struct Runner: Sendable {
                         }
                     }
                 } catch is CancellationError {
+                    interrupted = true
                     break outer
                 } catch {
                     verdict = .error
                     detail = "the harness could not run this case: \(error)"
                     measurements = [:]
+                }
+                if Task.isCancelled {
+                    // Stopped mid-case: whatever it saw of its killed processes says nothing of the stack.
+                    if let session { target.release(session) }
+                    interrupted = true
+                    break outer
                 }
                 let d = ContinuousClock.now - t0
                 let known = baseline?.lists(c.id) ?? false
@@ -212,7 +334,8 @@ public struct Runner: Sendable {
                     id: c.id, title: c.title, level: c.level, reference: c.reference, requirement: c.requirement, verdict: verdict,
                     detail: detail, seed: caseSeed, iteration: iteration,
                     seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18,
-                    measurements: measurements, reproduce: "\(reproduceCommand) --case \(c.id) --seed \(seed)",
+                    measurements: measurements, reproduce: "\(reproduceCommand) --case \(c.id) --seed \(seed)"
+                        + (iterations.count > 1 || iteration > 1 ? " --iteration \(iteration)" : ""),
                     expectedFailure: known && verdict.failsRun, unexpectedPass: known && verdict == .pass, evidence: nil)
                 done += 1
                 onResult(&result, session, done, total)
@@ -221,11 +344,16 @@ public struct Runner: Sendable {
             }
         }
         let elapsed = ContinuousClock.now - clock
+        let ran = Set(results.map { "\($0.id)#\($0.iteration)" })
+        let notRun = interrupted
+            ? cases.flatMap { c in iterations.map { NotRunCase(id: c.id, iteration: $0) } }.filter { !ran.contains("\($0.id)#\($0.iteration)") }
+            : []
         return RunReport(
             version: version, target: target.name, profile: profile.rawValue, seed: seed, shard: shard?.description,
             startedAt: ISO8601DateFormatter().string(from: started),
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, results: results,
-            counts: RunReport.counts(results), exitCode: RunReport.exitCode(results))
+            counts: RunReport.counts(results), exitCode: RunReport.exitCode(results, interrupted: interrupted),
+            interrupted: interrupted, notRun: notRun)
     }
 }
 

@@ -115,22 +115,6 @@ public struct DeliveredKey: Sendable {
     }
 }
 
-/// How a node process ended.
-public enum NodeEnding: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case crashed(signal: Int32)
-    /// Still running when the session's time was up (then killed).
-    case timedOut
-
-    public var description: String {
-        switch self {
-        case .exited(let s): return "exit \(s)"
-        case .crashed(let s): return "killed by signal \(s)"
-        case .timedOut: return "still running at the deadline"
-        }
-    }
-}
-
 /// What a session produced and what the harness saw on the wire.
 public struct Session: Sendable {
     public var aliceKeys: [DeliveredKey] = []

@@ -1,92 +1,71 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The harness's end of a shim: starts the shim's command, writes one JSON request per line to
 /// its standard input and reads one answer per line from its standard output, with a deadline
-/// per answer (a shim that hangs is a timeout, one that dies a crash).
-final class ShimClient: @unchecked Sendable {
+/// per answer (a shim that hangs is a timeout, one that dies a crash). Its standard error is
+/// drained as it comes (a shim that logs never blocks on a full pipe) and its last 4 KiB go into
+/// the case's detail when the shim dies.
+final class ShimClient: Sendable {
     enum Failure: Error {
         case crashed(String)
         case timedOut
     }
 
-    private let process = Process()
-    private let input = Pipe(), output = Pipe(), errors = Pipe()
-    private let condition = NSCondition()
-    private var pending = Data()
-    private var lines: [String] = []
-    private var ended = false
-    /// An answer line longer than this is refused (a shim cannot make the harness allocate without limit).
-    static let maximumLine = 64 << 20
+    private let process: ChildProcess
+    /// An answer line longer than this is refused with "line too long" (docs/targets.md, Shim):
+    /// a shim cannot make the harness allocate without limit.
+    static let maximumLine = 16 << 20
+    /// How much of the shim's standard error is kept for the report.
+    static let stderrKept = 4096
 
     init(command: [String]) throws {
-        guard let executable = command.first else { throw HarnessError("the shim command is empty") }
-        process.executableURL = URL(fileURLWithPath: CommandPath.resolve(executable))
-        process.arguments = Array(command.dropFirst())
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.received(data)
+        do {
+            process = try ChildProcess(command: command, input: .pipe, output: .lines(maximum: Self.maximumLine),
+                                       errors: .tail(bytes: Self.stderrKept))
+        } catch {
+            throw HarnessError("cannot start the shim: \(error)")
         }
-        // A shim that dies before reading its input must be an error on write, not a SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
-        do { try process.run() } catch {
-            throw HarnessError("cannot start the shim '\(command.joined(separator: " "))': \(error.localizedDescription)")
-        }
-    }
-
-    private func received(_ data: Data) {
-        condition.lock()
-        defer { condition.broadcast(); condition.unlock() }
-        if data.isEmpty { ended = true; return }
-        pending.append(data)
-        while let newline = pending.firstIndex(of: 0x0A) {
-            lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-            pending.removeSubrange(pending.startIndex...newline)
-        }
-        if pending.count > Self.maximumLine { ended = true }
     }
 
     /// Sends one request line and waits for one answer line.
     func exchange(_ line: String, timeout: TimeInterval) throws -> String {
-        do { try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) } catch {
-            throw Failure.crashed(stderrTail())
+        do { try process.write(Data((line + "\n").utf8)) } catch {
+            throw Failure.crashed(ended())
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while lines.isEmpty {
-            if ended { throw Failure.crashed(stderrTail()) }
-            if !condition.wait(until: deadline) { throw Failure.timedOut }
+        switch process.nextLine(until: Date().addingTimeInterval(timeout)) {
+        case .line(let answer): return answer
+        case .timedOut: throw Failure.timedOut
+        case .ended: throw Failure.crashed(ended())
+        case .tooLong:
+            process.kill()
+            throw Failure.crashed("line too long: an answer line over \(Self.maximumLine >> 20) MiB (the limit docs/targets.md states)")
         }
-        return lines.removeFirst()
     }
 
-    /// The signal that killed the shim, if one did. Its standard output closes a moment before
-    /// the process is reaped, so this waits (up to 2 s) for the process to end before it says.
+    /// Non-nil when the shim died while the harness still expected answers — a crash, as
+    /// docs/targets.md says: the signal that killed it, or 0 when it exited by itself. Nil while
+    /// it runs and when the harness ended it (a line too long). Its standard output closes a
+    /// moment before it can be reaped, so this waits (up to 2 s) for it to end.
     var crashSignal: Int32? {
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        return process.isRunning || process.terminationReason != .uncaughtSignal ? nil : process.terminationStatus
+        switch process.waitBlocking(until: .now + .seconds(2)) {
+        case _ where process.killedByHarness: return nil
+        case .crashed(let signal): return signal
+        case .exited: return 0
+        case .timedOut: return nil
+        }
     }
 
-    private func stderrTail() -> String {
-        if process.isRunning { return "" }
-        let text = String(decoding: errors.fileHandleForReading.availableData.suffix(400), as: UTF8.self)
-        let how = process.terminationReason == .uncaughtSignal ? "killed by signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
-        return "the shim ended (\(how))" + (text.isEmpty ? "" : ": \(text)")
+    /// What the shim's ending was, with the tail of its standard error.
+    private func ended() -> String {
+        let ending = process.waitBlocking(until: .now + .seconds(2))
+        let how = ending == .timedOut ? "closed its output but still runs" : "ended (\(ending)) before answering"
+        let tail = process.errorTail.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "the shim \(how)" + (tail.isEmpty ? "" : "; its standard error ends: \(tail)")
     }
 
     func close() {
-        try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        output.fileHandleForReading.readabilityHandler = nil
+        process.closeInput()
+        _ = process.waitBlocking(until: .now + .seconds(2))
+        process.kill()
     }
 }

@@ -71,9 +71,13 @@ public struct TargetFile: Sendable, Codable, Equatable {
     public static func load(path: String) throws -> TargetFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw HarnessError("cannot read the target file \(path): \(error.localizedDescription)")
+            throw HarnessError("cannot read the target file \(path): \(FileProblem.reason(error))")
         }
         guard data.count <= 1 << 20 else { throw HarnessError("the target file \(path) is over 1 MiB; is it the right file?") }
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw HarnessError("target file \(path): not valid JSON")
+        }
+        try StrictJSON.check(data, fields: fields, integers: ["blocks", "block_pulses", "declared.frame_bits"], what: "target file \(path)")
         let file: TargetFile
         do { file = try JSONDecoder().decode(TargetFile.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
             throw HarnessError("target file \(path): missing field '\(Self.path(context.codingPath + [key]))'")
@@ -89,11 +93,24 @@ public struct TargetFile: Sendable, Codable, Equatable {
         return file
     }
 
+    /// The fields a target file may have, per object (docs/targets.md); `environment` maps are free.
+    static let fields: StrictJSON.Fields = {
+        let node: Set = ["command", "control", "qli", "key_output", "environment"]
+        return ["": ["name", "control_protocol", "alice", "bob", "proxy_listen", "auth_key", "declared", "session_timeout_s", "blocks",
+                     "block_pulses", "shim"],
+                "alice": node, "bob": node, "shim": ["command"],
+                "declared": ["protocol", "qber_threshold", "epsilon_secrecy", "epsilon_correctness", "frame_bits",
+                             "reconciliation_efficiency", "features"]]
+    }()
+
     static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
 
     /// The checks JSON decoding cannot make.
     public func check() throws {
         for (field, text) in strings where text.contains("{") {
+            if let unterminated = Self.unterminatedPlaceholder(in: text) {
+                throw HarnessError("target file: \(field): unterminated placeholder '\(unterminated)' (a '{' without its '}')")
+            }
             for name in Self.names(in: text) where !Self.placeholders.contains(name) {
                 throw HarnessError("target file: unknown placeholder {\(name)} in \(field); known: \(Self.placeholders.map { "{\($0)}" }.joined(separator: ", "))")
             }
@@ -109,12 +126,31 @@ public struct TargetFile: Sendable, Codable, Equatable {
         if alice.command == nil && alice.control == nil {
             throw HarnessError("target file: alice needs a 'control' address (where the proxy reaches her)")
         }
+        // Addresses are checked now, with a sample port in each placeholder, rather than failing
+        // the stack's first session later.
+        let sample = Dictionary(uniqueKeysWithValues: Self.placeholders.map { ($0, $0.hasSuffix("_port") ? "1" : "x") })
+        var addresses = [("alice.qli", alice.qli), ("bob.qli", bob.qli)]
+        if let c = alice.control { addresses.append(("alice.control", c)) }
+        if let c = bob.control { addresses.append(("bob.control", c)) }
+        if let p = proxyListen { addresses.append(("proxy_listen", p)) }
+        for (field, text) in addresses {
+            let filled = Self.fill(text, sample)
+            guard let colon = filled.lastIndex(of: ":"), !filled[..<colon].isEmpty else {
+                throw HarnessError("target file: \(field) '\(text)' is not an address: HOST:PORT, e.g. 127.0.0.1:{\(field == "proxy_listen" ? "proxy_port" : "alice_qli_port")}")
+            }
+            guard let port = Int(filled[filled.index(after: colon)...]), (1...65_535).contains(port) else {
+                throw HarnessError("target file: \(field) '\(text)': the port must be a number in 1 ... 65535 or a {…_port} placeholder")
+            }
+        }
         let d = declared
         guard d.qberThreshold > 0, d.qberThreshold < 0.5 else { throw HarnessError("target file: declared.qber_threshold must lie in (0, 0.5)") }
         guard d.epsilonSecrecy > 0, d.epsilonSecrecy < 1, d.epsilonCorrectness > 0, d.epsilonCorrectness < 1 else {
             throw HarnessError("target file: declared ε values must lie in (0, 1)")
         }
-        guard d.frameBits >= 1024 else { throw HarnessError("target file: declared.frame_bits must be at least 1024") }
+        guard d.frameBits >= 1024, d.frameBits <= 1 << 30 else { throw HarnessError("target file: declared.frame_bits must lie in 1024 ... 2^30") }
+        guard d.reconciliationEfficiency >= 1, d.reconciliationEfficiency <= 10 else {
+            throw HarnessError("target file: declared.reconciliation_efficiency must lie in 1 ... 10 (f = 1 is the Shannon limit: no code leaks less)")
+        }
         if let t = sessionTimeoutSeconds, !(t > 0 && t <= 86_400) { throw HarnessError("target file: session_timeout_s must lie in (0, 86400]") }
         if let b = blocks, !(1...10_000).contains(b) { throw HarnessError("target file: blocks must lie in 1 ... 10000") }
         if let p = blockPulses, p <= 0 || p % (1 << 20) != 0 || p > 1 << 24 {
@@ -136,6 +172,16 @@ public struct TargetFile: Sendable, Codable, Equatable {
         for (i, a) in (shim?.command ?? []).enumerated() { out.append(("shim.command[\(i)]", a)) }
         if let a = authKey { out.append(("auth_key", a)) }
         return out
+    }
+
+    /// The text from the first '{' that has no '}' after it, if any.
+    static func unterminatedPlaceholder(in text: String) -> String? {
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else { return String(rest[open...].prefix(40)) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return nil
     }
 
     static func names(in text: String) -> [String] {

@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("repeat"), help: "Run every selected case N times, each with its own seed.")
     var repeatCount = 1
 
+    @Option(help: "Run only iteration K of --repeat (with its seed); a reproduce line of a repeated case gives it.")
+    var iteration: Int?
+
     @Option(help: "Run shard I of N (1-based), e.g. 2/4; Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX work too.")
     var shard: String?
 
@@ -66,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("kill-matrix"), help: "With --self-test: write the kill matrix as Markdown here (docs/kill-matrix.md).")
     var killMatrixPath: String?
 
-    @Option(help: "Write the JSON report here (schema: docs/report-schema.json).")
+    @Option(help: "Write the JSON report here (schema: docs/report-schema.json); '-' for standard output (the console then goes to standard error).")
     var json: String?
 
     @Option(help: "Write a JUnit XML report here (failure = conformance failure, error = harness problem).")
@@ -92,6 +95,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(repeatCount) else { throw ValidationError("--repeat must lie in 1 ... 1000") }
+        if let iteration, !(1...1000).contains(iteration) { throw ValidationError("--iteration must lie in 1 ... 1000") }
+        if iteration != nil && repeatCount != 1 { throw ValidationError("--iteration runs one iteration; leave out --repeat") }
         if selfTest && target != nil && target != "in-process" { throw ValidationError("--self-test runs the reference stack; leave out --target") }
         if selfTest && !referenceBugs.isEmpty { throw ValidationError("--self-test switches every knob itself; leave out --reference-bug") }
         if killMatrixPath != nil && !selfTest { throw ValidationError("--kill-matrix needs --self-test") }
@@ -105,6 +110,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         let baseline: ExpectedFailures?
         do { baseline = try expected.map(ExpectedFailures.load(path:)) } catch { throw UsageError("\(error)") }
+        // Every output is checked before any case runs: a run must not end in a usage error.
+        let outputs = ReportFiles(json: json, junit: junit, html: html)
+        try outputs.check(others: [("--write-expected", writeExpected), ("--kill-matrix", killMatrixPath)])
+        if let path = writeExpected, path == "-" { throw UsageError("--write-expected needs a file, not '-'") }
+        if let path = killMatrixPath, path == "-" { throw UsageError("--kill-matrix needs a file, not '-'") }
+        if outputs.usesStandardOutput { ReportFiles.moveConsoleToStandardError() }
         let evidenceWriter: EvidenceWriter?
         do { evidenceWriter = try evidence.map(EvidenceWriter.init(root:)) } catch { throw UsageError("\(error)") }
 
@@ -115,10 +126,14 @@ struct RunCommand: AsyncParsableCommand {
             processTarget.keepsEvidence = true
             sessionTarget = processTarget
         }
+        if let baseline, baseline.target != sessionTarget.name {
+            FileHandle.standardError.write(Data("warning: the baseline \(expected ?? "") was written for the target '\(baseline.target)', not '\(sessionTarget.name)': its known failures may not apply\n".utf8))
+        }
         let runSeed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var runner = Runner(target: sessionTarget, profile: profile, include: caseID.map { [$0] } ?? include, exclude: exclude,
                             seed: runSeed, version: QKDSpecVersion.current)
         runner.repeatCount = repeatCount
+        runner.onlyIteration = iteration
         runner.shard = shard
         runner.baseline = baseline
         if let vectors {
@@ -131,8 +146,10 @@ struct RunCommand: AsyncParsableCommand {
         guard !cases.isEmpty else {
             if let shard, !Runner(target: sessionTarget, profile: profile, include: runner.include, exclude: exclude, seed: runSeed,
                                   version: QKDSpecVersion.current).selection().isEmpty {
-                // More shards than cases: this shard has nothing to do, which is not an error.
+                // More shards than cases: this shard has nothing to do, which is not an error; its
+                // (empty) reports are written all the same, so merge sees every shard.
                 print("shard \(shard.description) has no case to run")
+                try outputs.write(await runner.run([], reproduceCommand: ""))
                 return
             }
             throw UsageError("no case selected: check --profile, --include, --exclude and --case (qkdspec list shows the IDs)")
@@ -140,9 +157,14 @@ struct RunCommand: AsyncParsableCommand {
 
         let console = Console(quiet: quiet, verbose: verbose)
         console.header(target: sessionTarget.name, profile: profile.rawValue, seed: runSeed, cases: cases.count, shard: shard, repeats: repeatCount)
-        let reproduce = "qkdspec run" + reproduceArguments(bugs: bugs)
+        let reproduce = reproduceCommand(bugs: bugs, profile: profile, vectors: runner.vectorsDirectory)
         let stop = StopRequest()
-        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in stop.request() }
+        // An interrupt stops the cases at once: the processes in flight are killed (their
+        // sessions would otherwise run to their deadlines), and the task stops at the next check.
+        let signals = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in
+            stop.request()
+            ChildProcess.stopAll()
+        }
         let selfTest = selfTest
         let work2 = work
         let target = target
@@ -164,26 +186,33 @@ struct RunCommand: AsyncParsableCommand {
             return (report, matrix)
         }
         stop.attach(task)
-        let (report, matrix) = try await task.value
+        var (report, matrix) = try await task.value
         signals.cancel()
+        if stop.isRequested && !report.interrupted {
+            // The interrupt came as the last case ended: the run still did not end as asked.
+            report.interrupted = true
+            report.exitCode = ExitStatus.interrupted
+        }
         console.summary(report)
-        try ReportFiles(json: json, junit: junit, html: html).write(report, killMatrix: matrix)
-        if let writeExpected {
+        try outputs.write(report, killMatrix: matrix)
+        if let writeExpected, report.interrupted {
+            FileHandle.standardError.write(Data("warning: no baseline written to \(writeExpected): the run was interrupted, so its failures are not all known\n".utf8))
+        } else if let writeExpected {
             do { try ExpectedFailures(report: report).write(to: writeExpected) } catch { throw UsageError("\(error)") }
         }
         if let path = ProcessInfo.processInfo.environment["TEST_SHARD_STATUS_FILE"], shard != nil {
             // Bazel asks a sharding-aware test to touch this file.
             FileManager.default.createFile(atPath: path, contents: nil)
         }
-        if report.results.count < cases.count * repeatCount {
-            // Interrupted: the reports hold what ran, but the run proves nothing about the rest.
-            FileHandle.standardError.write(Data("interrupted: \(report.results.count) of \(cases.count * repeatCount) cases ran\n".utf8))
-            throw ExitCode(130)
+        if report.interrupted {
+            // The reports hold what ran, marked interrupted; the run proves nothing about the rest.
+            FileHandle.standardError.write(Data("interrupted: \(report.results.count) of \(report.results.count + report.notRun.count) case runs ran\n".utf8))
+            throw ExitCode(ExitStatus.interrupted)
         }
         if let matrix, let killMatrixPath {
             let text = matrix.markdown(seed: runSeed, profile: profile.rawValue)
             do { try text.write(toFile: killMatrixPath, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("cannot write the kill matrix to \(killMatrixPath): \(error.localizedDescription)")
+                throw UsageError("cannot write the kill matrix to \(killMatrixPath): \(FileProblem.reason(error))")
             }
         }
         if let matrix {
@@ -195,12 +224,20 @@ struct RunCommand: AsyncParsableCommand {
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 
-    func reproduceArguments(bugs: Set<BugKnob>) -> String {
-        var s = ""
-        if let target { s += " --target \(target)" }
-        s += bugs.map { " --reference-bug \($0.rawValue)" }.sorted().joined()
-        return s
+    /// The command line that reruns a case of this run, up to the case's own options: the
+    /// executable that runs now (`qkdspec` need not be on PATH), the profile, and every option
+    /// that changes what a case does, with absolute paths (reproduce.sh runs from anywhere).
+    /// `vectors` is the directory the run uses (given, or ./vectors found), so the line works
+    /// from another directory too.
+    func reproduceCommand(bugs: Set<BugKnob>, profile: Profile, vectors: String?) -> String {
+        var words = [ChildProcess.selfExecutable, "run", "--profile", profile.rawValue]
+        if let target { words += ["--target", target == "in-process" ? target : Self.absolute(target)] }
+        words += bugs.map(\.rawValue).sorted().flatMap { ["--reference-bug", $0] }
+        if let vectors { words += ["--vectors", Self.absolute(vectors)] }
+        return words.map(ShellWord.quote).joined(separator: " ")
     }
+
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     func makeTarget(bugs: Set<BugKnob>, work: String) throws -> any SessionTarget {
         let me = ChildProcess.selfExecutable

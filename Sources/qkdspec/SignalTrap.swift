@@ -17,6 +17,13 @@ final class StopRequest: @unchecked Sendable {
         c?()
     }
 
+    /// Whether a stop was requested.
+    var isRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return requested
+    }
+
     func attach<T>(_ task: Task<T, any Error>) {
         lock.lock()
         cancel = { task.cancel() }

@@ -63,13 +63,32 @@ func sendRaw(_ bytes: [UInt8], port: Int) throws {
     usleep(100_000)
 }
 
-@Suite("Reference node processes over TCP", .serialized)
-struct NodeProcessTests {
-    static func pskFile() throws -> String {
+/// The tests' pre-shared key file (see ``NodeProcessTests/pskFile()``).
+enum TestPSK {
+    nonisolated(unsafe) static var created: String?
+    static let lock = NSLock()
+
+    static func path() throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let created { return created }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-psk-\(UUID().uuidString).hex").path
         let hex = (0..<4096).map { String(format: "%02x", ($0 * 37 + 11) & 0xff) }.joined()
-        try hex.write(toFile: path, atomically: true, encoding: .utf8)
+        guard FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        created = path
+        atexit { if let path = TestPSK.created { unlink(path) } }
         return path
+    }
+}
+
+@Suite("Reference node processes over TCP", .serialized)
+struct NodeProcessTests {
+    /// The pre-shared key the tests' nodes use: one file per test process, mode 0600 (it is a
+    /// key, even a test's), removed when the process ends.
+    static func pskFile() throws -> String {
+        try TestPSK.path()
     }
 
     func alice(_ extra: [String] = []) throws -> NodeProcess {

@@ -27,7 +27,8 @@ struct RunCommandTests {
         let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--seed", "5"], timeout: 300)
         #expect(r.status == 1)
         #expect(r.stdout.contains("FAIL") && r.stdout.contains("keys/unique-key-ids"))
-        #expect(r.stdout.contains("reproduce: qkdspec run --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
+        // The executable that ran (qkdspec need not be on PATH), with the profile and the knob.
+        #expect(r.stdout.contains("reproduce: \(QKDSpecBinary.url.standardizedFileURL.path) run --profile quick --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
     }
 
     @Test("--junit writes XML the CI readers take: a failure element per failed case, seed in the properties")
@@ -102,7 +103,7 @@ struct RunCommandTests {
                              "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound",
                              "bb84/abort/decoy-statistics/photon-number-splitting"])
         let bad = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/1.json"])
-        #expect(bad.status == 2 && bad.stderr.contains("more than one report"))
+        #expect(bad.status == 2 && bad.stderr.contains("shard 1/2 is given twice"))
     }
 
     @Test("--self-test builds the kill matrix and fails when a knob escapes the selected cases")
