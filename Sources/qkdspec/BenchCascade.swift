@@ -122,7 +122,7 @@ struct BenchCascade: ParsableCommand {
                 var tally = Tally(), seconds = 0.0
                 for (alice, bob) in pairs {
                     var reconciled: CascadeOutcome?
-                    seconds += try secondsTaken {
+                    seconds += try options.clock.seconds {
                         reconciled = try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: qber, permutations: permutations[i])
                     }
                     guard let outcome = reconciled else { continue }
@@ -153,7 +153,8 @@ struct BenchCascade: ParsableCommand {
                 disclosedBits: t.disclosed, throughput: series[i], ratioToOriginal: series[i].median / originalMedian)
         }
         // With --measured original, the baseline is the same series: its ratio is 1 by definition.
-        let m = BenchMeasurement(unit: "Mbit/s", runs: runs, measured: series[0], baselines: [series[1]])
+        var m = BenchMeasurement(unit: "Mbit/s", runs: runs, measured: series[0], baselines: [series[1]])
+        m.clock = options.clock
         let report = BenchReport(benchmark: "cascade", measurement: m, details: Details(
             qber: qber, frameBits: n, frames: frames, errorsPerFrame: errors, variants: results))
         switch options.format {

@@ -80,7 +80,7 @@ struct BenchDecode: ParsableCommand {
             copy.append(contentsOf: stream)
             if copy.count != stream.count { throw UsageError("internal error: copy lost bytes") }
         }
-        let m = try alternateRuns(options.runs(default: 7), unit: "MB/s", scale: 1e6, measured: measured, baselines: [copy])
+        let m = try alternateRuns(clock: options.clock, options.runs(default: 7), unit: "MB/s", scale: 1e6, measured: measured, baselines: [copy])
         let report = BenchReport(benchmark: "decode", measurement: m, details: Details(
             bytes: stream.count, frames: count, framesPerSecond: m.measured.median * 1e6 / Double(stream.count) * Double(count)))
         switch options.format {

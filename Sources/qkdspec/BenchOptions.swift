@@ -9,12 +9,40 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Output format: text or json.")
     var format = OutputFormat.text
 
+    @Option(help: "Clock: wall (elapsed time) or cpu (this process's CPU time, for a machine shared with other jobs).")
+    var clock = BenchClock.wall
+
     func validate() throws {
         if let r = repeatCount, r < 1 || r > 1000 { throw ValidationError("--repeat must lie in 1...1000") }
     }
 
     /// The number of runs: --repeat, or the benchmark's default.
     func runs(default value: Int) -> Int { repeatCount ?? value }
+}
+
+/// What a run's duration is. On a machine with more runnable jobs than cores, a long run is
+/// preempted more often than a short one, so wall-clock ratios between subjects of different
+/// lengths drift with the load; process CPU time counts only the work (for a multi-threaded
+/// subject, the sum over its threads).
+enum BenchClock: String, ExpressibleByArgument, CaseIterable, Encodable {
+    case wall
+    case cpu
+
+    /// Seconds `body` takes on this clock.
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        switch self {
+        case .wall: return try secondsTaken(body)
+        case .cpu:
+            func now() -> Double {
+                var t = timespec()
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+                return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+            }
+            let start = now()
+            try body()
+            return now() - start
+        }
+    }
 }
 
 /// One timed piece of code in a benchmark: `work` units (bits, bytes, pulses) per run.
@@ -25,6 +53,8 @@ struct BenchSubject {
     var description: String
     var work: Double
     var body: () throws -> Void
+    /// The untimed first run; by default `body` itself.
+    var warmUp: (() throws -> Void)? = nil
 }
 
 /// Rates (work units per second, scaled to the benchmark's unit) of one subject over its runs.
@@ -66,6 +96,7 @@ struct BenchBaseline: Encodable {
 /// (`runs`, `unit`, `min`, `median`, `max`, `baseline`, `baselines`, `ratio_median`) are shared by
 /// all five commands; the first baseline is the headline one.
 struct BenchMeasurement: Encodable {
+    var clock = BenchClock.wall
     var unit: String
     var runs: Int
     var measured: BenchSeries
@@ -74,12 +105,13 @@ struct BenchMeasurement: Encodable {
     var ratioMedian: Double { baselines.first?.ratioMedian ?? 0 }
 
     enum CodingKeys: String, CodingKey {
-        case unit, runs, name, description, min, median, max, baseline, baselines
+        case clock, unit, runs, name, description, min, median, max, baseline, baselines
         case ratioMedian = "ratio_median"
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(clock, forKey: .clock)
         try c.encode(unit, forKey: .unit)
         try c.encode(runs, forKey: .runs)
         try c.encode(measured.name, forKey: .name)
@@ -98,7 +130,7 @@ struct BenchMeasurement: Encodable {
             String(format: "  %@ %@  min %.4g  median %.4g  max %.4g %@", label, s.name.padding(toLength: 22, withPad: " ", startingAt: 0),
                    s.min, s.median, s.max, unit)
         }
-        var out = [row("measured", measured) + "  (\(runs) runs) — \(measured.description)"]
+        var out = [row("measured", measured) + "  (\(runs) runs, \(clock.rawValue) clock) — \(measured.description)"]
         for b in baselines {
             out.append(row("baseline", b.series) + String(format: "  ratio %.2f×", b.ratioMedian) + " — \(b.series.description)")
         }
@@ -126,18 +158,20 @@ struct BenchReport<Details: Encodable>: Encodable {
 /// Times `measured` and each baseline in turn, `runs` times (measured, baseline 1, baseline 2,
 /// measured, …), after one untimed warm-up of each, so that a change in the machine's speed
 /// during the invocation reaches both sides alike. Rates are work / seconds / `scale`.
-func alternateRuns(_ runs: Int, unit: String, scale: Double, measured: BenchSubject, baselines: [BenchSubject]) throws -> BenchMeasurement {
-    try measured.body()
-    for b in baselines { try b.body() }
+func alternateRuns(clock: BenchClock, _ runs: Int, unit: String, scale: Double, measured: BenchSubject, baselines: [BenchSubject]) throws -> BenchMeasurement {
+    try (measured.warmUp ?? measured.body)()
+    for b in baselines { try (b.warmUp ?? b.body)() }
     var rates = [Double](), baselineRates = [[Double]](repeating: [], count: baselines.count)
     for _ in 0..<runs {
-        rates.append(measured.work / (try secondsTaken(measured.body)) / scale)
+        rates.append(measured.work / (try clock.seconds(measured.body)) / scale)
         for (i, b) in baselines.enumerated() {
-            baselineRates[i].append(b.work / (try secondsTaken(b.body)) / scale)
+            baselineRates[i].append(b.work / (try clock.seconds(b.body)) / scale)
         }
     }
-    return BenchMeasurement(unit: unit, runs: runs, measured: BenchSeries(measured, rates: rates),
-                            baselines: zip(baselines, baselineRates).map { BenchSeries($0, rates: $1) })
+    var m = BenchMeasurement(unit: unit, runs: runs, measured: BenchSeries(measured, rates: rates),
+                             baselines: zip(baselines, baselineRates).map { BenchSeries($0, rates: $1) })
+    m.clock = clock
+    return m
 }
 
 extension BenchMeasurement {

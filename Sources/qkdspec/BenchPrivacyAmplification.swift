@@ -80,7 +80,7 @@ struct BenchPrivacyAmplification: ParsableCommand {
         baselines.append(BenchSubject(name: "portable", description: "the same hash, portable kernel (no carry-less multiply)", work: Double(n)) {
             out = try ToeplitzHash.hash(input, seed: seed, outputBits: l, kernel: 0); try check()
         })
-        let m = try alternateRuns(options.runs(default: 15), unit: "Mbit/s", scale: 1e6, measured: measured, baselines: baselines)
+        let m = try alternateRuns(clock: options.clock, options.runs(default: 15), unit: "Mbit/s", scale: 1e6, measured: measured, baselines: baselines)
         let report = BenchReport(benchmark: "pa", measurement: m, details: Details(
             inputBits: n, outputBits: l, kernel: ToeplitzHash.kernelName, medianSeconds: Double(n) / 1e6 / m.measured.median,
             gf2xLibrary: library?.path))
