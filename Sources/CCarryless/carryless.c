@@ -23,6 +23,12 @@
 // the recursion's XOR passes do not dominate.
 #define QKD_MP_BASE 16
 
+// With 512-bit VPCLMULQDQ the base case is about four times cheaper per product, so the
+// recursion stops earlier: at or below this many words (a multiple of 8). Tuned like QKD_MP_BASE.
+#ifndef QKD_MP_BASE_VP
+#define QKD_MP_BASE_VP 32
+#endif
+
 static int force_portable = 0;
 
 void qkd_clmul_force_portable(int force) { force_portable = force; }
@@ -41,6 +47,29 @@ static int hardware_available(void) {
 }
 
 int qkd_clmul_hardware(void) { return !force_portable && hardware_available(); }
+
+// 512-bit carry-less multiply (VPCLMULQDQ with AVX-512F): 1 if the CPU has it.
+static int wide_available(void) {
+#if QKD_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = hardware_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+static int force_narrow = 0;
+
+void qkd_clmul_force_narrow(int force) { force_narrow = force; }
+
+int qkd_clmul_level(void) {
+    if (!qkd_clmul_hardware()) return 0;
+    return (!force_narrow && wide_available()) ? 2 : 1;
+}
 
 // Portable 64×64 → 128 carry-less multiply: a 16-entry table of a·w (w < 16, up to 67 bits,
 // kept as two words) and a 4-bit window over b.
@@ -154,6 +183,54 @@ static void mp_basecase_hw(uint64_t *y, const uint64_t *s, const uint64_t *x, si
 }
 #endif
 
+// The same middle product with 512-bit VPCLMULQDQ (AVX-512F + VPCLMULQDQ), for n a multiple of 8:
+// for each word x[j] (broadcast), eight consecutive seed words s[k .. k+8) are one load, and the
+// two immediates 0x00 / 0x11 multiply the even / odd lanes' words, giving acc(t) for eight
+// consecutive t in two instructions (four products each). acc(n), the one t left over, comes
+// from the 128-bit loop. The sums are the same as mp_basecase_hw's: only the order of the
+// XORs differs, which does not change a sum over GF(2).
+#if QKD_X86
+__attribute__((target("pclmul,sse4.1,avx512f,vpclmulqdq")))
+static void mp_basecase_vp(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n) {
+    __m512i ev[QKD_MP_BASE_VP / 8], od[QKD_MP_BASE_VP / 8];
+    size_t blocks = n / 8;
+    for (size_t b = 0; b < blocks; b++) { ev[b] = _mm512_setzero_si512(); od[b] = _mm512_setzero_si512(); }
+    for (size_t j = 0; j < n; j++) {
+        __m512i xb = _mm512_set1_epi64((long long)x[j]);
+        const uint64_t *base = s + (n - 1 - j);
+        for (size_t b = 0; b < blocks; b++) {
+            __m512i sv = _mm512_loadu_si512((const void *)(base + 8 * b));
+            ev[b] = _mm512_xor_si512(ev[b], _mm512_clmulepi64_epi128(sv, xb, 0x00));
+            od[b] = _mm512_xor_si512(od[b], _mm512_clmulepi64_epi128(sv, xb, 0x01));
+        }
+    }
+    // acc(n) = Σ_j s[2n − 1 − j]·x[j], two words at a time as in mp_basecase_hw.
+    __m128i a0 = _mm_setzero_si128(), a1 = _mm_setzero_si128();
+    for (size_t j = 0; j < n; j += 2) {
+        __m128i sp = _mm_loadu_si128((const __m128i *)(s + (2 * n - 2 - j)));
+        __m128i xp = _mm_loadu_si128((const __m128i *)(x + j));
+        a0 = _mm_xor_si128(a0, _mm_clmulepi64_si128(sp, xp, 0x01));
+        a1 = _mm_xor_si128(a1, _mm_clmulepi64_si128(sp, xp, 0x10));
+    }
+    uint64_t acc[2 * QKD_MP_BASE_VP + 2];  // acc(t) as (low, high) word pairs
+    for (size_t b = 0; b < blocks; b++) {
+        uint64_t e[8], o[8];
+        _mm512_storeu_si512((void *)e, ev[b]);
+        _mm512_storeu_si512((void *)o, od[b]);
+        for (size_t l = 0; l < 4; l++) {
+            acc[2 * (8 * b + 2 * l)] = e[2 * l];
+            acc[2 * (8 * b + 2 * l) + 1] = e[2 * l + 1];
+            acc[2 * (8 * b + 2 * l + 1)] = o[2 * l];
+            acc[2 * (8 * b + 2 * l + 1) + 1] = o[2 * l + 1];
+        }
+    }
+    __m128i an = _mm_xor_si128(a0, a1);
+    acc[2 * n] = (uint64_t)_mm_cvtsi128_si64(an);
+    acc[2 * n + 1] = (uint64_t)_mm_extract_epi64(an, 1);
+    for (size_t i = 0; i < n; i++) y[i] = acc[2 * (i + 1)] ^ acc[2 * i + 1];
+}
+#endif
+
 size_t qkd_gf2x_mp_size(size_t n) {
     if (n <= QKD_MP_BASE) return n == 0 ? 1 : n;
     // n = b · 2^L with b ≤ QKD_MP_BASE: the smallest such size ≥ n.
@@ -172,12 +249,15 @@ static inline void xor_into(uint64_t *dst, const uint64_t *a, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] ^= a[i];
 }
 
-static void mp_recursive(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch, int hw) {
+static void mp_recursive(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch, int level) {
+#if QKD_X86
+    if (level == 2 && n <= QKD_MP_BASE_VP && n % 8 == 0) { mp_basecase_vp(y, s, x, n); return; }
+#endif
     if (n <= QKD_MP_BASE || (n & 1)) {
         // Sizes from qkd_gf2x_mp_size are only odd at or below the base size; any other odd size
         // still gets a correct (quadratic) answer.
 #if QKD_X86
-        if (hw && n <= QKD_MP_BASE) { mp_basecase_hw(y, s, x, n); return; }
+        if (level >= 1 && n <= QKD_MP_BASE) { mp_basecase_hw(y, s, x, n); return; }
 #endif
         mp_basecase_portable(y, s, x, n);
         return;
@@ -189,19 +269,24 @@ static void mp_recursive(uint64_t *y, const uint64_t *s, const uint64_t *x, size
     uint64_t *rest = scratch + 4 * m;  // the recursion's own scratch
     // P = B·(x0 + x1), B = Toeplitz(s[m .. 3m)).
     xor_words(xsum, x, x + m, m);
-    mp_recursive(p, s + m, xsum, m, rest, hw);
+    mp_recursive(p, s + m, xsum, m, rest, level);
     // y0 = P + (A + B)·x1, A = Toeplitz(s[0 .. 2m)).
     xor_words(ssum, s, s + m, 2 * m);
-    mp_recursive(y, ssum, x + m, m, rest, hw);
+    mp_recursive(y, ssum, x + m, m, rest, level);
     xor_into(y, p, m);
     // y1 = P + (B + C)·x0, C = Toeplitz(s[2m .. 4m)).
     xor_words(ssum, s + m, s + 2 * m, 2 * m);
-    mp_recursive(y + m, ssum, x, m, rest, hw);
+    mp_recursive(y + m, ssum, x, m, rest, level);
     xor_into(y + m, p, m);
 }
 
 void qkd_gf2x_middle_product(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch) {
-    mp_recursive(y, s, x, n, scratch, qkd_clmul_hardware());
+    mp_recursive(y, s, x, n, scratch, qkd_clmul_level());
+}
+
+void qkd_gf2x_middle_product_at(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch, int level) {
+    int available = wide_available() ? 2 : (hardware_available() ? 1 : 0);
+    mp_recursive(y, s, x, n, scratch, level < 0 ? 0 : (level > available ? available : level));
 }
 
 // GF(2^64) with the pentanomial x^64 + x^4 + x^3 + x + 1 (low part 0x1B): the 128-bit product

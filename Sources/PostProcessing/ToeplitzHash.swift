@@ -14,6 +14,12 @@ public enum ToeplitzHash {
 
     /// Hashes `input` (n bits) to `outputBits` bits with `seed` (n + ℓ − 1 bits).
     public static func hash(_ input: BitKey, seed: BitKey, outputBits l: Int) throws(PostProcessingError) -> BitKey {
+        try hash(input, seed: seed, outputBits: l, kernel: Int(qkd_clmul_level()))
+    }
+
+    /// `hash` with a chosen carry-less kernel (0 portable, 1 PCLMULQDQ, 2 VPCLMULQDQ; lowered to
+    /// what the CPU has), so tests and benchmarks can compare the kernels without a global switch.
+    package static func hash(_ input: BitKey, seed: BitKey, outputBits l: Int, kernel: Int) throws(PostProcessingError) -> BitKey {
         let n = input.count
         guard l > 0 else { throw .invalidParameter(name: "output length", reason: "must be at least 1 bit, got \(l)") }
         guard n >= l else {
@@ -40,7 +46,7 @@ public enum ToeplitzHash {
                 s.withUnsafeBufferPointer { sp in
                     part.withUnsafeMutableBufferPointer { pp in
                         scratch.withUnsafeMutableBufferPointer { scr in
-                            qkd_gf2x_middle_product(pp.baseAddress, sp.baseAddress, xp.baseAddress, m, scr.baseAddress)
+                            qkd_gf2x_middle_product_at(pp.baseAddress, sp.baseAddress, xp.baseAddress, m, scr.baseAddress, Int32(kernel))
                         }
                     }
                 }
@@ -53,6 +59,9 @@ public enum ToeplitzHash {
 
     /// Whether the carry-less multiply instruction is in use (otherwise a portable kernel).
     public static var usesHardwareCarrylessMultiply: Bool { qkd_clmul_hardware() != 0 }
+
+    /// The kernel in use: "vpclmulqdq-512", "pclmulqdq" or "portable".
+    public static var kernelName: String { ["portable", "pclmulqdq", "vpclmulqdq-512"][Int(qkd_clmul_level())] }
 
     /// Copies `into.count` words of bits starting at bit `start` (may be negative) of a
     /// `bitCount`-bit string; bits outside [0, bitCount) read as zero.

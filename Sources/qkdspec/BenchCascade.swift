@@ -11,11 +11,14 @@ struct BenchCascade: ParsableCommand {
         discussion: """
             Each frame is a random --frame-bits key; Bob's copy has exactly round(n·QBER) errors at
             random positions (as in the published studies). Both parties run in this process and
-            exchange their messages as values. Reported per variant:
+            exchange their messages as values. --repeat runs; in each, every variant reconciles
+            every frame, the --measured variant first and the original (the baseline) right after.
+            Reported per variant:
               efficiency        disclosed parity bits / (n·h(QBER)), median over frames (1 = Shannon limit)
               frame_error_rate  frames whose reconciled key still differs from Alice's
               messages_per_frame  median number of messages (2 per round trip)
-              throughput_mbps   frame bits reconciled per second of wall time, one thread
+              throughput        frame bits reconciled per second (Mbit/s), one thread: min / median / max
+              disclosed_bits    parity bits disclosed over all frames (identical on every run)
             Published anchors at 1 / 2 / 5 % QBER, 10 000-bit frames: original 1.143 / 1.159 / 1.185;
             yanetal 1.095 / 1.084 / 1.077 (Martinez-Mateo et al. 2015, reproduced by Rijsman).
 
@@ -36,19 +39,26 @@ struct BenchCascade: ParsableCommand {
     @Option(help: "Variants to run (comma-separated): \(CascadeVariant.allCases.map(\.rawValue).joined(separator: ", ")).")
     var variants = CascadeVariant.allCases.map(\.rawValue).joined(separator: ",")
 
+    @Option(help: "The variant measured against the original one (the baseline).")
+    var measured = CascadeVariant.extended.rawValue
+
     @Option(help: "Seed of the frames and the permutations.")
     var seed: UInt64 = 1
 
-    @Option(help: "Output format: text or json.")
-    var format = OutputFormat.text
+    @OptionGroup var options: BenchOptions
+
+    /// Frames are drawn once, before any timing: at most this many bits of them (two copies).
+    static let maximumTotalBits = 400_000_000
 
     func validate() throws {
         guard qber > 0, qber < 0.5 else { throw ValidationError("--qber must lie in (0, 0.5)") }
         guard frameBits >= 16, frameBits <= CascadeInitiator.maximumFrameBits else {
             throw ValidationError("--frame-bits must lie in 16 ... \(CascadeInitiator.maximumFrameBits)")
         }
-        guard frames >= 1, frames <= 10_000_000 else { throw ValidationError("--frames must lie in 1 ... 10^7") }
-        for v in variants.split(separator: ",") where CascadeVariant(rawValue: String(v)) == nil {
+        guard frames >= 1, frames <= Self.maximumTotalBits / frameBits else {
+            throw ValidationError("--frames must lie in 1 ... \(Self.maximumTotalBits / frameBits) (at most \(Self.maximumTotalBits) frame bits in all)")
+        }
+        for v in variants.split(separator: ",") + [Substring(measured)] where CascadeVariant(rawValue: String(v)) == nil {
             throw ValidationError("unknown variant '\(v)'; known: \(CascadeVariant.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
@@ -59,20 +69,20 @@ struct BenchCascade: ParsableCommand {
         var efficiencyMean: Double
         var frameErrorRate: Double
         var messagesPerFrame: Double
-        var throughputMbps: Double
         var disclosedBitsPerFrame: Double
+        var disclosedBits: Int
+        var throughput: BenchSeries
+        var ratioToOriginal: Double
 
         enum CodingKeys: String, CodingKey {
-            case variant, efficiency
+            case variant, efficiency, throughput
             case efficiencyMean = "efficiency_mean", frameErrorRate = "frame_error_rate"
-            case messagesPerFrame = "messages_per_frame", throughputMbps = "throughput_mbps"
-            case disclosedBitsPerFrame = "disclosed_bits_per_frame"
+            case messagesPerFrame = "messages_per_frame", disclosedBitsPerFrame = "disclosed_bits_per_frame"
+            case disclosedBits = "disclosed_bits", ratioToOriginal = "ratio_median_to_original"
         }
     }
 
-    struct Result: Encodable {
-        var benchmark = "cascade"
-        var build: String
+    struct Details: Encodable {
         var qber: Double
         var frameBits: Int
         var frames: Int
@@ -80,9 +90,14 @@ struct BenchCascade: ParsableCommand {
         var variants: [VariantResult]
 
         enum CodingKeys: String, CodingKey {
-            case benchmark, build, qber, frames, variants
+            case qber, frames, variants
             case frameBits = "frame_bits", errorsPerFrame = "errors_per_frame"
         }
+    }
+
+    /// One variant's outcome over all frames; the same on every run (checked).
+    struct Tally: Equatable {
+        var efficiencies = [Double](), messages = [Double](), failures = 0, disclosed = 0
     }
 
     func run() throws {
@@ -90,46 +105,70 @@ struct BenchCascade: ParsableCommand {
         let n = frameBits
         let errors = Int((Double(n) * qber).rounded())
         let shannon = Double(n) * (try binaryEntropy(Double(errors) / Double(n)))
-        var results = [VariantResult]()
-        let progress = ProgressLine(label: "cascade", total: UInt64(frames * variants.split(separator: ",").count))
-        var done: UInt64 = 0
+        let runs = options.runs(default: 3)
+        // The measured variant first, the original (the baseline) right after it, then the rest.
+        var order = [CascadeVariant(rawValue: measured) ?? .extended, .original]
         for name in variants.split(separator: ",") {
-            guard let variant = CascadeVariant(rawValue: String(name)) else { continue }
-            let permutations = CascadePermutations(frameBits: n, passes: variant.passes, seed: seed)
-            var efficiencies = [Double](), messages = [Double](), failures = 0, disclosed = 0
-            var seconds = 0.0
-            for frame in 0..<frames {
-                let (alice, bob) = Self.frame(bits: n, errors: errors, seed: seed, index: UInt64(frame))
-                var reconciled: CascadeOutcome?
-                seconds += try secondsTaken {
-                    reconciled = try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: qber, permutations: permutations)
+            if let v = CascadeVariant(rawValue: String(name)), !order.contains(v) { order.append(v) }
+        }
+        let pairs = (0..<frames).map { Self.frame(bits: n, errors: errors, seed: seed, index: UInt64($0)) }
+        let permutations = order.map { CascadePermutations(frameBits: n, passes: $0.passes, seed: seed) }
+        var tallies = [Tally?](repeating: nil, count: order.count)
+        var rates = [[Double]](repeating: [], count: order.count)
+        let progress = ProgressLine(label: "cascade", total: UInt64(frames * order.count * runs))
+        var done: UInt64 = 0
+        for _ in 0..<runs {
+            for (i, variant) in order.enumerated() {
+                var tally = Tally(), seconds = 0.0
+                for (alice, bob) in pairs {
+                    var reconciled: CascadeOutcome?
+                    seconds += try options.clock.seconds {
+                        reconciled = try Cascade.reconcile(alice: alice, bob: bob, variant: variant, estimatedQBER: qber, permutations: permutations[i])
+                    }
+                    guard let outcome = reconciled else { continue }
+                    if outcome.reconciledKey != alice { tally.failures += 1 }
+                    tally.efficiencies.append(Double(outcome.disclosedParityBits) / shannon)
+                    tally.messages.append(Double(outcome.messages))
+                    tally.disclosed += outcome.disclosedParityBits
+                    done += 1
+                    progress.update(done)
                 }
-                guard let outcome = reconciled else { continue }
-                if outcome.reconciledKey != alice { failures += 1 }
-                efficiencies.append(Double(outcome.disclosedParityBits) / shannon)
-                messages.append(Double(outcome.messages))
-                disclosed += outcome.disclosedParityBits
-                done += 1
-                progress.update(done)
+                if let first = tallies[i], first != tally { throw UsageError("internal error: \(variant.rawValue) disclosed different bits on a second run") }
+                tallies[i] = tally
+                rates[i].append(Double(n * frames) / seconds / 1e6)
             }
-            results.append(VariantResult(
-                variant: variant.rawValue, efficiency: median(efficiencies),
-                efficiencyMean: efficiencies.reduce(0, +) / Double(frames), frameErrorRate: Double(failures) / Double(frames),
-                messagesPerFrame: median(messages), throughputMbps: Double(n * frames) / seconds / 1e6,
-                disclosedBitsPerFrame: Double(disclosed) / Double(frames)))
         }
         progress.finish()
-        let result = Result(build: buildConfiguration, qber: qber, frameBits: n, frames: frames, errorsPerFrame: errors, variants: results)
-        switch format {
-        case .json: try printJSON(result)
+        let series = order.indices.map { i in
+            BenchSeries(BenchSubject(name: order[i].rawValue, description: "Cascade \(order[i].rawValue), both parties in process, one thread",
+                                     work: Double(n * frames), body: {}), rates: rates[i])
+        }
+        let originalMedian = series[1].median
+        let results = order.indices.map { i in
+            let t = tallies[i] ?? Tally()
+            return VariantResult(
+                variant: order[i].rawValue, efficiency: median(t.efficiencies),
+                efficiencyMean: t.efficiencies.reduce(0, +) / Double(frames), frameErrorRate: Double(t.failures) / Double(frames),
+                messagesPerFrame: median(t.messages), disclosedBitsPerFrame: Double(t.disclosed) / Double(frames),
+                disclosedBits: t.disclosed, throughput: series[i], ratioToOriginal: series[i].median / originalMedian)
+        }
+        // With --measured original, the baseline is the same series: its ratio is 1 by definition.
+        var m = BenchMeasurement(unit: "Mbit/s", runs: runs, measured: series[0], baselines: [series[1]])
+        m.clock = options.clock
+        let report = BenchReport(benchmark: "cascade", measurement: m, details: Details(
+            qber: qber, frameBits: n, frames: frames, errorsPerFrame: errors, variants: results))
+        switch options.format {
+        case .json: try printJSON(report)
         case .text:
             print("cascade  \(buildConfiguration) build  QBER \(qber)  \(n)-bit frames × \(frames)  (\(errors) errors per frame)")
-            print("  variant    efficiency  mean      FER        messages  Mbit/s")
+            print("  variant    efficiency  mean      FER        messages  disclosed bits  Mbit/s min / median / max   ÷ original")
             for r in results {
                 print("  " + r.variant.padding(toLength: 9, withPad: " ", startingAt: 0)
-                      + String(format: "  %.4f      %.4f    %.2e   %5.0f     %.1f", r.efficiency, r.efficiencyMean,
-                               r.frameErrorRate, r.messagesPerFrame, r.throughputMbps))
+                      + String(format: "  %.4f      %.4f    %.2e   %5.0f     %-14d  %.1f / %.1f / %.1f         %.2f×", r.efficiency, r.efficiencyMean,
+                               r.frameErrorRate, r.messagesPerFrame, r.disclosedBits, r.throughput.min, r.throughput.median,
+                               r.throughput.max, r.ratioToOriginal))
             }
+            for line in m.lines() { print(line) }
         }
     }
 

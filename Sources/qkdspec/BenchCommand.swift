@@ -9,7 +9,12 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure the speed of qkdspec's components on this machine.",
         discussion: """
             Run these from a release build (swift build -c release); a debug build is many times
-            slower and says so. Each benchmark repeats its measurement and reports the median.
+            slower and says so. Each benchmark repeats its measurement, alternating with a baseline
+            timed in the same invocation, and reports min / median / max of both and the ratio of
+            the medians (measured / baseline): the ratio, not the absolute rate, is what carries
+            from one run or machine to another. JSON fields shared by every benchmark: unit, runs,
+            name, min, median, max, baseline {name, description, min, median, max, ratio_median},
+            baselines (all, headline first), ratio_median.
 
             Examples:
               qkdspec bench simulate --format json
@@ -47,99 +52,74 @@ struct BenchSimulate: ParsableCommand {
         abstract: "Pulses per second of the quantum-channel simulator, with full detection records.",
         discussion: """
             Simulates --pulses slots at --distance-km (GYS link, signal/decoy/vacuum) --repeat times
-            and reports the median rate. Every detection's record (Alice's bit, basis and setting,
+            and reports min / median / max. Every detection's record (Alice's bit, basis and setting,
             Bob's basis, bit and click pattern, and the error ground truth) is produced, bit-packed.
+            The baseline, timed after each run: a loop visiting every pulse slot (one Philox block
+            each, Alice's record only, one thread) over min(--pulses, 2^24) slots, which is what a simulator without
+            gap sampling pays at least; the ratio of the medians is the gain of gap sampling.
             """
     )
 
     @Option(help: "Fibre length in km.")
     var distanceKm = 50.0
 
-    @Option(help: "Pulse slots per run (default: 1e10 at ≥ 25 km, 1e9 below).")
+    @Option(help: "Pulse slots per run, at least 1 (default: 1e10 at ≥ 25 km, 1e9 below).")
     var pulses: Count?
 
     @Option(help: "Worker threads.")
     var threads = 1
 
-    @Option(name: .customLong("repeat"), help: "Runs; the median is reported.")
-    var repeat_ = 5
-
-    @Option(help: "Output format: text or json.")
-    var format = OutputFormat.text
+    @OptionGroup var options: BenchOptions
 
     func validate() throws {
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must lie in 1...1024") }
-        guard repeat_ >= 1, repeat_ <= 1000 else { throw ValidationError("--repeat must lie in 1...1000") }
+        if let p = pulses, p.value == 0 { throw ValidationError("--pulses must be at least 1: a rate over zero pulses is undefined") }
     }
 
-    struct Result: Encodable {
-        var benchmark = "simulate"
-        var build: String
+    struct Details: Encodable {
         var distanceKm: Double
         var pulses: UInt64
         var threads: Int
-        var runs: Int
-        var pulsesPerSecond: Double
-        var pulsesPerSecondMin: Double
-        var pulsesPerSecondMax: Double
-        var detectionsPerSecond: Double
         var detections: UInt64
-        /// The baseline measured in the same run: visiting every pulse slot (one Philox block
-        /// each, Alice's record only), which is what a simulator without gap sampling pays at least.
-        var baselineEveryPulsePerSecond: Double
-        var speedupOverBaseline: Double
+        var pulsesPerSecond: Double
+        var detectionsPerSecond: Double
 
         enum CodingKeys: String, CodingKey {
-            case benchmark, build, pulses, threads, runs, detections
+            case pulses, threads, detections
             case distanceKm = "distance_km", pulsesPerSecond = "pulses_per_second"
-            case pulsesPerSecondMin = "pulses_per_second_min", pulsesPerSecondMax = "pulses_per_second_max"
             case detectionsPerSecond = "detections_per_second"
-            case baselineEveryPulsePerSecond = "baseline_every_pulse_per_second"
-            case speedupOverBaseline = "speedup_over_baseline"
         }
     }
 
     func run() throws {
-        if buildConfiguration == "debug" {
-            FileHandle.standardError.write(Data("warning: this is a debug build; quote figures from `swift build -c release` only\n".utf8))
-        }
+        warnIfDebug()
         let n = pulses?.value ?? (distanceKm >= 25 ? 10_000_000_000 : 1_000_000_000)
         let simulator = try QuantumChannelSimulator(scenario: .gys(distanceKm: distanceKm), seed: 1)
-        // One warm-up run on a slice, so page faults and lazy initialisation are not timed.
-        _ = simulator.run(pulses: min(n, 1 << 24), threads: threads)
-        var rates = [Double](), detections: UInt64 = 0
-        for _ in 0..<repeat_ {
-            var tally = SimulationTally(pulses: 0, classes: 0)
-            let seconds = secondsTaken { tally = simulator.run(pulses: n, threads: threads) }
-            rates.append(Double(n) / seconds)
-            detections = tally.detections
-        }
-        let m = median(rates)
-        // Baseline: Alice's dense records, one pulse at a time, on one thread.
-        var baselineRates = [Double]()
-        var ones = 0  // consumed below, so the optimiser cannot drop the work
-        let slice: UInt64 = 1 << 24
-        for r in 0..<repeat_ {
-            let seconds = secondsTaken {
-                ones &+= simulator.aliceRecords(UInt64(r) * slice ..< UInt64(r + 1) * slice).bits.nonzeroBitCount
-            }
-            baselineRates.append(Double(slice) / seconds)
-        }
-        let baseline = median(baselineRates)
+        var detections: UInt64 = 0
+        // The warm-ups (page faults, lazy initialisation) run on a slice, not the whole count.
+        let measured = BenchSubject(name: "gap_sampling", description: "the simulator, \(threads) thread(s), full records", work: Double(n),
+                                    body: { detections = simulator.run(pulses: n, threads: threads).detections },
+                                    warmUp: { _ = simulator.run(pulses: min(n, 1 << 24), threads: threads) })
+        // Alice's dense records, one pulse at a time, on one thread; a new slice each run.
+        let slice = min(n, 1 << 24)
+        var next: UInt64 = 0, ones = 0  // `ones` is consumed below, so the optimiser cannot drop the work
+        let baseline = BenchSubject(name: "every_pulse", description: "visiting every pulse slot (Alice's records, 1 thread)", work: Double(slice),
+                                    body: {
+                                        ones &+= simulator.aliceRecords(next * slice ..< (next + 1) * slice).bits.nonzeroBitCount
+                                        next += 1
+                                    },
+                                    warmUp: { ones &+= simulator.aliceRecords(0 ..< min(slice, 1 << 16)).bits.nonzeroBitCount })
+        let m = try alternateRuns(clock: options.clock, options.runs(default: 5), unit: "pulses/s", scale: 1, measured: measured, baselines: [baseline])
         if ones == 0 { FileHandle.standardError.write(Data("warning: baseline produced no records\n".utf8)) }
-        let result = Result(
-            build: buildConfiguration, distanceKm: distanceKm, pulses: n, threads: threads, runs: repeat_,
-            pulsesPerSecond: m, pulsesPerSecondMin: rates.min() ?? m, pulsesPerSecondMax: rates.max() ?? m,
-            detectionsPerSecond: m * Double(detections) / Double(n), detections: detections,
-            baselineEveryPulsePerSecond: baseline, speedupOverBaseline: m / baseline)
-        switch format {
-        case .json: try printJSON(result)
+        let report = BenchReport(benchmark: "simulate", measurement: m, details: Details(
+            distanceKm: distanceKm, pulses: n, threads: threads, detections: detections, pulsesPerSecond: m.measured.median,
+            detectionsPerSecond: m.measured.median * Double(detections) / Double(n)))
+        switch options.format {
+        case .json: try printJSON(report)
         case .text:
-            print(String(format: "simulate  %@ build  %.0f km  %d thread(s)  %.3e pulses/s (median of %d; min %.3e, max %.3e)  %.3e detections/s",
-                         buildConfiguration, distanceKm, threads, m, repeat_, rates.min() ?? m, rates.max() ?? m,
-                         m * Double(detections) / Double(n)))
-            print(String(format: "baseline  visiting every pulse (Alice's records, 1 thread): %.3e pulses/s; gap sampling is %.0f× faster",
-                         baseline, m / baseline))
+            print(String(format: "simulate  %@ build  %.0f km  %d thread(s)  %.3e pulses/s (median)  %.3e detections/s",
+                         buildConfiguration, distanceKm, threads, m.measured.median, report.details.detectionsPerSecond))
+            for line in m.lines() { print(line) }
         }
     }
 }

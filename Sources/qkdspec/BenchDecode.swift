@@ -11,7 +11,8 @@ struct BenchDecode: ParsableCommand {
             Decodes a stream of well-formed frames shaped like a reference session's traffic —
             sifting announcements of 4096 detections, Cascade request and reply batches of 64 frames,
             verification and key-confirmation frames — through the streaming decoder, --repeat times,
-            and reports the median. The baseline in the same run is copying the same bytes.
+            alternating with the baseline (a memory copy of the same bytes), and reports
+            min / median / max and the ratio of the medians.
 
             Example:
               qkdspec bench decode --format json
@@ -21,31 +22,20 @@ struct BenchDecode: ParsableCommand {
     @Option(help: "Megabytes of frames per run.")
     var megabytes = 64
 
-    @Option(name: .customLong("repeat"), help: "Runs; the median is reported.")
-    var repeatCount = 7
-
-    @Option(help: "Output format: text or json.")
-    var format = OutputFormat.text
+    @OptionGroup var options: BenchOptions
 
     func validate() throws {
         guard megabytes >= 1, megabytes <= 4096 else { throw ValidationError("--megabytes must lie in 1 ... 4096") }
-        guard repeatCount >= 1, repeatCount <= 1000 else { throw ValidationError("--repeat must lie in 1...1000") }
     }
 
-    struct Result: Encodable {
-        var benchmark = "decode"
-        var build: String
+    struct Details: Encodable {
         var bytes: Int
         var frames: Int
-        var runs: Int
-        var megabytesPerSecond: Double
         var framesPerSecond: Double
-        var copyMegabytesPerSecond: Double
 
         enum CodingKeys: String, CodingKey {
-            case benchmark, build, bytes, frames, runs
-            case megabytesPerSecond = "megabytes_per_second", framesPerSecond = "frames_per_second"
-            case copyMegabytesPerSecond = "copy_megabytes_per_second"
+            case bytes, frames
+            case framesPerSecond = "frames_per_second"
         }
     }
 
@@ -77,30 +67,28 @@ struct BenchDecode: ParsableCommand {
         while stream.count < megabytes << 20 {
             for f in samples { stream.append(contentsOf: f); count += 1 }
         }
-        var rates = [Double](), copyRates = [Double]()
         var decodedFrames = 0
-        for _ in 0..<repeatCount {
+        let measured = BenchSubject(name: "frame_decoder", description: "streaming frame decoder", work: Double(stream.count)) {
             var decoder = FrameDecoder()
             decodedFrames = 0
-            let seconds = try secondsTaken {
-                decoder.append(stream)
-                while let _ = try decoder.next() { decodedFrames += 1 }
-            }
-            rates.append(Double(stream.count) / seconds / 1e6)
-            var copy = [UInt8]()
-            let copySeconds = secondsTaken { copy.append(contentsOf: stream) }
-            if copy.count != stream.count { throw UsageError("internal error: copy lost bytes") }
-            copyRates.append(Double(stream.count) / copySeconds / 1e6)
+            decoder.append(stream)
+            while let _ = try decoder.next() { decodedFrames += 1 }
+            guard decodedFrames == count else { throw UsageError("internal error: decoded \(decodedFrames) of \(count) frames") }
         }
-        guard decodedFrames == count else { throw UsageError("internal error: decoded \(decodedFrames) of \(count) frames") }
-        let m = median(rates)
-        let result = Result(build: buildConfiguration, bytes: stream.count, frames: count, runs: repeatCount, megabytesPerSecond: m,
-                            framesPerSecond: m * 1e6 / Double(stream.count) * Double(count), copyMegabytesPerSecond: median(copyRates))
-        switch format {
-        case .json: try printJSON(result)
+        let copy = BenchSubject(name: "memory_copy", description: "a copy of the same bytes into a new array", work: Double(stream.count)) {
+            var copy = [UInt8]()
+            copy.append(contentsOf: stream)
+            if copy.count != stream.count { throw UsageError("internal error: copy lost bytes") }
+        }
+        let m = try alternateRuns(clock: options.clock, options.runs(default: 7), unit: "MB/s", scale: 1e6, measured: measured, baselines: [copy])
+        let report = BenchReport(benchmark: "decode", measurement: m, details: Details(
+            bytes: stream.count, frames: count, framesPerSecond: m.measured.median * 1e6 / Double(stream.count) * Double(count)))
+        switch options.format {
+        case .json: try printJSON(report)
         case .text:
-            print(String(format: "decode  %@ build  %d frames, %.1f MB  %.0f MB/s (median of %d, %.3g frames/s)  memory copy %.0f MB/s",
-                         buildConfiguration, count, Double(stream.count) / 1e6, m, repeatCount, result.framesPerSecond, result.copyMegabytesPerSecond))
+            print(String(format: "decode  %@ build  %d frames, %.1f MB  %.3g frames/s (median)",
+                         buildConfiguration, count, Double(stream.count) / 1e6, report.details.framesPerSecond))
+            for line in m.lines() { print(line) }
         }
     }
 }

@@ -8,11 +8,14 @@ import QKDMath
 struct BenchPrivacyAmplification: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pa",
-        abstract: "Privacy-amplification (Toeplitz hashing) throughput in Mbit/s of input.",
+        abstract: "Privacy-amplification (Toeplitz hashing) throughput in Mbit/s of input, against libgf2x and the portable kernel.",
         discussion: """
             Hashes a random --input-bits key to --output-bits with a random Toeplitz seed, --repeat
-            times, and reports the median. The baseline in the same run is the portable kernel
-            (no carry-less multiply instruction), the speed on a CPU without PCLMULQDQ.
+            times, alternating with the baselines, and reports min / median / max and the ratio of
+            the medians. Baselines timed in the same invocation:
+              gf2x_mul   libgf2x's full product of two --input-bits polynomials (C), when the
+                         library is installed (Debian: libgf2x-dev); loaded at run time
+              portable   the same Toeplitz hash with the portable kernel (no carry-less multiply)
 
             Example:
               qkdspec bench pa --input-bits 1000000 --format json
@@ -25,36 +28,26 @@ struct BenchPrivacyAmplification: ParsableCommand {
     @Option(help: "Output (final key) length in bits (default: half the input).")
     var outputBits: Count?
 
-    @Option(name: .customLong("repeat"), help: "Runs; the median is reported.")
-    var repeatCount = 15
-
-    @Option(help: "Output format: text or json.")
-    var format = OutputFormat.text
+    @OptionGroup var options: BenchOptions
 
     func validate() throws {
         guard inputBits.value >= 1, inputBits.value <= 1 << 31 else { throw ValidationError("--input-bits must lie in 1 ... 2^31") }
         if let o = outputBits?.value, o < 1 || o > inputBits.value {
             throw ValidationError("--output-bits must lie in 1 ... --input-bits")
         }
-        guard repeatCount >= 1, repeatCount <= 1000 else { throw ValidationError("--repeat must lie in 1...1000") }
     }
 
-    struct Result: Encodable {
-        var benchmark = "pa"
-        var build: String
+    struct Details: Encodable {
         var inputBits: Int
         var outputBits: Int
-        var runs: Int
-        var hardwareCarrylessMultiply: Bool
-        var throughputMbps: Double
+        var kernel: String
         var medianSeconds: Double
-        var portableThroughputMbps: Double
+        var gf2xLibrary: String?
 
         enum CodingKeys: String, CodingKey {
-            case benchmark, build, runs
+            case kernel
             case inputBits = "input_bits", outputBits = "output_bits"
-            case hardwareCarrylessMultiply = "hardware_carryless_multiply", throughputMbps = "throughput_mbps"
-            case medianSeconds = "median_s", portableThroughputMbps = "portable_throughput_mbps"
+            case medianSeconds = "median_s", gf2xLibrary = "gf2x_library"
         }
     }
 
@@ -63,29 +56,40 @@ struct BenchPrivacyAmplification: ParsableCommand {
         let n = Int(inputBits.value), l = Int(outputBits?.value ?? max(1, inputBits.value / 2))
         let input = benchKey(bits: n, stream: 1)
         let seed = benchKey(bits: ToeplitzHash.seedBits(inputBits: n, outputBits: l), stream: 2)
-        func measure(runs: Int) throws -> Double {
-            _ = try ToeplitzHash.hash(input, seed: seed, outputBits: l)  // warm-up
-            var times = [Double]()
-            for _ in 0..<runs {
-                var out = BitKey(count: 0)
-                times.append(try secondsTaken { out = try ToeplitzHash.hash(input, seed: seed, outputBits: l) })
-                if out.count != l { throw UsageError("internal error: wrong output length") }
-            }
-            return median(times)
+        let expected = try ToeplitzHash.hash(input, seed: seed, outputBits: l, kernel: 0)
+        var out = BitKey(count: 0)
+        func check() throws {
+            if out != expected { throw UsageError("internal error: the fast and portable kernels disagree") }
         }
-        let fast = try measure(runs: repeatCount)
-        qkd_clmul_force_portable(1)
-        let portable = try measure(runs: max(1, repeatCount / 5))
-        qkd_clmul_force_portable(0)
-        let result = Result(
-            build: buildConfiguration, inputBits: n, outputBits: l, runs: repeatCount,
-            hardwareCarrylessMultiply: ToeplitzHash.usesHardwareCarrylessMultiply, throughputMbps: Double(n) / fast / 1e6,
-            medianSeconds: fast, portableThroughputMbps: Double(n) / portable / 1e6)
-        switch format {
-        case .json: try printJSON(result)
+        let measured = BenchSubject(
+            name: "toeplitz", description: "Toeplitz hash, \(ToeplitzHash.kernelName) kernel (middle product)", work: Double(n)
+        ) { out = try ToeplitzHash.hash(input, seed: seed, outputBits: l); try check() }
+        var baselines = [BenchSubject]()
+        let library = GF2XLibrary.load()
+        if let gf2x = library {
+            // Two n-bit polynomials (the input and the seed's first n bits), full 2n-bit product.
+            let words = (n + 63) / 64
+            let a = input.words.map { UInt($0) }, b = seed.words.prefix(words).map { UInt($0) }
+            var c = [UInt](repeating: 0, count: 2 * words)
+            baselines.append(BenchSubject(name: "gf2x_mul", description: "libgf2x full product of two \(n)-bit polynomials", work: Double(n)) {
+                gf2x.multiply(&c, a, b)
+            })
+        } else {
+            FileHandle.standardError.write(Data("note: libgf2x is not installed (Debian: libgf2x-dev); the portable kernel is the only baseline\n".utf8))
+        }
+        baselines.append(BenchSubject(name: "portable", description: "the same hash, portable kernel (no carry-less multiply)", work: Double(n)) {
+            out = try ToeplitzHash.hash(input, seed: seed, outputBits: l, kernel: 0); try check()
+        })
+        let m = try alternateRuns(clock: options.clock, options.runs(default: 15), unit: "Mbit/s", scale: 1e6, measured: measured, baselines: baselines)
+        let report = BenchReport(benchmark: "pa", measurement: m, details: Details(
+            inputBits: n, outputBits: l, kernel: ToeplitzHash.kernelName, medianSeconds: Double(n) / 1e6 / m.measured.median,
+            gf2xLibrary: library?.path))
+        switch options.format {
+        case .json: try printJSON(report)
         case .text:
-            print(String(format: "pa  %@ build  %d → %d bits  %.1f Mbit/s of input (median of %d, %.2f ms)  portable kernel %.1f Mbit/s",
-                         buildConfiguration, n, l, result.throughputMbps, repeatCount, fast * 1e3, result.portableThroughputMbps))
+            print(String(format: "pa  %@ build  %d → %d bits  %@ kernel  %.2f ms (median)", buildConfiguration, n, l,
+                         ToeplitzHash.kernelName, report.details.medianSeconds * 1e3))
+            for line in m.lines() { print(line) }
         }
     }
 }

@@ -33,6 +33,19 @@ struct ToeplitzHashTests {
         #expect(try ToeplitzHash.hash(x, seed: seed, outputBits: l) == naiveToeplitz(x, seed: seed, outputBits: l))
     }
 
+    /// Sizes around word boundaries (63/64/65, 511/512/513 …), odd sizes, and output lengths
+    /// whose block size reaches the 512-bit base case (multiples of 8 words up to 32) and the
+    /// Karatsuba levels above it; each kernel is asked explicitly (lowered to what the CPU has).
+    @Test("every kernel (512-bit, 128-bit, portable) agrees with the bit-by-bit definition", arguments: [
+        (63, 63), (64, 63), (65, 64), (129, 65), (513, 511), (512, 512), (1025, 513), (2047, 1023), (2048, 2048),
+        (4097, 2049), (6001, 3001), (8191, 4099), (9000, 4096), (7_777, 4_444),
+    ], [0, 1, 2])
+    func kernelsMatchDefinition(sizes: (n: Int, l: Int), kernel: Int) throws {
+        let (n, l) = sizes
+        let x = randomKey(n, seed: UInt64(n), stream: 1), seed = randomKey(n + l - 1, seed: UInt64(l), stream: 2)
+        #expect(try ToeplitzHash.hash(x, seed: seed, outputBits: l, kernel: kernel) == naiveToeplitz(x, seed: seed, outputBits: l))
+    }
+
     @Test("a hand-worked 3 × 4 example")
     func handWorked() throws {
         // n = 4, ℓ = 3, seed s0..s5 = 1 0 1 1 0 0. T(i, j) = s(i − j + 3):
@@ -81,6 +94,19 @@ struct ToeplitzHashTests {
         var y = [UInt64](repeating: 0, count: size)
         var scratch = [UInt64](repeating: 0, count: qkd_gf2x_middle_product_scratch(size))
         qkd_gf2x_middle_product(&y, s, x, size, &scratch)
+        #expect(y == Array(full[size..<2 * size]))
+    }
+
+    @Test("each middle-product kernel equals the middle words of the schoolbook product",
+          arguments: [1, 2, 7, 8, 9, 16, 24, 31, 32, 33, 40, 64, 65, 96, 200, 256, 1000], [0, 1, 2])
+    func middleProductKernels(words n: Int, kernel: Int32) {
+        let size = qkd_gf2x_mp_size(n)
+        let s = randomKey(128 * size, seed: 9, stream: UInt32(n)).words, x = randomKey(64 * size, seed: 10, stream: UInt32(n)).words
+        var full = [UInt64](repeating: 0, count: 3 * size)
+        qkd_gf2x_mul_basecase(&full, s, 2 * size, x, size)
+        var y = [UInt64](repeating: 0, count: size)
+        var scratch = [UInt64](repeating: 0, count: qkd_gf2x_middle_product_scratch(size))
+        qkd_gf2x_middle_product_at(&y, s, x, size, &scratch, kernel)
         #expect(y == Array(full[size..<2 * size]))
     }
 }

@@ -17,6 +17,12 @@ int qkd_clmul_hardware(void);
 /// Forces the portable code (for tests that compare the two paths); pass 0 to restore detection.
 void qkd_clmul_force_portable(int force);
 
+/// The carry-less multiply in use: 0 portable, 1 PCLMULQDQ (128-bit), 2 VPCLMULQDQ (512-bit).
+int qkd_clmul_level(void);
+
+/// Forces the 128-bit instruction even where the 512-bit one exists (tests, benchmarks); 0 restores.
+void qkd_clmul_force_narrow(int force);
+
 /// c[0 .. na+nb) = a[0 .. na) · b[0 .. nb) over GF(2). Schoolbook; for tests and small sizes.
 void qkd_gf2x_mul_basecase(uint64_t *c, const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
@@ -31,6 +37,10 @@ size_t qkd_gf2x_middle_product_scratch(size_t n);
 /// multiply base case; n must be a multiple of 2^k times a base size (see qkd_gf2x_mp_size).
 /// `scratch` must hold qkd_gf2x_middle_product_scratch(n) words.
 void qkd_gf2x_middle_product(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch);
+
+/// qkd_gf2x_middle_product with a chosen kernel (0 portable, 1 PCLMULQDQ, 2 VPCLMULQDQ), lowered
+/// to what the CPU has; the result is the same for every level (tests compare them).
+void qkd_gf2x_middle_product_at(uint64_t *y, const uint64_t *s, const uint64_t *x, size_t n, uint64_t *scratch, int level);
 
 /// The smallest size ≥ n (in words) that qkd_gf2x_middle_product accepts.
 size_t qkd_gf2x_mp_size(size_t n);
