@@ -13,7 +13,7 @@ public enum Catalogue {
         thresholdSound, keyAgreement, lengthWithinBound, abortedFramesNotDelivered,
         verificationMismatchDiscarded, tamperedPayloadAborts, tamperedTagAborts, replayedFrameRejected, replayedEarlierFrameRejected,
         reorderedFramesRejected, droppedFrameRejected, truncatedFrameMidSession, delayedFrameTolerated, connectionCutLeavesKeysConsistent, uniqueKeyIDs, oversizedFrame, truncatedFrame,
-    ] + vectorCases
+    ] + vectorCases + etsi014
 
     /// α of every statistical judgement: a correct stack fails a case by bad luck at most this often.
     public static let alpha = 0.001

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import KeyDelivery
 import Node
 import Reports
 
@@ -84,6 +85,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("write-expected"), help: "Write this run's failures as a baseline file.")
     var writeExpected: String?
 
+    @Flag(help: "Profile etsi014: SHOULD findings fail the run.")
+    var strict = false
+
+    @Option(name: .customLong("kme-bug"), help: "Profile etsi014: switch on a bug knob of the reference KME pair (repeatable); see qkdspec kme serve --list-bugs.")
+    var kmeBugs: [String] = []
+
     @Flag(help: "Only the summary.")
     var quiet = false
 
@@ -117,7 +124,19 @@ struct RunCommand: AsyncParsableCommand {
 
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        var sessionTarget = try makeTarget(bugs: bugs, work: work)
+        var sessionTarget: any SessionTarget
+        var kmePair: ReferenceKMEPair?
+        if profile == .etsi014 {
+            // Key delivery: a KME pair (the target file's kme object, or the reference pair).
+            // The nodes feeding it (the cross-layer cases): the reference nodes, or the file's.
+            let kmeFile = target == "in-process" ? nil : target
+            let nodes = (kmeFile.map(ETSI014Run.fileHasNodes) ?? true) ? try makeTarget(bugs: bugs, work: work) : nil
+            let (kmeTarget, pair) = try await ETSI014Run.target(path: kmeFile, strict: strict, bugs: kmeBugs, nodes: nodes)
+            sessionTarget = kmeTarget
+            kmePair = pair
+        } else {
+            sessionTarget = try makeTarget(bugs: bugs, work: work)
+        }
         if evidence != nil, var processTarget = sessionTarget as? ProcessTarget {
             processTarget.keepsEvidence = true
             sessionTarget = processTarget
@@ -168,6 +187,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         stop.attach(task)
         let (report, matrix) = try await task.value
+        await kmePair?.stop()
         signals.cancel()
         console.summary(report)
         try ReportFiles(json: json, junit: junit, html: html).write(report, killMatrix: matrix)
