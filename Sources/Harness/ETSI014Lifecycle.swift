@@ -47,7 +47,9 @@ enum ETSI014Lifecycle {
                 for k in keys {
                     d.delivered += 1
                     let bytes = k.bytes ?? []
-                    stream.append(contentsOf: BitKey(bits: (0..<bytes.count * 8).map { (bytes[$0 / 8] >> ($0 % 8)) & 1 }))
+                    if let bits = BitKey(hex: bytes.map { String(format: "%02x", $0) }.joined(), count: bytes.count * 8) {
+                        stream.append(contentsOf: bits)
+                    }
                     if let other = byID[k.keyID] { if other == k.key { d.identical += 1 } } else { d.slaveMissing += 1 }
                 }
                 if d.delivered > 200_000 { break }  // a bound whatever the pool holds

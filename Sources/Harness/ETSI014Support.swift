@@ -34,8 +34,8 @@ enum ETSI014Support {
     }
 
     /// Runs `body` with a client of arbitrary credentials.
-    static func withClient<T>(_ credentials: SAECredentials, _ body: (KMEClient) async throws -> T) async throws -> T {
-        let client = try KMEClient(credentials)
+    static func withClient<T>(_ credentials: SAECredentials, timeout: Int64 = 10, _ body: (KMEClient) async throws -> T) async throws -> T {
+        let client = try KMEClient(credentials, timeout: .seconds(timeout))
         do {
             let r = try await body(client)
             await client.shutdown()
@@ -92,7 +92,8 @@ enum ETSI014Support {
     /// else what it did.
     static func rejected(_ credentials: SAECredentials, _ what: String, slaveSAEID: String) async -> String? {
         do {
-            let r = try await withClient(credentials) { try await $0.status(slaveSAEID: slaveSAEID) }
+            // A refused handshake is retried by the client until its deadline: keep it short.
+            let r = try await withClient(credentials, timeout: 2) { try await $0.status(slaveSAEID: slaveSAEID) }
             if r.status == 401 || r.status == 400 { return nil }
             return "\(what): the KME answered \(r.status)" + (r.status == 200 ? " with a status" : "")
         } catch {

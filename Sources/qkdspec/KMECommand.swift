@@ -48,7 +48,7 @@ struct KMEServeCommand: AsyncParsableCommand {
         do { settings = try KMEServeConfiguration.load(path: config) } catch { throw UsageError("\(config): \(error)") }
         let server = KMEPairServer(
             link: settings.makeLink(bugs: knobs),
-            master: settings.master.endpoint, slave: settings.slave.endpoint, caPath: settings.ca)
+            master: settings.master.endpoint, slave: settings.slave.endpoint, caPath: settings.ca, logger: Self.logger)
         let task = Task {
             try await server.run { m, s in
                 FileHandle.standardOutput.write(Data("{\"event\":\"listening\",\"master_port\":\(m),\"slave_port\":\(s)}\n".utf8))
@@ -65,6 +65,12 @@ struct KMEServeCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.harnessFailure)
         }
     }
+
+    static let logger: Logger = {
+        var l = Logger(label: "qkdspec.kme")
+        l.logLevel = .warning
+        return l
+    }()
 
     static func knobs(_ names: [String]) throws -> Set<KMEBugKnob> {
         var out = Set<KMEBugKnob>()

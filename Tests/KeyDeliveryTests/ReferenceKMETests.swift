@@ -55,14 +55,14 @@ import Testing
         var anonymous = kme.masterCredentials
         anonymous.certificatePath = nil
         anonymous.keyPath = nil
-        let anon = try KMEClient(anonymous)
+        let anon = try KMEClient(anonymous, timeout: .seconds(2))
         await #expect(throws: KeyDeliveryError.self) { _ = try await anon.status(slaveSAEID: kme.slave.saeID) }
         await anon.shutdown()
         // TLS 1.1 at most: the handshake fails.
         var old = kme.masterCredentials
         old.minimumTLSVersion = .tlsv1
         old.maximumTLSVersion = .tlsv11
-        let oldClient = try KMEClient(old)
+        let oldClient = try KMEClient(old, timeout: .seconds(1))
         await #expect(throws: KeyDeliveryError.self) { _ = try await oldClient.status(slaveSAEID: kme.slave.saeID) }
         await oldClient.shutdown()
         await pair.stop()

@@ -44,11 +44,14 @@ public struct KMEResponse: Sendable {
 public final class KMEClient: Sendable {
     public let credentials: SAECredentials
     let http: HTTPClient
+    /// The deadline of one request, connection set-up included.
+    let requestTimeout: TimeAmount
     /// Answers larger than this are cut off as an error (a KME cannot make us allocate without bound).
     public static let maxResponseBytes = 16 * 1024 * 1024
 
     public init(_ credentials: SAECredentials, timeout: TimeAmount = .seconds(10)) throws {
         self.credentials = credentials
+        requestTimeout = timeout
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(credentials.caPath))
@@ -86,7 +89,7 @@ public final class KMEClient: Sendable {
         }
         request.headers.add(name: "Accept", value: "application/json")
         do {
-            let response = try await http.execute(request, timeout: .seconds(15))
+            let response = try await http.execute(request, timeout: requestTimeout)
             let bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
             return KMEResponse(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
                                body: Array(bytes.readableBytesView))

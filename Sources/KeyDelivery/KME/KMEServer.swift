@@ -75,14 +75,12 @@ public final class KMEPairServer: Sendable {
         let state = state
         func app(_ role: KMELink.Role, _ endpoint: KMEEndpointConfiguration, _ tls: TLSChannelConfiguration) throws -> Application<KMEResponder> {
             let responder = KMEResponder(link: link, role: role, anonymousSAE: role == .master ? identity.masterSAEID : identity.slaveSAEID)
-            var quiet = logger
-            quiet.logLevel = .warning
             return Application(
                 responder: responder, server: try .tls(.http1(), configuration: tls),
                 configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: nil, backlog: 256),
                 onServerRunning: { channel in
                     if let p = channel.localAddress?.port, let both = state.set(role, p) { onReady(both.0, both.1) }
-                }, logger: quiet)
+                }, logger: logger)
         }
         let a = try app(.master, master, masterTLS), b = try app(.slave, slave, slaveTLS)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -29,7 +29,7 @@ public final class ReferenceKMEPair: Sendable {
             link: link,
             master: KMEEndpointConfiguration(certificatePath: p(TestPKI.File.cert(TestPKI.masterKME)), keyPath: p(TestPKI.File.key(TestPKI.masterKME))),
             slave: KMEEndpointConfiguration(certificatePath: p(TestPKI.File.cert(TestPKI.slaveKME)), keyPath: p(TestPKI.File.key(TestPKI.slaveKME))),
-            caPath: p(TestPKI.File.ca))
+            caPath: p(TestPKI.File.ca), logger: Self.quietLogger)
         let task = Task { try await server.run() }
         let deadline = ContinuousClock.now + timeout
         while server.ports == nil {
@@ -51,6 +51,13 @@ public final class ReferenceKMEPair: Sendable {
             name: bugs.isEmpty ? "reference KME pair" : "reference KME pair with \(bugs.map(\.rawValue).sorted().joined(separator: ", "))")
         return ReferenceKMEPair(target: target, link: link, directory: dir, task: task)
     }
+
+    /// The in-process pair logs only what would stop it (cancellation at stop is not news).
+    static let quietLogger: Logger = {
+        var l = Logger(label: "qkdspec.kme")
+        l.logLevel = .critical
+        return l
+    }()
 
     private init(target: KMETarget, link: KMELink, directory: String, task: Task<Void, any Error>) {
         self.target = target
