@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Target file (JSON, docs/targets.md), or 'in-process'. Default: the reference nodes as processes.")
     var target: String?
 
-    @Option(help: "Profile: quick (seconds), ci or full.")
+    @Option(help: "Profile: quick (seconds), ci, full, or etsi014 (ETSI GS QKD 014 key delivery, docs/etsi014.md).")
     var profile = "quick"
 
     @Option(help: "Only cases whose ID matches this glob (repeatable).")
