@@ -102,6 +102,8 @@ struct RunCommand: AsyncParsableCommand {
         if selfTest && target != nil && target != "in-process" { throw ValidationError("--self-test runs the reference stack; leave out --target") }
         if selfTest && !referenceBugs.isEmpty { throw ValidationError("--self-test switches every knob itself; leave out --reference-bug") }
         if killMatrixPath != nil && !selfTest { throw ValidationError("--kill-matrix needs --self-test") }
+        if selfTest && profile == "etsi014" { throw ValidationError("--self-test switches the node knobs; the KME knobs are run with --kme-bug (docs/etsi014.md)") }
+        if !kmeBugs.isEmpty && profile != "etsi014" { throw ValidationError("--kme-bug needs --profile etsi014") }
     }
 
     func run() async throws {

@@ -37,6 +37,20 @@ import Testing
         #expect(report.exitCode == 0)
     }
 
+    @Test func strictTurnsAShouldFindingIntoAFailure() async throws {
+        let pair = try await ReferenceKMEPair.start()
+        var kme = pair.target
+        for strict in [false, true] {
+            kme.strict = strict
+            let ctx = CaseContext(target: KMESessionTarget(kme: kme), seed: 1)
+            let should = try await ETSI014Support.withPair(ctx, level: .should) { _, _, _ in CaseOutcome(holds: false, detail: "finding") }
+            let must = try await ETSI014Support.withPair(ctx, level: .must) { _, _, _ in CaseOutcome(holds: false, detail: "finding") }
+            #expect(should.verdict == (strict ? .fail : nil))
+            #expect(must.verdict == nil)  // a MUST fails through its level anyway
+        }
+        await pair.stop()
+    }
+
     @Test(arguments: KMEBugKnob.allCases)
     func everyKnobFailsAMustCase(_ knob: KMEBugKnob) async throws {
         let report = try await Self.run(bugs: [knob])
