@@ -470,6 +470,25 @@ extension Catalogue {
                                    : "content types: \(answers.map { $0.contentType ?? "none" }.joined(separator: ", "))")
             }
         },
+        // MARK: Load
+        ConformanceCase(
+            id: "etsi014/5.3/load/concurrent-invariants", title: "Under concurrent load no key goes out twice and none is lost",
+            requirement: "Four SAE client pairs doing enc_keys on the master and dec_keys on the slave for one second: no key_ID or key material delivered twice, every key the master delivered retrieved once from the slave with identical bytes, no 5xx but 503 for an empty pool.",
+            level: .must, reference: "ETSI GS QKD 014 §5.3, §5.4 (post-conditions), Tables 6 and 8", tags: ["etsi014", "load"], profiles: [.etsi014]
+        ) { ctx in
+            guard let kme = ETSI014Support.kme(ctx) else { return .unimplemented("the target has no kme object") }
+            var bench = KMEBench()
+            bench.clients = 4
+            bench.seconds = 1
+            bench.maxRequests = 2_000
+            let r = try await bench.run(kme)
+            return CaseOutcome(
+                holds: r.invariantsHold && r.keysDelivered > 0,
+                detail: String(format: "%d keys in %.1f s (%.0f requests/s): %d duplicate IDs, %d duplicate material, %d lost, %d mismatched, %d server errors",
+                               r.keysDelivered, r.seconds, r.requestsPerSecond, r.duplicateKeyIDs, r.duplicateKeyMaterial, r.lostKeys, r.mismatchedKeys,
+                               r.serverErrors),
+                measurements: ["requests_per_second": r.requestsPerSecond, "enc_p99_ms": r.encP99Ms, "dec_p99_ms": r.decP99Ms])
+        },
         // MARK: Cross-layer key lifecycle: the nodes' keys through the KMEs
         ConformanceCase(
             id: "etsi014/5.3/lifecycle/node-keys-delivered-identically", title: "Every key the nodes delivered comes out of both KMEs, identical",
