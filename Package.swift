@@ -16,6 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // ETSI GS QKD 014 key delivery: the reference KME (HTTP/TLS), its client and the test PKI.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Pure layers: no I/O, easy to test, fuzz and benchmark.
@@ -44,10 +51,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // ETSI GS QKD 014 key delivery: models, the reference KME pair (Hummingbird over TLS), the
+        // mutual-TLS client and the test PKI.
+        .target(
+            name: "KeyDelivery",
+            dependencies: [
+                "PostProcessing", "Vectors",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The conformance harness (growing): feeding simulated records to nodes.
         .target(
             name: "Harness",
             dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
+                           "KeyDelivery",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
@@ -59,6 +85,7 @@ let package = Package(
             name: "qkdspec",
             dependencies: [
                 "QKDMath", "QuantumChannel", "PostProcessing", "Vectors", "Wire", "Node", "Harness", "Reports",
+                "KeyDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,5 +109,8 @@ let package = Package(
                                                  .product(name: "NIOPosix", package: "swift-nio")]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
+        // Real TLS servers on 127.0.0.1: the reference KME pair, the client, the PKI, the suite.
+        .testTarget(name: "KeyDeliveryTests", dependencies: ["KeyDelivery", "Harness", "Node", "PostProcessing", "Vectors",
+                                                            .product(name: "X509", package: "swift-certificates")]),
     ]
 )

@@ -40,7 +40,7 @@ struct CaseEnded: Error {
 
 /// Named selections of cases.
 public enum Profile: String, Sendable, Codable, CaseIterable {
-    case quick, ci, full
+    case quick, ci, full, etsi014
 }
 
 /// What a case's check found: whether the requirement held, and the evidence.

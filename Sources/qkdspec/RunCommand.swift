@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import KeyDelivery
 import Node
 import Reports
 
@@ -33,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Target file (JSON, docs/targets.md), or 'in-process'. Default: the reference nodes as processes.")
     var target: String?
 
-    @Option(help: "Which cases: the quick profile runs in seconds, ci and full take longer.")
+    @Option(help: "Which cases: quick (seconds), ci, full, or etsi014 (ETSI GS QKD 014 key delivery, docs/etsi014.md).")
     var profile = Profile.quick
 
     @Option(help: "Only cases whose ID matches this glob (repeatable).")
@@ -87,6 +88,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("write-expected"), help: "Write this run's failures as a baseline file.")
     var writeExpected: String?
 
+    @Flag(help: "Profile etsi014: SHOULD findings fail the run.")
+    var strict = false
+
+    @Option(name: .customLong("kme-bug"), help: "Profile etsi014: switch on a bug knob of the reference KME pair (repeatable); see qkdspec kme serve --list-bugs.")
+    var kmeBugs: [String] = []
+
     @Flag(help: "Only the summary.")
     var quiet = false
 
@@ -100,6 +107,8 @@ struct RunCommand: AsyncParsableCommand {
         if selfTest && target != nil && target != "in-process" { throw ValidationError("--self-test runs the reference stack; leave out --target") }
         if selfTest && !referenceBugs.isEmpty { throw ValidationError("--self-test switches every knob itself; leave out --reference-bug") }
         if killMatrixPath != nil && !selfTest { throw ValidationError("--kill-matrix needs --self-test") }
+        if selfTest && profile == .etsi014 { throw ValidationError("--self-test switches the node knobs; the KME knobs are run with --kme-bug (docs/etsi014.md)") }
+        if !kmeBugs.isEmpty && profile != .etsi014 { throw ValidationError("--kme-bug needs --profile etsi014") }
     }
 
     func run() async throws {
@@ -121,7 +130,19 @@ struct RunCommand: AsyncParsableCommand {
 
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        var sessionTarget = try makeTarget(bugs: bugs, work: work)
+        var sessionTarget: any SessionTarget
+        var kmePair: ReferenceKMEPair?
+        if profile == .etsi014 {
+            // Key delivery: a KME pair (the target file's kme object, or the reference pair).
+            // The nodes feeding it (the cross-layer cases): the reference nodes, or the file's.
+            let kmeFile = target == "in-process" ? nil : target
+            let nodes = (kmeFile.map(ETSI014Run.fileHasNodes) ?? true) ? try makeTarget(bugs: bugs, work: work) : nil
+            let (kmeTarget, pair) = try await ETSI014Run.target(path: kmeFile, strict: strict, bugs: kmeBugs, nodes: nodes)
+            sessionTarget = kmeTarget
+            kmePair = pair
+        } else {
+            sessionTarget = try makeTarget(bugs: bugs, work: work)
+        }
         if evidence != nil, var processTarget = sessionTarget as? ProcessTarget {
             processTarget.keepsEvidence = true
             sessionTarget = processTarget
@@ -187,6 +208,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         stop.attach(task)
         var (report, matrix) = try await task.value
+        await kmePair?.stop()
         signals.cancel()
         if stop.isRequested && !report.interrupted {
             // The interrupt came as the last case ended: the run still did not end as asked.
