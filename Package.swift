@@ -29,8 +29,8 @@ let package = Package(
         .target(name: "Wire"),
         // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        // Captures: pcap writing through libpcap and TCP stream synthesis.
-        .target(name: "Capture", dependencies: ["CPcap"]),
+        // Captures: pcap reading and writing through libpcap, TCP reassembly, decoding and the offline audit.
+        .target(name: "Capture", dependencies: ["CPcap", "Wire", "PostProcessing", "QKDMath"]),
         // The reference QKD node: PostProcessing over Wire on real TCP (SwiftNIO), with bug knobs.
         .target(
             name: "Node",
@@ -75,5 +75,7 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Node", "Vectors", "qkdspec"]),
         // Runs the built executable end to end, as a user would.
         .testTarget(name: "qkdspecTests", dependencies: ["qkdspec"]),
+        // Reads every file in captures/ (manifest.json) and tests reassembly edge by edge.
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Wire", "PostProcessing"]),
     ]
 )

@@ -27,7 +27,7 @@ struct QKDSpec: AsyncParsableCommand {
             3 the harness could not run.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self, CaptureCommand.self]
     )
 }
 
