@@ -57,7 +57,7 @@ import Testing
             "packets": s.packets, "flows": s.flows.count, "sessions": s.sessions.count, "messages": s.messages,
             "gaps": s.gaps.count, "overlaps": s.overlaps.count, "decode_errors": s.decodeErrorCount,
             "non_tcp_packets": s.nonTCPPackets, "non_ip_packets": s.nonIPPackets, "fragments": s.fragments,
-            "qli_blocks": s.qliBlocks,
+            "qli_blocks": s.qliBlocks, "keys_confirmed": s.sessions.reduce(0) { $0 + $1.keysConfirmed },
         ]
         for (key, value) in e.inspect {
             guard let want = value.int else { continue }

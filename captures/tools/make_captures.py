@@ -96,9 +96,10 @@ def ethernet(ip, ethertype=0x0800, vlans=()):
 A4, B4 = [10, 0, 0, 1], [10, 0, 0, 2]
 
 def connection(a_stream, b_stream, sport=40000, dport=9000, isn=(1000, 5000), chunk=80, v6=False,
-               src=A4, dst=B4, handshake=True, fin=True, start_at=(0, 0)):
+               src=A4, dst=B4, handshake=True, fin=True, start_at=(0, 0), lead=131):
     """Packets (IP layer, label) of one connection: the client sends a_stream, the server b_stream,
-    in alternating segments of at most `chunk` bytes."""
+    in alternating segments of at most `chunk` bytes. The server starts sending only once the
+    client's first `lead` bytes are out (HELLO and PARAMETERS: Bob answers what he received)."""
     seg = segment_v6 if v6 else segment_v4
     ca, cb = isn[0] + 1 + start_at[0], isn[1] + 1 + start_at[1]
     packets = []
@@ -112,7 +113,7 @@ def connection(a_stream, b_stream, sport=40000, dport=9000, isn=(1000, 5000), ch
             p = a_stream[ia:ia + chunk]
             packets.append((seg(src, dst, sport, dport, ca, cb, 0x18, p), "a"))
             ca += len(p); ia += len(p)
-        if ib < len(b_stream):
+        if ib < len(b_stream) and ia >= min(lead, len(a_stream)):
             p = b_stream[ib:ib + chunk]
             packets.append((seg(dst, src, dport, sport, cb, ca, 0x18, p), "b"))
             cb += len(p); ib += len(p)
@@ -202,7 +203,8 @@ def main():
     gapped = [p for i, p in enumerate(pk) if i != data[4]]
     write_pcap("edge-gap.pcap", [ethernet(p) for p in gapped])
     entry("edge-gap.pcap", GEN, {"exit": 0, "packets": len(gapped), "flows": 1, "sessions": 1, "gaps": 1, "overlaps": 0,
-                                 "decode_errors": 0, "messages_less_than": n})
+                                 "decode_errors": 0, "messages_less_than": n},
+          {"exit": 1, "failing": ["sequence-numbers"]})  # the frames lost in the gap show as a drop
 
     # IPv6 with a hop-by-hop extension header.
     v6 = connection(a, b, v6=True, src=[0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [1], dst=[0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [2])
@@ -275,6 +277,57 @@ def main():
     write_pcap("damaged-frame.pcap", [ethernet(p) for p, _ in dmg])
     entry("damaged-frame.pcap", GEN, {"exit": 0, "packets": len(dmg), "flows": 1, "sessions": 1, "gaps": 0, "overlaps": 0,
                                       "decode_errors": 1, "messages": n - 1})
+
+    # Sessions that break one audit rule each (capture check must fail that check, at that frame).
+    def audit_file(name, alice_msgs, bob_msgs, order, failing, bob_seq=None):
+        """order: the sequence of 'a'/'b' sends; bob_seq: sequence numbers for Bob's frames."""
+        fa = [frame(t, S1, i, p) for i, (t, p) in enumerate(alice_msgs)]
+        fb = [frame(t, S1, (bob_seq[i] if bob_seq else i), p) for i, (t, p) in enumerate(bob_msgs)]
+        # One frame per segment, in the given order, so the packet of each frame is known.
+        ia = ib = 0
+        a_stream = b_stream = b""
+        packets = []
+        ca, cb = 1001, 5001
+        packets.append(segment_v4(A4, B4, 40000, 9000, 1000, 0, 0x02, b""))
+        packets.append(segment_v4(B4, A4, 9000, 40000, 5000, 1001, 0x12, b""))
+        packets.append(segment_v4(A4, B4, 40000, 9000, 1001, 5001, 0x10, b""))
+        for who in order:
+            if who == "a":
+                packets.append(segment_v4(A4, B4, 40000, 9000, ca, cb, 0x18, fa[ia])); ca += len(fa[ia]); ia += 1
+            else:
+                packets.append(segment_v4(B4, A4, 9000, 40000, cb, ca, 0x18, fb[ib])); cb += len(fb[ib]); ib += 1
+        packets.append(segment_v4(A4, B4, 40000, 9000, ca, cb, 0x11, b""))
+        packets.append(segment_v4(B4, A4, 9000, 40000, cb, ca + 1, 0x11, b""))
+        write_pcap(name, [ethernet(p) for p in packets])
+        entry(name, GEN, clean_expect(len(packets), len(order)), {"exit": 1, "failing": failing})
+
+    def estimation_sample(frame_no, n, k):
+        return 0x20, struct.pack(">QIIQI", frame_no, n, k, 1, k) + bytes((k + 7) // 8)
+
+    def estimation_result(frame_no, errors, proceed):
+        return 0x21, struct.pack(">QIB", frame_no, errors, 1 if proceed else 0)
+
+    def verification(frame_no):
+        return 0x40, struct.pack(">QIQQ", frame_no, 1, 5, 6)
+
+    def verification_result(frame_no, match):
+        return 0x41, struct.pack(">QB", frame_no, 1 if match else 0)
+
+    def privacy_amplification(frame_no, bits):
+        return 0x50, struct.pack(">QIQ", frame_no, bits, 9) + bytes([0xCD] * 16)
+
+    start_a = [hello(0, "alice"), parameters()]
+    start_b = [hello(1, "bob"), parameters_ack()]
+    # Bob's third frame repeats sequence number 1 (a replay): sequence-numbers fails at packet 4 + 5.
+    audit_file("audit-replayed-sequence.pcap", start_a + [keepalive(1)], start_b + [keepalive(2)],
+               "aabbab", ["sequence-numbers"], bob_seq=[0, 1, 1])
+    # ESTIMATION_RESULT for a frame Alice never sampled: message-order fails.
+    audit_file("audit-message-order.pcap", start_a, start_b + [estimation_result(3, 0, True)], "aabbb", ["message-order"])
+    # Verification mismatch, then privacy amplification to 5000 bits: verification fails.
+    audit_file("audit-verification-mismatch.pcap",
+               start_a + [estimation_sample(0, 32768, 3277), verification(0), privacy_amplification(0, 5000)],
+               start_b + [estimation_result(0, 60, True), verification_result(0, False)],
+               "aabbabab" + "a", ["verification"])
 
     # Malformed containers: exit 2 with the file named.
     open(os.path.join(OUT, "malformed-empty.pcap"), "wb").close()
