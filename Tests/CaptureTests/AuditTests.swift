@@ -98,7 +98,7 @@ import Wire
 
     @Test func tamperedPayloadFailsAuthentication() throws {
         // One byte of the nonce-free CLOSE text of Bob changed after tagging (frame 14).
-        let path = try Self.write(Self.cleanSession()) { i, bytes in if i == 14 { bytes[30] ^= 0x20 } }
+        let path = try Self.write(Self.cleanSession(), tamper: { i, bytes in if i == 14 { bytes[30] ^= 0x20 } })
         let v = try Self.audit(path, key: Self.key)
         #expect(v["authentication"]?.outcome == .fail)
         #expect(v["authentication"]?.packet == 4 + 14)

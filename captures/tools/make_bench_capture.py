@@ -21,7 +21,7 @@ def main():
     conns = []
     for s in range(sessions):
         # Roughly per_session packets: each data packet carries about 150 bytes of frames.
-        keepalives = max(4, per_session * 150 // 2 // 36)
+        keepalives = max(4, per_session * 150 // (2 * 44))  # a KEEPALIVE frame is 44 bytes
         a, b, _, _ = m.session_streams(0xB000_0000 + s, keepalives=keepalives)
         pk = [p for p, _ in m.connection(a, b, sport=20000 + s, chunk=150, isn=(rng.getrandbits(32), rng.getrandbits(32)))]
         # 1 % of data segments swapped with the next one, 1 % sent twice.
