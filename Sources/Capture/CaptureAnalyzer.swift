@@ -11,8 +11,6 @@ public struct ObservedFrame {
     public var packet: Int
     public var time: Double
     public var streamOffset: Int64
-    /// The capture missed the start of this direction (no SYN): its first frame is not its first.
-    public var midStream: Bool
     public var decoded: FrameDecoder.Decoded
 }
 
@@ -166,15 +164,19 @@ public final class CaptureAnalyzer: ControlStreamObserver {
         summary.messages += 1
         let d = decoder.role.map { $0 == .alice ? 0 : 1 } ?? 2
         typeCounts[Int(f.message.type) * 3 + d] += 1
-        // Modified in place: copying the tally out and back would copy its set of flows per frame.
-        sessions[f.sessionID, default: SessionTally(firstPacket: packet)].record(f.message, flow: decoder.flow, packet: packet)
+        var tally = sessions[f.sessionID] ?? SessionTally(firstPacket: packet)
+        tally.frames += 1
+        tally.lastPacket = packet
+        tally.flows.insert(decoder.flow)
+        if case .keyConfirmation = f.message { tally.keysConfirmed += 1 }
+        if case .abort = f.message { tally.aborts += 1 }
+        sessions[f.sessionID] = tally
         if keepMessages {
             summary.messageList.append(MessageLine(packet: packet, time: time, flow: decoder.flow, from: decoder.label, session: Self.hex(f.sessionID),
                                                    type: Self.typeName(f.message.type), sequence: f.sequence,
                                                    length: decoded.authenticatedBytes.count + Frame.tagBytes, summary: MessageSummary.line(f.message)))
         }
-        onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset,
-                               midStream: !(flows[decoder.flow - 1]?.reassemblers[decoder.side].sawSYN ?? true), decoded: decoded))
+        onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset, decoded: decoded))
     }
 
     public func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {}
@@ -196,13 +198,5 @@ public final class CaptureAnalyzer: ControlStreamObserver {
         var flows: Set<Int> = []
         var keysConfirmed = 0
         var aborts = 0
-
-        mutating func record(_ m: Message, flow: Int, packet: Int) {
-            frames += 1
-            lastPacket = packet
-            if !flows.contains(flow) { flows.insert(flow) }
-            if case .keyConfirmation = m { keysConfirmed += 1 }
-            if case .abort = m { aborts += 1 }
-        }
     }
 }

@@ -112,7 +112,6 @@ struct SessionAudit {
     let checkAuthentication: Bool
     var frames = 0
     var keysConfirmed = 0
-    private var unattributed = 0
     private var parameters: SessionParameters?
     private var nextSequence: [Role: UInt64] = [:]
     private var hello: Set<Role> = []
@@ -140,14 +139,11 @@ struct SessionAudit {
         let frame = o.decoded.frame
         let p = o.packet
         guard let role = o.role else {
-            // Mid-session captures can hold frames before any that names a role: not auditable.
-            unattributed += 1
-            notes[.messageOrder] = "\(unattributed) frame(s) whose sender's role is not known were not audited"
+            fail(.messageOrder, p, "a \(CaptureAnalyzer.typeName(frame.message.type)) whose sender's role is not known")
             return
         }
-        // Sequence numbers: exactly the next expected, per direction; a direction the capture
-        // picked up mid-stream starts from its first frame.
-        let expected = nextSequence[role] ?? (o.midStream ? frame.sequence : 0)
+        // Sequence numbers: exactly the next expected, per direction.
+        let expected = nextSequence[role] ?? 0
         if frame.sequence != expected {
             fail(.sequenceNumbers, p, "\(role) sent sequence \(frame.sequence) where \(expected) was next (\(frame.sequence < expected ? "a replay or reorder" : "frames missing"))")
         }
@@ -280,11 +276,7 @@ struct SessionAudit {
             if let v = first[c] {
                 return CheckVerdict(check: c, outcome: .fail, packet: v.packet, detail: v.detail, violations: counts[c] ?? 1)
             }
-            if let n = notes[c] {
-                // Some frames could not be judged: a pass over the rest, said so; nothing judged at all is not-run.
-                let judged = c == .messageOrder ? frames > unattributed : false
-                return CheckVerdict(check: c, outcome: judged ? .pass : .notRun, packet: nil, detail: n, violations: 0)
-            }
+            if let n = notes[c] { return CheckVerdict(check: c, outcome: .notRun, packet: nil, detail: n, violations: 0) }
             return CheckVerdict(check: c, outcome: .pass, packet: nil, detail: "", violations: 0)
         }
     }
