@@ -115,9 +115,7 @@ public enum PacketDissector {
         case 0x0800:
             guard n >= o + 20, p[o] >> 4 == 4 else { return .truncated }
             let ihl = Int(p[o] & 0x0f) * 4
-            // A total length of 0 is what captures of TCP segmentation offload show: use what was captured.
-            let stated = Int(be16(p, o + 2))
-            let total = stated == 0 ? n - o : stated
+            let total = Int(be16(p, o + 2))
             guard ihl >= 20, total >= ihl, n >= o + ihl else { return .truncated }
             let fragment = be16(p, o + 6)
             if fragment & 0x3fff != 0 { return .fragment }  // more-fragments set or a non-zero offset

@@ -40,10 +40,6 @@ public final class PcapReader {
     public let linkType: Int32
     public let snapshotLength: Int
     public private(set) var packetsRead = 0
-    /// Classic pcap: the offset of the next record, kept by arithmetic (16-byte header + captured
-    /// bytes) instead of asking the file position per packet (a system call each). pcapng blocks
-    /// carry options of their own, so there the position is asked (nil here).
-    private var classicOffset: Int?
     /// Packets the `--filter` expression rejected.
     public private(set) var packetsFiltered = 0
 
@@ -60,13 +56,6 @@ public final class PcapReader {
             throw .cannotOpen(path: path, offset: Self.headerOffset(reason: reason, size: size), reason: reason)
         }
         handle = h
-        // pcapng starts with a section header block (0x0A0D0D0A); anything else libpcap opened is classic pcap.
-        var magic: UInt32 = 0
-        if let f = fopen(path, "rb") {
-            _ = fread(&magic, 4, 1, f)
-            fclose(f)
-        }
-        classicOffset = magic == 0x0A0D_0D0A ? nil : 24
         linkType = pcap_datalink(h)
         snapshotLength = Int(pcap_snapshot(h))
         if let expression, !expression.isEmpty {
@@ -98,12 +87,11 @@ public final class PcapReader {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {
-            let before = classicOffset ?? fileOffset
+            let before = fileOffset
             let status = pcap_next_ex(handle, &header, &data)
             if status == 1, let header, let data {
                 packetsRead += 1
                 let h = header.pointee
-                if let o = classicOffset { classicOffset = o + 16 + Int(h.caplen) }
                 if var program = filter {
                     guard pcap_offline_filter(&program, header, data) != 0 else { packetsFiltered += 1; continue }
                 }
