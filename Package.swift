@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "Wire"),
         // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        // Captures: pcap writing through libpcap and TCP stream synthesis.
-        .target(name: "Capture", dependencies: ["CPcap"]),
+        // Captures: pcap reading and writing through libpcap, TCP reassembly, decoding and the offline audit.
+        .target(name: "Capture", dependencies: ["CPcap", "Wire", "PostProcessing", "QKDMath"]),
         // The reference QKD node: PostProcessing over Wire on real TCP (SwiftNIO), with bug knobs.
         .target(
             name: "Node",
@@ -112,5 +112,7 @@ let package = Package(
         // Real TLS servers on 127.0.0.1: the reference KME pair, the client, the PKI, the suite.
         .testTarget(name: "KeyDeliveryTests", dependencies: ["KeyDelivery", "Harness", "Node", "PostProcessing", "Vectors",
                                                             .product(name: "X509", package: "swift-certificates")]),
+        // Reads every file in captures/ (manifest.json) and tests reassembly edge by edge.
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Wire", "PostProcessing"]),
     ]
 )

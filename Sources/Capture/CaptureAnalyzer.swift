@@ -1,0 +1,202 @@
+import Foundation
+import Wire
+
+/// One decoded control-channel frame, where the capture shows it.
+public struct ObservedFrame {
+    public var flow: Int
+    /// The sender's role when known.
+    public var role: Role?
+    public var direction: String
+    /// The packet that completed the frame, and its time.
+    public var packet: Int
+    public var time: Double
+    public var streamOffset: Int64
+    public var decoded: FrameDecoder.Decoded
+}
+
+/// Reads a capture, reassembles every TCP connection, decodes each direction as the reference
+/// control channel (or a QLI stream) and tallies what it found. Frames go to `onFrame` as they
+/// are decoded (in capture order), so audits run in one pass and bounded memory.
+public final class CaptureAnalyzer: ControlStreamObserver {
+    public let limits: ReassemblyLimits
+    public var onFrame: ((ObservedFrame) -> Void)?
+    /// Keep one ``MessageLine`` per frame (for `--messages`).
+    public var keepMessages = false
+
+    public private(set) var summary = CaptureSummary()
+    private var flowIndex: [FlowKey: CaptureFlow] = [:]
+    /// Flows by ID (nil once retired: closed both ways, summarised and freed).
+    private var flows: [CaptureFlow?] = []
+    private var retired: Set<FlowKey> = []
+    private var typeCounts = [Int](repeating: 0, count: 256 * 3)
+    private var sessions: [UInt64: SessionTally] = [:]
+    /// Flows that have ended (FIN/RST both ways) are retired from the table after this many packets.
+    public static let flowLimit = 1 << 16
+
+    private struct FlowKey: Hashable {
+        var a: TCPEndpoint
+        var b: TCPEndpoint
+    }
+
+    public init(limits: ReassemblyLimits = ReassemblyLimits()) { self.limits = limits }
+
+    /// Reads `reader` to its end. Throws only for a damaged file (after tallying what came before).
+    public func read(_ reader: PcapReader) throws(CaptureFileError) {
+        summary.file = reader.path
+        summary.linkType = PacketDissector.linkTypeName(reader.linkType)
+        let link = reader.linkType
+        let clock = ContinuousClock.now
+        defer {
+            summary.packetsFiltered = reader.packetsFiltered
+            summary.seconds = (ContinuousClock.now - clock) / .seconds(1)
+        }
+        while let p = try reader.next() {
+            add(p, linkType: link)
+        }
+        finish()
+    }
+
+    /// One packet (exposed for tests that build packets in memory).
+    public func add(_ p: CapturedPacket, linkType: Int32) {
+        summary.packets += 1
+        if summary.firstTime == nil { summary.firstTime = p.time }
+        summary.lastTime = p.time
+        switch PacketDissector.dissect(p.bytes, linkType: linkType) {
+        case .tcp(let s):
+            summary.tcpPackets += 1
+            let forward = s.source < s.destination
+            let key = forward ? FlowKey(a: s.source, b: s.destination) : FlowKey(a: s.destination, b: s.source)
+            let flow: CaptureFlow
+            if let f = flowIndex[key] {
+                flow = f
+            } else if retired.contains(key) && !s.syn {
+                summary.packetsAfterClose += 1  // the last ACK of a closed connection
+                return
+            } else {
+                // The first packet's sender is the client, unless it is a SYN-ACK.
+                let fromServer = s.syn && s.ack
+                flow = CaptureFlow(id: flows.count + 1, client: fromServer ? s.destination : s.source,
+                                   server: fromServer ? s.source : s.destination, packet: p.number, observer: self, limits: limits)
+                flowIndex[key] = flow
+                flows.append(flow)
+            }
+            flow.add(s, side: s.source == flow.client ? 0 : 1, packet: p.number, time: p.time)
+            if flow.closed { retire(flow, key: key) }
+        case .notTCP: summary.nonTCPPackets += 1
+        case .notIP:
+            if PacketDissector.supportedLinkTypes[linkType] == nil { summary.unsupportedLinkPackets += 1 } else { summary.nonIPPackets += 1 }
+        case .fragment: summary.fragments += 1
+        case .truncated: summary.truncatedPackets += 1
+        }
+    }
+
+    /// A connection closed both ways (FIN or RST): summarised and its memory freed, so a capture
+    /// of many connections is read in bounded memory.
+    private func retire(_ f: CaptureFlow, key: FlowKey) {
+        summarise(f)
+        flowIndex[key] = nil
+        flows[f.id - 1] = nil
+        retired.insert(key)
+    }
+
+    /// Ends every flow (holes left become gaps) and completes the summary.
+    public func finish() {
+        for case let f? in flows { summarise(f) }
+        flows.removeAll()
+        flowIndex.removeAll()
+        summary.flows.sort { $0.id < $1.id }
+        finishTotals()
+    }
+
+    private func summarise(_ f: CaptureFlow) {
+        f.finish()
+        summary.qliBlocks += f.decoders.reduce(0) { $0 + $1.blocks }
+        summary.flows.append(
+            FlowSummary(id: f.id, client: "\(f.client)", server: "\(f.server)", packets: f.packets, firstPacket: f.firstPacket, lastPacket: f.lastPacket,
+                        directions: zip(f.reassemblers, f.decoders).map { r, d in
+                            DirectionSummary(from: d.label, kind: d.kind, bytes: r.offset, segments: r.segments, retransmissions: r.retransmissions,
+                                             outOfOrder: r.outOfOrder, sawSYN: r.sawSYN, sawFIN: r.sawFIN, sawRST: r.sawRST,
+                                             frames: d.frames, qliBlocks: d.blocks, skippedBytes: d.skippedBytes)
+                        }))
+        do {
+            for (side, r) in f.reassemblers.enumerated() {
+                let label = f.decoders[side].label
+                for e in r.events {
+                    switch e {
+                    case let .gap(o, l, a, b): summary.gaps.append(GapSummary(flow: f.id, direction: label, streamOffset: o, length: l, afterPacket: a, beforePacket: b))
+                    case let .conflictingOverlap(o, l, p): summary.overlaps.append(OverlapSummary(flow: f.id, direction: label, streamOffset: o, length: l, packet: p))
+                    case let .limitExceeded(p, b): summary.limitsExceeded.append("flow \(f.id) \(label): \(b) out-of-order bytes held at packet \(p), the hole before them declared a gap")
+                    }
+                }
+            }
+        }
+    }
+
+    private func finishTotals() {
+        var byType: [String: [String: Int]] = [:]
+        for t in 0..<256 {
+            for (d, name) in ["alice", "bob", "unknown"].enumerated() where typeCounts[t * 3 + d] > 0 {
+                byType[Self.typeName(UInt8(t)), default: [:]][name] = typeCounts[t * 3 + d]
+            }
+        }
+        summary.messagesByType = byType
+        summary.sessions = sessions.keys.sorted().map { id in
+            let s = sessions[id]!
+            return SessionSummary(id: Self.hex(id), flows: s.flows.sorted(), frames: s.frames, firstPacket: s.firstPacket, lastPacket: s.lastPacket,
+                                  keysConfirmed: s.keysConfirmed, aborts: s.aborts)
+        }
+    }
+
+    public static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    public static func typeName(_ t: UInt8) -> String {
+        MessageType(rawValue: t).map { "\($0)" } ?? "0x\(String(t, radix: 16))"
+    }
+
+    // MARK: ControlStreamObserver
+
+    public func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64) {
+        let f = decoded.frame
+        flows[decoder.flow - 1]?.learnRole(from: f.message, side: decoder.side)
+        summary.messages += 1
+        let d = decoder.role.map { $0 == .alice ? 0 : 1 } ?? 2
+        typeCounts[Int(f.message.type) * 3 + d] += 1
+        var tally = sessions[f.sessionID] ?? SessionTally(firstPacket: packet)
+        tally.frames += 1
+        tally.lastPacket = packet
+        tally.flows.insert(decoder.flow)
+        if case .keyConfirmation = f.message { tally.keysConfirmed += 1 }
+        if case .abort = f.message { tally.aborts += 1 }
+        sessions[f.sessionID] = tally
+        if keepMessages {
+            summary.messageList.append(MessageLine(packet: packet, time: time, flow: decoder.flow, from: decoder.label, session: Self.hex(f.sessionID),
+                                                   type: Self.typeName(f.message.type), sequence: f.sequence,
+                                                   length: decoded.authenticatedBytes.count + Frame.tagBytes, summary: MessageSummary.line(f.message)))
+        }
+        onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset, decoded: decoded))
+    }
+
+    public func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {}
+
+    public func decodeError(_ error: StreamDecodeError) {
+        summary.decodeErrorCount += 1
+        if summary.decodeErrors.count < 1000 { summary.decodeErrors.append(error) }
+    }
+
+    public func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int) {
+        guard summary.resynchronisations.count < 1000 else { return }
+        summary.resynchronisations.append("flow \(decoder.flow) \(decoder.label): frame boundary found at stream offset \(offset) (packet \(packet)) after \(skipped) skipped byte(s)")
+    }
+
+    private struct SessionTally {
+        var firstPacket: Int
+        var lastPacket = 0
+        var frames = 0
+        var flows: Set<Int> = []
+        var keysConfirmed = 0
+        var aborts = 0
+    }
+}

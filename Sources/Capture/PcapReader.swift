@@ -1,0 +1,112 @@
+import CPcap
+import Foundation
+
+/// Why a capture file cannot be read: always names the file and, where known, the byte offset.
+public enum CaptureFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file is missing, empty, or not a pcap/pcapng file (libpcap's own reason kept).
+    case cannotOpen(path: String, offset: Int, reason: String)
+    /// The file broke off or lies about a length after `offset` bytes of valid records.
+    case damaged(path: String, offset: Int, packet: Int, reason: String)
+    /// The BPF expression does not compile for this file's link type.
+    case badFilter(expression: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(p, o, r): return "\(p): cannot read the capture at byte \(o): \(r)"
+        case let .damaged(p, o, n, r): return "\(p): damaged at byte \(o) (after packet \(n)): \(r)"
+        case let .badFilter(e, r): return "filter \"\(e)\" does not compile: \(r)"
+        }
+    }
+}
+
+/// One packet as libpcap hands it over: valid only until the next call to ``PcapReader/next()``.
+public struct CapturedPacket {
+    /// 1-based, as Wireshark numbers them.
+    public var number: Int
+    /// Seconds since the epoch (microsecond or nanosecond resolution, whichever the file has).
+    public var time: Double
+    /// The captured bytes (possibly shorter than `wireLength`).
+    public var bytes: UnsafeRawBufferPointer
+    public var wireLength: Int
+}
+
+/// A pcap or pcapng file opened through libpcap (`pcap_open_offline`), read one packet at a time
+/// (`pcap_next_ex`), so memory does not grow with the file. Owns its `pcap_t` and closes it once.
+public final class PcapReader {
+    private let handle: OpaquePointer
+    private var filter: bpf_program?
+    public let path: String
+    /// The file's link type (DLT_ value; libpcap 1.10 gives one per file, also for pcapng).
+    public let linkType: Int32
+    public let snapshotLength: Int
+    public private(set) var packetsRead = 0
+    /// Packets the `--filter` expression rejected.
+    public private(set) var packetsFiltered = 0
+
+    /// Opens `path`. A file libpcap refuses (empty, wrong magic, truncated header, a pcapng
+    /// block that lies about its length) is a ``CaptureFileError/cannotOpen``.
+    public init(path: String, filter expression: String? = nil) throws(CaptureFileError) {
+        self.path = path
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size else { throw .cannotOpen(path: path, offset: 0, reason: "no such file") }
+        guard size > 0 else { throw .cannotOpen(path: path, offset: 0, reason: "the file is empty (zero bytes)") }
+        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            let reason = String(cString: errbuf)
+            throw .cannotOpen(path: path, offset: Self.headerOffset(reason: reason, size: size), reason: reason)
+        }
+        handle = h
+        linkType = pcap_datalink(h)
+        snapshotLength = Int(pcap_snapshot(h))
+        if let expression, !expression.isEmpty {
+            var program = bpf_program()
+            guard pcap_compile(h, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let reason = String(cString: pcap_geterr(h))
+                pcap_close(h)
+                throw .badFilter(expression: expression, reason: reason)
+            }
+            filter = program
+        }
+    }
+
+    /// Where a header problem sits: libpcap reports none, so the byte is the first one past what
+    /// a header needs when the file is shorter than that, else 0 (the magic).
+    private static func headerOffset(reason: String, size: Int) -> Int {
+        reason.contains("truncated") || reason.contains("only got") ? size : 0
+    }
+
+    /// The byte offset libpcap has read up to (the end of the last complete record).
+    public var fileOffset: Int {
+        guard let f = pcap_file(handle) else { return 0 }
+        return ftell(f)
+    }
+
+    /// The next packet that passes the filter; nil at the end of the file. A truncated or lying
+    /// record throws ``CaptureFileError/damaged`` with the offset where it starts.
+    public func next() throws(CaptureFileError) -> CapturedPacket? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let before = fileOffset
+            let status = pcap_next_ex(handle, &header, &data)
+            if status == 1, let header, let data {
+                packetsRead += 1
+                let h = header.pointee
+                if var program = filter {
+                    guard pcap_offline_filter(&program, header, data) != 0 else { packetsFiltered += 1; continue }
+                }
+                let time = Double(h.ts.tv_sec) + Double(h.ts.tv_usec) * 1e-9
+                return CapturedPacket(number: packetsRead, time: time,
+                                      bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wireLength: Int(h.len))
+            }
+            if status == PCAP_ERROR_BREAK { return nil }
+            let reason = String(cString: pcap_geterr(handle))
+            throw .damaged(path: path, offset: before, packet: packetsRead, reason: reason)
+        }
+    }
+
+    deinit {
+        if var program = filter { pcap_freecode(&program) }
+        pcap_close(handle)
+    }
+}

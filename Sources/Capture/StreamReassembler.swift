@@ -1,0 +1,212 @@
+/// Receives one direction's bytes in stream order from a ``StreamReassembler``.
+public protocol ReassembledStreamConsumer: AnyObject {
+    /// Bytes at stream `offset`, completed by packet `packet` (the packet whose arrival let them through).
+    func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double)
+    /// The bytes [offset, offset + length) were never captured: what follows does not continue
+    /// what came before.
+    func gap(at offset: Int64, length: Int64)
+}
+
+/// Something reassembly had to report about a direction.
+public enum ReassemblyEvent: Sendable, Equatable, Codable {
+    /// Missing bytes between the last packet delivered before them and the first one after.
+    case gap(offset: Int64, length: Int64, afterPacket: Int, beforePacket: Int)
+    /// A segment carried bytes for a range already taken, and they differ: how injection looks.
+    case conflictingOverlap(offset: Int64, length: Int64, packet: Int)
+    /// Out-of-order data exceeded the per-direction limit and was declared a gap at that packet.
+    case limitExceeded(packet: Int, pendingBytes: Int)
+}
+
+/// Limits that keep reassembly in bounded memory whatever the capture holds.
+public struct ReassemblyLimits: Sendable {
+    /// Out-of-order bytes held for one direction before the hole in front of them is declared a gap.
+    public var pendingBytes = 4 << 20
+    /// Out-of-order segments held for one direction.
+    public var pendingSegments = 4096
+    /// Bytes of delivered data kept to compare retransmissions and overlaps against.
+    public var historyBytes = 16 << 10
+    public init() {}
+}
+
+/// TCP reassembly of one direction: segments in any order, retransmitted or overlapping, become
+/// one byte stream. Sequence numbers are compared modulo 2³² (wrap-around is ordinary). A hole
+/// is never glued over: when the data after it can no longer wait (limits, RST, end of capture), the hole is reported as a gap and the consumer is told.
+public final class StreamReassembler {
+    private struct Pending {
+        var start: Int64
+        var bytes: [UInt8]
+        var packet: Int
+        var time: Double
+        var end: Int64 { start + Int64(bytes.count) }
+    }
+
+    public let limits: ReassemblyLimits
+    private unowned let consumer: any ReassembledStreamConsumer
+    /// Sequence number of stream offset 0 (the byte after the SYN, or the first byte seen).
+    public private(set) var initialSequence: UInt32 = 0
+    public private(set) var started = false
+    /// True when the capture showed this direction's SYN (else it was picked up mid-stream).
+    public private(set) var sawSYN = false
+    public private(set) var sawFIN = false
+    public private(set) var sawRST = false
+    /// Next stream offset expected in order.
+    public private(set) var offset: Int64 = 0
+    private var pending: [Pending] = []
+    private var pendingBytes = 0
+    private var lastPacket = 0
+    // Ring of the last `historyBytes` delivered bytes, the byte at stream offset o at o % capacity.
+    private var history: [UInt8] = []
+
+    public private(set) var segments = 0
+    public private(set) var retransmissions = 0
+    public private(set) var outOfOrder = 0
+    public private(set) var events: [ReassemblyEvent] = []
+    public static let eventLimit = 1000
+    public private(set) var eventsDropped = 0
+
+    public init(consumer: any ReassembledStreamConsumer, limits: ReassemblyLimits = ReassemblyLimits()) {
+        self.consumer = consumer
+        self.limits = limits
+    }
+
+    private func report(_ e: ReassemblyEvent) {
+        if events.count < Self.eventLimit { events.append(e) } else { eventsDropped += 1 }
+    }
+
+    /// Stream offset of sequence number `seq` (the nearest one modulo 2³² to the next expected).
+    @inline(__always) private func streamOffset(of seq: UInt32) -> Int64 {
+        let next = initialSequence &+ UInt32(truncatingIfNeeded: offset)
+        return offset + Int64(Int32(bitPattern: seq &- next))
+    }
+
+    /// One segment of this direction, from packet `packet`.
+    public func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
+        segments += 1
+        let syn = flags & 0x02 != 0, fin = flags & 0x01 != 0, rst = flags & 0x04 != 0
+        if !started {
+            started = true
+            sawSYN = syn
+            initialSequence = syn ? sequence &+ 1 : sequence
+            lastPacket = packet
+        } else if syn && !sawSYN && offset == 0 && pending.isEmpty {
+            sawSYN = true
+            initialSequence = sequence &+ 1
+        }
+        if rst { sawRST = true }
+        let dataSequence = syn ? sequence &+ 1 : sequence
+        if payload.count > 0 {
+            let start = streamOffset(of: dataSequence)
+            insert(payload, start: start, packet: packet, time: time)
+        }
+        if fin { sawFIN = true }
+        if rst { flush() }
+    }
+
+    private func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double) {
+        let end = start + Int64(payload.count)
+        if end <= offset {
+            retransmissions += 1
+            compareWithHistory(payload, start: start, packet: packet)
+            return
+        }
+        if start <= offset {
+            var fresh = payload
+            if start < offset {
+                retransmissions += 1
+                let old = Int(offset - start)
+                compareWithHistory(UnsafeRawBufferPointer(rebasing: payload[0..<old]), start: start, packet: packet)
+                fresh = UnsafeRawBufferPointer(rebasing: payload[old...])
+            }
+            deliver(fresh, packet: packet, time: time)
+            drain(packet: packet, time: time)
+            return
+        }
+        // Ahead of a hole: hold a copy, in order of start.
+        outOfOrder += 1
+        var index = pending.count
+        while index > 0 && pending[index - 1].start > start { index -= 1 }
+        for p in pending where p.start < end && start < p.end {
+            let lo = max(p.start, start), hi = min(p.end, end)
+            let mine = payload[Int(lo - start)..<Int(hi - start)]
+            if !mine.elementsEqual(p.bytes[Int(lo - p.start)..<Int(hi - p.start)]) {
+                report(.conflictingOverlap(offset: lo, length: hi - lo, packet: packet))
+            }
+        }
+        pending.insert(Pending(start: start, bytes: Array(payload), packet: packet, time: time), at: index)
+        pendingBytes += payload.count
+        if pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
+            report(.limitExceeded(packet: packet, pendingBytes: pendingBytes))
+            skipToPending()
+        }
+    }
+
+    /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
+    public func flush() {
+        while !pending.isEmpty { skipToPending() }
+    }
+
+    /// The first held segment cannot wait any longer: the hole before it is a gap.
+    private func skipToPending() {
+        guard let first = pending.first else { return }
+        if first.start > offset {
+            let length = first.start - offset
+            report(.gap(offset: offset, length: length, afterPacket: lastPacket, beforePacket: first.packet))
+            consumer.gap(at: offset, length: length)
+            offset = first.start
+        }
+        drain(packet: first.packet, time: first.time)
+    }
+
+    private func drain(packet: Int, time: Double) {
+        while let first = pending.first, first.start <= offset {
+            pending.removeFirst()
+            pendingBytes -= first.bytes.count
+            first.bytes.withUnsafeBytes { b in
+                let old = Int(min(Int64(b.count), offset - first.start))
+                if old > 0 { compareWithHistory(UnsafeRawBufferPointer(rebasing: b[0..<old]), start: first.start, packet: first.packet) }
+                if old < b.count { deliver(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time)) }
+            }
+        }
+    }
+
+    private func deliver(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double) {
+        guard bytes.count > 0 else { return }
+        // Allocated on first use: a direction that carries nothing costs nothing.
+        if history.isEmpty { history = [UInt8](repeating: 0, count: max(1, limits.historyBytes)) }
+        consumer.consume(bytes, at: offset, packet: packet, time: time)
+        // Keep the tail in the history ring.
+        let capacity = history.count
+        let keep = min(bytes.count, capacity)
+        let from = bytes.count - keep
+        var position = Int((offset + Int64(from)) % Int64(capacity))
+        history.withUnsafeMutableBytes { ring in
+            var copied = 0
+            while copied < keep {
+                let run = min(keep - copied, capacity - position)
+                ring.baseAddress!.advanced(by: position).copyMemory(from: bytes.baseAddress!.advanced(by: from + copied), byteCount: run)
+                copied += run
+                position = 0
+            }
+        }
+        offset += Int64(bytes.count)
+        lastPacket = packet
+    }
+
+    /// A segment re-sends bytes already delivered: they must be the same bytes.
+    private func compareWithHistory(_ bytes: UnsafeRawBufferPointer, start: Int64, packet: Int) {
+        guard !history.isEmpty else { return }
+        let capacity = Int64(history.count)
+        let oldest = max(0, offset - capacity)
+        let lo = max(start, oldest), hi = min(start + Int64(bytes.count), offset)
+        guard lo < hi else { return }
+        var differs = false
+        history.withUnsafeBytes { ring in
+            var o = lo
+            while o < hi {
+                if ring[Int(o % capacity)] != bytes[Int(o - start)] { differs = true; break }
+                o += 1
+            }
+        }
+        if differs { report(.conflictingOverlap(offset: lo, length: hi - lo, packet: packet)) }
+    }
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Records the reference-node sessions of captures/ with `qkdspec demo --pcap` (Alice's side of
+# the control channel, as a tap sees it), one clean and one per bug knob that shows on the wire.
+# Usage: captures/tools/record_reference.sh [QKDSPEC]   (default: .build/debug/qkdspec), from the
+# repository root. The nodes' keys and PSK are random per run, so the files differ byte for byte
+# between runs; what captures/manifest.json states about them does not.
+set -e
+Q=${1:-.build/debug/qkdspec}
+COMMON="--distance-km 10 --blocks 4 --block-pulses 4194304 --frame-bits 32768 --seed 1"
+$Q demo $COMMON --pcap captures/recording-clean.pcap
+$Q demo $COMMON --eve intercept-resend:1 --pcap captures/recording-clean-eve.pcap
+for bug in ignore-qber-threshold deliver-aborted-block; do
+  $Q demo $COMMON --eve intercept-resend:1 --bug $bug --pcap captures/recording-bug-$bug.pcap || true
+done
+for bug in overclaim-key-length uncounted-leakage reuse-key-id skip-verification; do
+  $Q demo $COMMON --bug $bug --pcap captures/recording-bug-$bug.pcap || true
+done
