@@ -85,7 +85,43 @@ def main(argv):
 
 def worked_examples():
     """(name, computed, value printed in the docs)."""
+    import struct
+    import hashlib
+    import cascade as C
+    import wire as W
+    from engine import AuthKey
     out = []
+    # docs/protocol.md, "The pre-shared key, byte by byte".
+    key = AuthKey(bytes(range(24)) + bytes(40))
+    out.append(("psk hash key", key.hash.k, 0x0706050403020100))
+    out.append(("psk pad 0", key.pad(0, 0), 0x0f0e0d0c0b0a0908))
+    out.append(("psk pad 1", key.pad(1, 0), 0x1716151413121110))
+    frame = W.encode_frame(W.KEEPALIVE, 0x1122334455667788, 0, struct.pack(">Q", 0x0102030405060708),
+                           lambda head: key.tag(head, 0, 0))
+    out.append(("keepalive tag", frame[-8:].hex(), "1a399a7656ccbc86"))
+    # docs/postprocessing.md, "Exact definitions for a second implementation".
+    out.append(("sample words", P.philox_words(1, 20, P.STREAM_SAMPLE, 1), [0x4f9d80e9, 0x448ee301, 0xf1964e10, 0x488d3d67]))
+    out.append(("sample positions", P.sample_positions(20, 4, 1), [1, 6, 10, 17]))
+    out.append(("bounded draw rejects", 0xffffffff - 0xffffffff % 3 + 3 > 1 << 32, True))
+    out.append(("cascade pass 0", P.cascade_order(10, 0, 5), [7, 9, 4, 6, 3, 8, 1, 2, 0, 5]))
+    out.append(("cascade pass 1", P.cascade_order(10, 1, 5), [8, 9, 7, 6, 3, 4, 5, 1, 2, 0]))
+    q = C.estimated_qber(66, 3277)
+    out.append(("blocks original", [C.block_size(0, p, q, 29491) for p in range(4)], [37, 74, 148, 296]))
+    out.append(("blocks extended", [C.block_size(2, p, q, 29491) for p in range(3)], [40, 200, 14745]))
+    k70 = P.unpack_bits(bytes.fromhex("0123456789abcdef3f"), 70)
+    out.append(("verification hash", P.PolyHash(0x0123456789abcdef).bits(k70), 0x88cb1e508f23e857))
+    out.append(("t at 1e-12", P.verification_instances(29491, 1e-12), 1))
+    out.append(("t at 1e-20", P.verification_instances(29491, 1e-20), 2))
+    out.append(("final length", P.finite_key_length(29491, 3277, 0.08, 4277.0, 1e-10, 1e-12), 5731))
+    seed23 = P.toeplitz_seed(23, 0x0123456789abcdef)
+    out.append(("toeplitz seed 23", P.pack_bits(seed23).hex(), "7e453e"))
+    out.append(("toeplitz seed 100", P.pack_bits(P.toeplitz_seed(100, 0x0123456789abcdef)).hex(),
+                "e43389442351441148846f4905"))
+    out.append(("toeplitz 16 -> 8", P.pack_bits(P.toeplitz(P.unpack_bits(b"\x3c\xa9", 16), seed23, 8)).hex(), "b3"))
+    k20 = P.unpack_bits(b"\xa5\x0f\x03", 20)
+    out.append(("fingerprint", P.fingerprint64(k20), 0xa1229d8b83f4b5b5))
+    out.append(("fingerprint digest", hashlib.sha256(b"qkdspec key fingerprint v1" + (20).to_bytes(8, "big")
+                                                    + b"\xa5\x0f\x03").hexdigest()[:32], "a1229d8b83f4b5b5dfe26d8d6d458be8"))
     return out
 
 
