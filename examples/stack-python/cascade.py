@@ -5,6 +5,7 @@ frame index). A query (pass, start, end) asks the parity of Alice's bits at fram
 order[p][start:end].
 """
 import math
+from operator import itemgetter
 
 import primitives as P
 
@@ -51,7 +52,10 @@ class Permutations:
         inv = self.inverse.get(p)
         if inv is None:
             o = self.get(p)
-            inv = self.inverse[p] = sorted(range(self.n), key=o.__getitem__)
+            inv = [0] * self.n
+            for i, j in enumerate(o):
+                inv[j] = i
+            self.inverse[p] = inv
         return inv
 
 
@@ -60,6 +64,7 @@ class Responder:
 
     def __init__(self, key, variant, perms):
         self.key = bytes(key)
+        self.n = len(self.key)
         self.passes = PASSES[variant]
         self.perms = perms
         self.copies = {}
@@ -78,7 +83,7 @@ class Responder:
         for i, (p, s, e) in enumerate(queries):
             c = copies.get(p)
             if c is None:
-                c = copies[p] = bytes(map(self.key.__getitem__, self.perms.get(p)))
+                c = copies[p] = bytes(itemgetter(*self.perms.get(p))(self.key)) if self.n > 1 else self.key
             out[i] = c.count(1, s, e) & 1
         self.disclosed += len(queries)
         self.expected_round += 1
@@ -106,6 +111,7 @@ class Initiator:
         self.known = {}                    # (pass, start, end) -> Alice's parity
         self.searches = []                 # [pass, block, start, end, alice parity]
         self.searching = set()             # (pass, block) with a search under way
+        self.dirty = set()                 # (pass, block) whose Bob parity changed since the last look
         self.pending = []                  # queries of the request in flight, with their search
         self.round = 0
         self.disclosed = 0
@@ -161,30 +167,35 @@ class Initiator:
             self.alice_top[p] = top
 
     def _activate(self, p):
-        view = bytearray(map(self.key.__getitem__, self.perms.get(p)))
+        order = self.perms.get(p)
+        view = bytearray(itemgetter(*order)(self.key)) if self.n > 1 else bytearray(self.key)
         self.view[p] = view
         k, n = self.sizes[p], self.n
         self.bob_top[p] = bytearray(view.count(1, b * k, min((b + 1) * k, n)) & 1 for b in range(self.blocks[p]))
         self.perms.position(p)
         self.active = p + 1
+        a, b = self.alice_top[p], self.bob_top[p]
+        if a != b:
+            self.dirty.update((p, blk) for blk in range(self.blocks[p]) if a[blk] != b[blk])
 
     def _open_mismatched(self):
-        for p in range(self.active):
-            a, b = self.alice_top[p], self.bob_top[p]
-            if a == b:
-                continue
-            k = self.sizes[p]
-            for blk in range(self.blocks[p]):
-                if a[blk] != b[blk] and (p, blk) not in self.searching:
-                    self.searching.add((p, blk))
-                    self.searches.append([p, blk, blk * k, min((blk + 1) * k, self.n), a[blk]])
+        """Starts a search on every block whose parities now differ (only blocks touched since
+        the last look can have changed)."""
+        dirty, self.dirty = self.dirty, set()
+        for p, blk in dirty:
+            if self.alice_top[p][blk] != self.bob_top[p][blk] and (p, blk) not in self.searching:
+                k = self.sizes[p]
+                self.searching.add((p, blk))
+                self.searches.append([p, blk, blk * k, min((blk + 1) * k, self.n), self.alice_top[p][blk]])
 
     def _flip(self, j):
         self.key[j] ^= 1
         for q in range(self.active):
             i = self.perms.inverse[q][j]
             self.view[q][i] ^= 1
-            self.bob_top[q][i // self.sizes[q]] ^= 1
+            blk = i // self.sizes[q]
+            self.bob_top[q][blk] ^= 1
+            self.dirty.add((q, blk))
 
     def _advance(self):
         """Runs every search as far as known parities allow; returns the next queries."""
@@ -217,10 +228,11 @@ class Initiator:
             if view.count(1, start, end) & 1 == a:
                 # Repaired by another flip meanwhile: nothing to correct here.
                 self.searching.discard((p, blk))
+                self.dirty.add((p, blk))
                 return
             if end - start == 1:
-                self._flip(self.perms.order[p][start])
                 self.searching.discard((p, blk))
+                self._flip(self.perms.order[p][start])
                 return
             mid = start + (end - start) // 2
             left = self.known.get((p, start, mid))

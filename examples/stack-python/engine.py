@@ -419,13 +419,12 @@ class Engine:
             self.violation("sifting result for %d detections, block %d has %d" % (count, m["block"], blk.d))
         matched = list(compress(range(count), P.unpack_bits(match_bytes, count)))
         cls = P.unpack_bits(m["classes"][1], m["classes"][0])
-        lo, hi = cls[0::2], cls[1::2]
-        per = [0, 0, 0, 0]
-        codes = bytes(l | (h << 1) for l, h in zip(lo, hi))
-        for c in range(4):
-            per[c] = codes.count(c)
+        lo, hi = P.bits_to_int(cls[0::2]), P.bits_to_int(cls[1::2])
+        nm = len(matched)
+        per = [nm - (lo | hi).bit_count(), (lo & ~hi).bit_count(), (hi & ~lo).bit_count(), (lo & hi).bit_count()]
+        signal = P.unpack_bits((~(lo | hi) & ((1 << nm) - 1)).to_bytes((nm + 7) // 8, "little"), nm)
         bits = P.unpack_bits(blk.bits, blk.d)
-        self.sift += bytes(compress(map(bits.__getitem__, matched), [c == 0 for c in codes]))
+        self.sift += bytes(compress(map(bits.__getitem__, matched), signal))
         self.decoy.record(blk.slots, per)
         self.cut_frames()
         if self.qli_ended:
@@ -525,7 +524,8 @@ class Engine:
         parts = [struct.pack(">I", len(entries))]
         for fid, rnd, queries in entries:
             parts.append(struct.pack(">QII", fid, rnd, len(queries)))
-            parts.append(b"".join(struct.pack(">HII", p, s, e) for p, s, e in queries))
+            if queries:
+                parts.append(struct.pack(">" + "HII" * len(queries), *[v for q in queries for v in q]))
         self.transmit(W.CASCADE_REQUEST, b"".join(parts))
 
     def bob_replies(self, m):

@@ -237,7 +237,7 @@ def decode_payload(mtype, data):
         m["matches"] = r.bitstring("matches")
         at = r.p
         m["classes"] = r.bitstring("classes")
-        matched = sum(bin(b).count("1") for b in m["matches"][1])
+        matched = int.from_bytes(m["matches"][1], "little").bit_count()
         if m["classes"][0] != 2 * matched:
             raise WireError(E_MALFORMED, HEADER + at, "classes: 2 bits per match needed")
     elif mtype == ESTIMATION_SAMPLE:
