@@ -122,7 +122,30 @@ def worked_examples():
     out.append(("fingerprint", P.fingerprint64(k20), 0xa1229d8b83f4b5b5))
     out.append(("fingerprint digest", hashlib.sha256(b"qkdspec key fingerprint v1" + (20).to_bytes(8, "big")
                                                     + b"\xa5\x0f\x03").hexdigest()[:32], "a1229d8b83f4b5b5dfe26d8d6d458be8"))
+    out.append(("sifting example", sifting_example(), ("000000040d", "0000000604", b"\x01\x01")))
     return out
+
+
+def sifting_example():
+    """docs/protocol.md, "Sifting and frames": Alice's SIFTING_RESULT for 4 detections."""
+    import struct
+    import wire as W
+    from engine import AuthKey, Engine, Parameters
+    sent = []
+    alice = Engine("alice", AuthKey(bytes(64 + 64 * 8)), "a", 1024, 0.08, 2, 0.1)
+    alice.send = sent.append
+    alice.params = Parameters(1024, 0.08, 1e-10, 1e-12, 2, 0.1, 0)
+    blk = W.QLIBlock()
+    blk.kind, blk.block, blk.first_pulse, blk.slots, blk.d = W.QLI_ALICE, 0, 0, 4, 4
+    blk.offsets = struct.pack(">4I", 0, 1, 2, 3)
+    blk.bits = bytes([0b1001])             # Alice's bits 1 0 0 1
+    blk.bases = bytes([0b0110])            # Z X X Z (1 = X)
+    blk.extra = bytes([0b00011000])        # classes 0, 2, 1, 0 (2 bits each, low bit first)
+    alice.own_blocks[0] = blk
+    alice.pending_bases.append({"block": 0, "offsets": blk.offsets, "bases": (4, bytes([0b0100]))})  # Z Z X Z
+    alice.alice_sift()
+    payload = sent[0][28 + 8:-8]
+    return payload[:4].hex() + payload[4:5].hex(), payload[5:10].hex(), bytes(alice.sift)
 
 
 if __name__ == "__main__":
