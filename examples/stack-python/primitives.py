@@ -200,6 +200,8 @@ def gf64_mul(a, b):
 class PolyHash:
     """H_k over 64-bit words by Horner's rule, with byte tables for multiplying by k."""
 
+    LANES = 1024  # blocks hashed side by side in a long message (see _lanes)
+
     def __init__(self, k):
         self.k = k
         tables = []
@@ -215,6 +217,7 @@ class PolyHash:
                 t[b] = t[b ^ low] ^ basis[low.bit_length() - 1]
             tables.append(t)
         self.t = tables
+        self.lane_tables = None
 
     def mul(self, a):
         t0, t1, t2, t3, t4, t5, t6, t7 = self.t
@@ -232,7 +235,61 @@ class PolyHash:
 
     def bytes(self, data):
         """H_k over bytes: little-endian 64-bit blocks, the last zero-padded, then 8·len."""
+        if len(data) > 1 << 16:
+            return self.mul(self._lanes(data) ^ (8 * len(data)))
         return self.words(_words_le(data), 8 * len(data))
+
+    def _lanes(self, data):
+        """Horner's h after the last block, for a long message, B blocks at a time.
+
+        With the message front-padded by zero blocks to S·B blocks (which leaves h unchanged),
+        lane r (blocks r, r + B, r + 2B, ...) is a Horner chain of its own with multiplier
+        K = k^B (without the last multiplication), and h = Σ_r h_r·k^(B−r) is one more Horner
+        chain over the lanes with k.
+        All lanes step at once: multiplying every lane by K is GF(2)-linear byte by byte, so
+        output byte j of every lane is the XOR over input bytes i of a 256-entry byte table
+        T_ij applied (bytes.translate) to input byte i of every lane.
+        """
+        nblocks = (len(data) + 7) // 8
+        b = self.LANES
+        steps = (nblocks + b - 1) // b
+        padded = bytes(8 * (steps * b - nblocks)) + bytes(data) + bytes(-len(data) % 8)
+        if self.lane_tables is None:
+            kb = self.k
+            for _ in range(b - 1):
+                kb = self.mul(kb)  # k^B
+            big = PolyHash(kb).t
+            self.lane_tables = [[bytes((big[i][v] >> (8 * j)) & 255 for v in range(256)) for j in range(8)]
+                                for i in range(8)]
+        tr = self.lane_tables
+        width = 8 * b
+        state = 0
+        for s in range(steps):
+            chunk = int.from_bytes(padded[s * width:(s + 1) * width], "little") ^ state
+            if s == steps - 1:
+                state = chunk
+                break
+            raw = chunk.to_bytes(width, "little")
+            cols = [raw[i::8] for i in range(8)]
+            out = bytearray(width)
+            for j in range(8):
+                acc = 0
+                for i in range(8):
+                    acc ^= int.from_bytes(cols[i].translate(tr[i][j]), "little")
+                out[j::8] = acc.to_bytes(b, "little")
+            state = int.from_bytes(out, "little")
+        lanes = array("Q")
+        lanes.frombytes(state.to_bytes(width, "little"))
+        if sys.byteorder == "big":
+            lanes.byteswap()
+        # h = Σ_r lane_r·k^(B−r): Horner over the lanes.
+        t0, t1, t2, t3, t4, t5, t6, t7 = self.t
+        h = 0
+        for lane in lanes:
+            a = h ^ lane
+            h = (t0[a & 255] ^ t1[(a >> 8) & 255] ^ t2[(a >> 16) & 255] ^ t3[(a >> 24) & 255]
+                 ^ t4[(a >> 32) & 255] ^ t5[(a >> 40) & 255] ^ t6[(a >> 48) & 255] ^ t7[a >> 56])
+        return h
 
     def bits(self, bits):
         """H_k over a key (unpacked bits): its packed bytes as words, then its bit count."""
