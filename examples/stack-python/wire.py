@@ -393,7 +393,6 @@ class QLIDecoder:
             if o <= prev or o >= slots:
                 raise WireError(E_MALFORMED, QLI_HEADER, "QLI offsets not ascending or out of range")
             prev = o
-        col = (d + 7) // 8
         p = 4 * d
 
         def column(nbits):
@@ -411,5 +410,4 @@ class QLIDecoder:
             blk.bits = column(d)
             blk.bases = column(d)
             blk.extra = column(2 * d) if kind == QLI_ALICE else column(d)
-        del col
         return blk
