@@ -39,6 +39,7 @@ frames = {
     "verification_result": frame(0x41, struct.pack(">QB", 3, 1)),
     "privacy_amplification": frame(0x50, struct.pack(">QIQ", 3, 5000, 77) + bytes(range(16))),
     "key_confirmation": frame(0x51, struct.pack(">Q", 3) + bytes(range(16)) + struct.pack(">Q", 0xABCDEF)),
+    "confirmation_result": frame(0x52, struct.pack(">Q", 3) + bytes(range(16)) + bytes([1]), seq=9, tag=0x3333333333333333),
     "abort": frame(0x60, struct.pack(">QH", 3, 1) + text("QBER 0.14 above 0.10")),
     "error": frame(0x61, struct.pack(">HQ", 7, 12) + text("sequence 12 replayed")),
     "keepalive": frame(0x70, struct.pack(">Q", 0x0102030405060708), seq=5, tag=0xAABBCCDDEEFF0011),

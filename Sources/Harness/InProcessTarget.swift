@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Node
 import PostProcessing
 import QKDMath
@@ -53,49 +52,24 @@ public struct InProcessTarget: SessionTarget {
             parameters: parameters, frameBits: frameBits, bugs: bugs, idleTimeout: .seconds(30))
     }
 
+    /// One session of the two engines (``EnginePair``), observed by the harness's wire ledger;
+    /// `fault` rewrites Alice's frames to Bob.
     public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> Session {
-        try await runEngines(scenario: scenario, seed: seed, fault: fault).session
-    }
-
-    /// A session with what only an in-process target can tell: both engines' own summaries and
-    /// the errors that ended them (the node's tests look inside; the cases never do).
-    public struct EngineSession: Sendable {
-        public var session: Session
-        public var alice: NodeSummary
-        public var bob: NodeSummary
-        public var aliceError: NodeError?
-        public var bobError: NodeError?
-        public var aliceKeys: [DeliveredKey] { session.aliceKeys }
-        public var bobKeys: [DeliveredKey] { session.bobKeys }
-    }
-
-    public func runEngines(scenario: Scenario, seed: UInt64, fault: ChannelFault? = nil) async throws -> EngineSession {
-        var logger = Logger(label: "qkdspec.harness") { _ in SwiftLogNoOpLogHandler() }
-        logger.logLevel = .critical
-        let alice = try NodeEngine(configuration: configuration(.alice), logger: logger)
-        let bob = try NodeEngine(configuration: configuration(.bob), logger: logger)
-        let (toBob, toBobIn) = AsyncStream<[UInt8]>.makeStream()
-        let (toAlice, toAliceIn) = AsyncStream<[UInt8]>.makeStream()
         let wire = WireLedger()
-        try await bob.connected { bytes in
-            wire.observe(from: .bob, bytes)
-            toAliceIn.yield(bytes)
-        }
-        try await alice.connected { bytes in
-            let index = wire.observe(from: .alice, bytes)
-            for action in fault?(index, bytes) ?? [.send(bytes)] {
+        let pair = EnginePair(alice: configuration(.alice), bob: configuration(.bob))
+        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
+        let (blocks, blockPulses) = (blocks, blockPulses)
+        let outcome = try await pair.run(intercept: { from, _, bytes in
+            let index = wire.observe(from: from, bytes)
+            guard from == .alice, let fault else { return [.send(bytes)] }
+            return fault(index, bytes).map { action -> EnginePair.Action in
                 switch action {
-                case .send(let b): toBobIn.yield(b)
-                // The engine's send is synchronous: a delay stalls Alice, as a slow link would.
-                case .delay(let d): Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-                case .close: toBobIn.finish()
+                case .send(let b): return .send(b)
+                case .delay(let d): return .delay(d)
+                case .close: return .close
                 }
             }
-        }
-        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
-        async let aliceRun: NodeError? = Self.pump(toAlice, into: alice, closing: toBobIn)
-        async let bobRun: NodeError? = Self.pump(toBob, into: bob, closing: toAliceIn)
-        do {
+        }, feed: { alice, bob in
             for b in 0..<blocks {
                 let (a, bb) = SimulatedFeed.blocks(simulator, block: UInt64(b), pulses: blockPulses)
                 try await alice.receiveQuantumLayer(a)
@@ -103,30 +77,13 @@ public struct InProcessTarget: SessionTarget {
             }
             try await alice.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
             try await bob.receiveQuantumLayer(.endOfStream(after: UInt64(blocks)))
-        } catch {
-            toBobIn.finish()
-            toAliceIn.finish()
-        }
-        let (ae, be) = await (aliceRun, bobRun)
+        })
         var session = Session(scenario: scenario)
-        session.aliceKeys = await alice.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
-        session.bobKeys = await bob.depositLog.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
+        session.aliceKeys = outcome.alice.keys.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
+        session.bobKeys = outcome.bob.keys.map { DeliveredKey(keyID: $0.keyID, key: $0.key) }
         session.wire = wire.snapshot()
-        session.aliceFailure = ae.map { "\($0)" }
-        session.bobFailure = be.map { "\($0)" }
-        return EngineSession(session: session, alice: await alice.finalSummary(), bob: await bob.finalSummary(), aliceError: ae, bobError: be)
-    }
-
-    static func pump(_ stream: AsyncStream<[UInt8]>, into engine: NodeEngine, closing other: AsyncStream<[UInt8]>.Continuation) async -> NodeError? {
-        defer { other.finish() }
-        for await bytes in stream {
-            do {
-                if try await engine.receiveControl(bytes) { return nil }
-            } catch {
-                return error
-            }
-        }
-        do { try await engine.controlClosed() } catch { return error }
-        return nil
+        session.aliceFailure = outcome.alice.error.map { "\($0)" }
+        session.bobFailure = outcome.bob.error.map { "\($0)" }
+        return session
     }
 }

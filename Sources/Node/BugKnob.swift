@@ -12,6 +12,14 @@ public enum BugKnob: String, Sendable, CaseIterable, Codable {
     case crashOnOversizedFrame = "crash-on-oversized-frame"
     case hangOnTruncatedFrame = "hang-on-truncated-frame"
     case ignoreDecoyStatistics = "ignore-decoy-statistics"
+    case trustPeerEstimate = "trust-peer-estimate"
+    case trustPeerLength = "trust-peer-length"
+    case deliverBeforeConfirmation = "deliver-before-confirmation"
+    case firstFrameOnlyCheck = "first-frame-only-check"
+    case lenientThreshold = "lenient-threshold"
+    case keepSampleBits = "keep-sample-bits"
+    case restartKeyIDs = "restart-key-ids"
+    case partialTagCheck = "partial-tag-check"
 
     /// One line each, for `qkdspec node --list-bugs`.
     public var summary: String {
@@ -27,6 +35,15 @@ public enum BugKnob: String, Sendable, CaseIterable, Codable {
         case .crashOnOversizedFrame: return "a frame header announcing more than the limit crashes the node (SIGABRT)"
         case .hangOnTruncatedFrame: return "a connection closed in the middle of a frame makes the node hang instead of failing"
         case .ignoreDecoyStatistics: return "the decoy-state check is skipped: a photon-number-splitting attack goes unnoticed"
+        case .trustPeerEstimate: return "Alice goes on whenever Bob says proceed: no QBER or decoy check of her own"
+        case .trustPeerLength: return "Bob accepts any final length ℓ Alice announces, above his own finite-key bound too"
+        case .deliverBeforeConfirmation:
+            return "Bob stores his key on PRIVACY_AMPLIFICATION, before Alice's CONFIRMATION_RESULT, and keeps it whatever the result"
+        case .firstFrameOnlyCheck: return "the QBER threshold and the decoy check are applied to the session's first frame only"
+        case .lenientThreshold: return "the effective QBER threshold is 1.25 × the agreed one (declares 8 %, aborts only above 10 %)"
+        case .keepSampleBits: return "the disclosed sample bits stay in the frame: reconciliation and amplification run on all n bits"
+        case .restartKeyIDs: return "key IDs are derived from the frame number only: every session reuses the same IDs"
+        case .partialTagCheck: return "only the low 32 bits of a received authentication tag are compared"
         }
     }
 }

@@ -17,6 +17,10 @@ final class ControlChannelHandler: ChannelInboundHandler {
     private let isClient: Bool
     private let ended: EventLoopPromise<Void>
     private let idleTimeout: Duration
+    private let frameTimeout: Duration
+    /// When the first byte of the frame being read arrived (nil between frames).
+    private var frameStarted: NIODeadline?
+    private var framesCompleted = 0
     private let logger: Logger
     private var lastActivity = NIODeadline.now()
     private var watchdog: RepeatedTask?
@@ -27,7 +31,8 @@ final class ControlChannelHandler: ChannelInboundHandler {
     /// `ended` completes when the session does: succeeded when it ran to its end, failed with
     /// the ``NodeError`` that stopped it.
     init(engine: NodeEngine, capturePath: String?, isClient: Bool, ended: EventLoopPromise<Void>, idleTimeout: Duration,
-         logger: Logger) {
+         frameTimeout: Duration = .seconds(10), logger: Logger) {
+        self.frameTimeout = frameTimeout
         self.engine = engine
         self.capturePath = capturePath
         self.isClient = isClient
@@ -64,9 +69,18 @@ final class ControlChannelHandler: ChannelInboundHandler {
         }
         let timeout = idleTimeout
         let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000)
+        let frameLimit = frameTimeout
+        let frameNanos = Int64(frameLimit.components.seconds) * 1_000_000_000 + Int64(frameLimit.components.attoseconds / 1_000_000_000)
+        let engine = engine
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
             let handler = me.value
-            guard !handler.done, NIODeadline.now() - handler.lastActivity > .nanoseconds(nanos) else { return }
+            guard !handler.done else { return }
+            if let started = handler.frameStarted, NIODeadline.now() - started > .nanoseconds(frameNanos) {
+                // Bytes keep coming, so the idle timer never fires, but the frame never ends.
+                handler.finish(engine.assumeIsolated { $0.frameDeadlinePassed(frameLimit) }, channel: channel)
+                return
+            }
+            guard NIODeadline.now() - handler.lastActivity > .nanoseconds(nanos) else { return }
             handler.finish(NodeError.timeout("the peer sent nothing for \(timeout)"), channel: channel)
         }
         context.fireChannelActive()
@@ -79,7 +93,19 @@ final class ControlChannelHandler: ChannelInboundHandler {
         let bytes = Array(buffer.readableBytesView)
         recorder?.record(fromClient: !isClient, bytes)
         do {
-            if try engine.assumeIsolated({ try $0.receiveControl(bytes) }) { finish(nil, context: context) }
+            if try engine.assumeIsolated({ try $0.receiveControl(bytes) }) {
+                finish(nil, context: context)
+                return
+            }
+            // The frame deadline runs from the first byte of each frame: restarted when a frame
+            // completed in this read and another began, cleared between frames.
+            let (pending, completed) = engine.assumeIsolated { ($0.pendingFrameBytes, $0.summary.messagesReceived) }
+            if pending == 0 {
+                frameStarted = nil
+            } else if frameStarted == nil || completed != framesCompleted {
+                frameStarted = .now()
+            }
+            framesCompleted = completed
         } catch {
             finish(error, context: context)
         }

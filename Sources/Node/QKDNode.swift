@@ -50,7 +50,7 @@ public enum QKDNode {
         }
         let handler = { @Sendable (isClient: Bool) in
             ControlChannelHandler(engine: engine, capturePath: config.capturePath, isClient: isClient, ended: ended,
-                                  idleTimeout: config.idleTimeout, logger: logger)
+                                  idleTimeout: config.idleTimeout, frameTimeout: config.frameTimeout, logger: logger)
         }
         var listener: (any Channel)?
         if case .listen(let address) = config.control {
@@ -171,7 +171,7 @@ public enum QKDNode {
                                     if block.kind == .endOfStream { return true }
                                 }
                             } catch let error as WireError {
-                                throw NodeError.wire(error)
+                                throw NodeError.quantumLayer(error)
                             }
                         }
                         if decoder.pendingBytes > 0 {

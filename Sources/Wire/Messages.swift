@@ -13,6 +13,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
     case verificationResult = 0x41
     case privacyAmplification = 0x50
     case keyConfirmation = 0x51
+    case confirmationResult = 0x52
     case abort = 0x60
     case error = 0x61
     case keepalive = 0x70
@@ -162,6 +163,19 @@ public struct KeyConfirmation: Sendable, Equatable {
     public init(frame: UInt64, keyID: [UInt8], fingerprint: UInt64) { self.frame = frame; self.keyID = keyID; self.fingerprint = fingerprint }
 }
 
+/// Alice → Bob: whether Bob's KEY_CONFIRMATION matched Alice's key. Alice has stored hers on a
+/// match; Bob stores his only when this says so (docs/protocol.md, "Key confirmation").
+public struct ConfirmationResult: Sendable, Equatable {
+    public var frame: UInt64
+    public var keyID: [UInt8]
+    public var match: Bool
+    public init(frame: UInt64, keyID: [UInt8], match: Bool) {
+        self.frame = frame
+        self.keyID = keyID
+        self.match = match
+    }
+}
+
 public struct Abort: Sendable, Equatable {
     public var frame: UInt64
     public var reason: AbortReason
@@ -191,6 +205,7 @@ public enum Message: Sendable, Equatable {
     case verificationResult(VerificationResult)
     case privacyAmplification(PrivacyAmplificationParameters)
     case keyConfirmation(KeyConfirmation)
+    case confirmationResult(ConfirmationResult)
     case abort(Abort)
     case error(ErrorReport)
     case keepalive(nonce: UInt64)
@@ -214,6 +229,7 @@ public enum Message: Sendable, Equatable {
         case .verificationResult: return MessageType.verificationResult.rawValue
         case .privacyAmplification: return MessageType.privacyAmplification.rawValue
         case .keyConfirmation: return MessageType.keyConfirmation.rawValue
+        case .confirmationResult: return MessageType.confirmationResult.rawValue
         case .abort: return MessageType.abort.rawValue
         case .error: return MessageType.error.rawValue
         case .keepalive: return MessageType.keepalive.rawValue

@@ -57,6 +57,8 @@ enum PayloadCodec {
             w.u64(p.frame); w.u32(p.finalBits); w.u64(p.toeplitzSeed); w.raw(p.keyID)
         case .keyConfirmation(let k):
             w.u64(k.frame); w.raw(k.keyID); w.u64(k.fingerprint)
+        case .confirmationResult(let c):
+            w.u64(c.frame); w.raw(c.keyID); w.u8(c.match ? 1 : 0)
         case .abort(let a):
             w.u64(a.frame); w.u16(a.reason.rawValue); w.text(a.message)
         case .error(let e):
@@ -147,6 +149,8 @@ enum PayloadCodec {
                 frame: try r.u64(), finalBits: try r.u32(), toeplitzSeed: try r.u64(), keyID: try r.raw(16)))
         case .keyConfirmation:
             m = .keyConfirmation(KeyConfirmation(frame: try r.u64(), keyID: try r.raw(16), fingerprint: try r.u64()))
+        case .confirmationResult:
+            m = .confirmationResult(ConfirmationResult(frame: try r.u64(), keyID: try r.raw(16), match: try bool(&r, "match")))
         case .abort:
             let frame = try r.u64()
             let at = r.offset

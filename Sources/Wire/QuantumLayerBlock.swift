@@ -90,7 +90,7 @@ public struct QuantumLayerDecoder: Sendable {
             if available >= 4 {
                 var r = ByteReader(buffer.prefix(4))
                 let m = try r.u32()
-                guard m == QuantumLayerBlock.magic else { throw .badMagic(offset: 0, found: m) }
+                guard m == QuantumLayerBlock.magic else { throw .badBlockMagic(offset: 0, found: m) }
             }
             return nil
         }
@@ -126,11 +126,11 @@ public struct QuantumLayerDecoder: Sendable {
     private static func header(_ bytes: ArraySlice<UInt8>) throws(WireError) -> Header {
         var r = ByteReader(bytes)
         let magic = try r.u32()
-        guard magic == QuantumLayerBlock.magic else { throw .badMagic(offset: 0, found: magic) }
+        guard magic == QuantumLayerBlock.magic else { throw .badBlockMagic(offset: 0, found: magic) }
         let version = try r.u8()
         guard version == 1 else { throw .unsupportedVersion(offset: 4, version: version) }
         let k = try r.u8()
-        guard let kind = QuantumLayerBlock.Kind(rawValue: k) else { throw .unknownMessageType(offset: 5, type: k) }
+        guard let kind = QuantumLayerBlock.Kind(rawValue: k) else { throw .invalidField(offset: 5, field: "block kind", reason: "\(k) is not 1, 2 or 3") }
         let flags = try r.u16()
         guard flags == 0 else { throw .invalidField(offset: 6, field: "flags", reason: "reserved bits set") }
         let block = try r.u64(), first = try r.u64()

@@ -4,6 +4,8 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Fewer bytes than the structure needs (`needed` more at `offset`).
     case truncated(offset: Int, needed: Int)
     case badMagic(offset: Int, found: UInt32)
+    /// A quantum-layer block that does not start with "QKDQ".
+    case badBlockMagic(offset: Int, found: UInt32)
     case unsupportedVersion(offset: Int, version: UInt8)
     case unknownMessageType(offset: Int, type: UInt8)
     /// The declared payload length exceeds the protocol's limit (checked before any allocation).
@@ -15,7 +17,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var offset: Int {
         switch self {
-        case let .truncated(o, _), let .badMagic(o, _), let .unsupportedVersion(o, _), let .unknownMessageType(o, _),
+        case let .truncated(o, _), let .badMagic(o, _), let .badBlockMagic(o, _), let .unsupportedVersion(o, _), let .unknownMessageType(o, _),
              let .frameTooLong(o, _, _), let .invalidField(o, _, _), let .trailingBytes(o, _):
             return o
         }
@@ -25,7 +27,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: ErrorCode {
         switch self {
         case .truncated, .trailingBytes, .invalidField: return .malformedFrame
-        case .badMagic: return .badMagic
+        case .badMagic, .badBlockMagic: return .badMagic
         case .unsupportedVersion: return .unsupportedVersion
         case .unknownMessageType: return .unknownMessageType
         case .frameTooLong: return .frameTooLong
@@ -36,6 +38,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .truncated(o, n): return "truncated at byte \(o): \(n) more byte(s) needed"
         case let .badMagic(o, m): return "bad magic at byte \(o): 0x\(String(m, radix: 16)) is not \"QKDW\""
+        case let .badBlockMagic(o, m): return "bad block magic at byte \(o): 0x\(String(m, radix: 16)) is not \"QKDQ\""
         case let .unsupportedVersion(o, v): return "unsupported protocol version \(v) at byte \(o) (this side speaks 1)"
         case let .unknownMessageType(o, t): return "unknown message type 0x\(String(t, radix: 16)) at byte \(o)"
         case let .frameTooLong(o, l, m): return "payload length \(l) at byte \(o) exceeds the limit of \(m) bytes"
@@ -68,4 +71,6 @@ public enum AbortReason: UInt16, Sendable, Codable, CaseIterable {
     case protocolViolation = 5
     case peerRequested = 6
     case resourceExhausted = 7
+    /// The decoy-state statistics leave no key from single photons (photon-number splitting?).
+    case noSinglePhotonKey = 8
 }

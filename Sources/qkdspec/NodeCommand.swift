@@ -98,9 +98,13 @@ struct NodeCommand: AsyncParsableCommand {
             guard let knob = BugKnob(rawValue: b) else { throw UsageError("unknown bug knob '\(b)'; see qkdspec node --list-bugs") }
             knobs.insert(knob)
         }
-        guard (1024...(1 << 24)).contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
-        guard qberThreshold > 0, qberThreshold <= 0.11 else { throw UsageError("--qber-threshold must lie in (0, 0.11]") }
-        guard sampleFraction > 0, sampleFraction < 0.5 else { throw UsageError("--sample-fraction must lie in (0, 0.5)") }
+        guard SessionParameters.acceptedFrameBits.contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
+        guard SessionParameters.acceptsQBERThreshold(qberThreshold) else {
+            throw UsageError("--qber-threshold must lie in \(SessionParameters.acceptedQBERThresholdText)")
+        }
+        guard SessionParameters.acceptsSampleFraction(sampleFraction) else {
+            throw UsageError("--sample-fraction must lie in \(SessionParameters.acceptedSampleFractionText)")
+        }
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw UsageError("--idle-timeout must lie in 1 ... 86400 s") }
         var config = NodeConfiguration(
             role: r, control: control, quantumLayer: try HostPort(parsing: qli),
@@ -117,7 +121,9 @@ struct NodeCommand: AsyncParsableCommand {
             return
         }
         let config: NodeConfiguration
-        do { config = try configuration() } catch let e as NodeError { throw UsageError(e.description) }
+        do { config = try configuration() } catch let e as NodeError { throw UsageError(e.description) } catch let e as HostPortError {
+            throw UsageError(e.description)
+        }
         AllocatorTuning.keepLargeBuffersOnHeap()
         var logger = Logger(label: "qkdspec.node.\(config.name)") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice

@@ -30,6 +30,23 @@ struct FrameCodecTests {
         #expect(try FrameDecoder.decode(bytes).frame == frame)
     }
 
+    @Test("the CONFIRMATION_RESULT example of docs/protocol.md, byte for byte; a match byte other than 0/1 is refused")
+    func confirmationResultExample() throws {
+        // Written by hand from the layout, independent of the encoder.
+        let hex = "514b4457" + "01" + "52" + "0000" + "1122334455667788" + "0000000000000009" + "00000019"
+            + "0000000000000003" + "000102030405060708090a0b0c0d0e0f" + "01" + "3333333333333333"
+        let bytes = try #require(Self.bytes(hex))
+        let frame = Frame(sessionID: 0x1122_3344_5566_7788, sequence: 9,
+                          message: .confirmationResult(ConfirmationResult(frame: 3, keyID: Array(0..<16), match: true)),
+                          tag: 0x3333_3333_3333_3333)
+        #expect(frame.encoded() == bytes)
+        #expect(try FrameDecoder.decode(bytes).frame == frame)
+        var bad = bytes
+        bad[28 + 24] = 2
+        #expect(throws: WireError.self) { try FrameDecoder.decode(bad) }
+        #expect(AbortReason(rawValue: 8) == .noSinglePhotonKey)
+    }
+
     static func bytes(_ hex: String) -> [UInt8]? {
         var out = [UInt8](), i = hex.startIndex
         while i < hex.endIndex {

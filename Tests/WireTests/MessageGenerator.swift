@@ -14,7 +14,7 @@ struct MessageGenerator {
     mutating func double() -> Double { Double(u32(below: 1_000_000)) / 1e7 }
 
     mutating func message() -> Message {
-        switch u32(below: 17) {
+        switch u32(below: 18) {
         case 0: return .hello(Hello(role: u32(below: 2) == 0 ? .alice : .bob, nodeName: text(), capabilities: UInt32(truncatingIfNeeded: u64())))
         case 1: return .parameters(SessionParameters(frameBits: u32(below: 1 << 24), qberThreshold: double(), epsilonSecrecy: 1e-10,
                                                      epsilonCorrectness: 1e-12, cascadeVariant: UInt8(u32(below: 3)),
@@ -53,6 +53,8 @@ struct MessageGenerator {
         case 13: return .abort(Abort(frame: u64(), reason: AbortReason.allCases[Int(u32(below: UInt32(AbortReason.allCases.count)))], message: text()))
         case 14: return .error(ErrorReport(code: ErrorCode.allCases[Int(u32(below: UInt32(ErrorCode.allCases.count)))], sequence: u64(), message: text()))
         case 15: return .keepalive(nonce: u64())
+        case 16: return .confirmationResult(ConfirmationResult(frame: u64(), keyID: (0..<16).map { _ in UInt8(u32(below: 256)) },
+                                                               match: u32(below: 2) == 1))
         default: return .close(reason: text())
         }
     }

@@ -42,6 +42,9 @@ struct QuantumLayerTests {
         bad = good; bad[bad.count - 1] |= 0x80  // a bit past the 20 double-click flags
         #expect(throws: WireError.self) { try QuantumLayerDecoder.decode(bad) }
         bad = good; bad[5] = 9
-        #expect(throws: WireError.unknownMessageType(offset: 5, type: 9)) { try QuantumLayerDecoder.decode(bad) }
+        #expect(throws: WireError.invalidField(offset: 5, field: "block kind", reason: "9 is not 1, 2 or 3")) { try QuantumLayerDecoder.decode(bad) }
+        bad = good; bad[3] = 0x57  // a control-channel frame's magic on the QLI
+        #expect(throws: WireError.badBlockMagic(offset: 0, found: 0x514B_4457)) { try QuantumLayerDecoder.decode(bad) }
+        #expect(WireError.badBlockMagic(offset: 0, found: 0x514B_4457).description.contains("\"QKDQ\""))
     }
 }

@@ -15,7 +15,7 @@ local types = {
   [0x20] = "ESTIMATION_SAMPLE", [0x21] = "ESTIMATION_RESULT",
   [0x30] = "CASCADE_REQUEST", [0x31] = "CASCADE_REPLY",
   [0x40] = "VERIFICATION", [0x41] = "VERIFICATION_RESULT",
-  [0x50] = "PRIVACY_AMPLIFICATION", [0x51] = "KEY_CONFIRMATION",
+  [0x50] = "PRIVACY_AMPLIFICATION", [0x51] = "KEY_CONFIRMATION", [0x52] = "CONFIRMATION_RESULT",
   [0x60] = "ABORT", [0x61] = "ERROR", [0x70] = "KEEPALIVE", [0x71] = "CLOSE",
 }
 local roles = { [0] = "alice", [1] = "bob" }
@@ -23,6 +23,7 @@ local variants = { [0] = "original", [1] = "yanetal", [2] = "extended" }
 local abort_reasons = {
   [1] = "qber-above-threshold", [2] = "authentication-failure", [3] = "verification-mismatch",
   [4] = "no-secret-key", [5] = "protocol-violation", [6] = "peer-requested", [7] = "resource-exhausted",
+  [8] = "no-single-photon-key",
 }
 local error_codes = {
   [1] = "malformed-frame", [2] = "bad-magic", [3] = "unsupported-version", [4] = "unknown-message-type",
@@ -121,6 +122,8 @@ local function payload(t, tvb, tree, o)
     tree:add(f.frame, tvb(o, 8)); tree:add(f.final_bits, tvb(o + 8, 4)); tree:add(f.key_id, tvb(o + 20, 16))
   elseif t == 0x51 then
     tree:add(f.frame, tvb(o, 8)); tree:add(f.key_id, tvb(o + 8, 16)); tree:add(f.fingerprint, tvb(o + 24, 8))
+  elseif t == 0x52 then
+    tree:add(f.frame, tvb(o, 8)); tree:add(f.key_id, tvb(o + 8, 16)); tree:add(f.match, tvb(o + 24, 1))
   elseif t == 0x60 then
     tree:add(f.frame, tvb(o, 8)); tree:add(f.reason, tvb(o + 8, 2)); text(tvb, tree, f.message, o + 10)
   elseif t == 0x61 then

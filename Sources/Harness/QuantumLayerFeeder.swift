@@ -28,7 +28,7 @@ public final class QuantumLayerFeeder: Sendable {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        throw NodeError.network("cannot reach the quantum-layer interface at \(address): \(lastError.map { "\($0)" } ?? "timed out")")
+        throw HarnessError("cannot reach the quantum-layer interface at \(address): \(lastError.map { "\($0)" } ?? "timed out")")
     }
 
     /// Sends raw bytes (a block's encoding, or anything a robustness test wants to send).
