@@ -97,6 +97,12 @@ class DecoyMonitor:
         self.pulses = 0
         self.sifted = [0, 0, 0]
 
+    def snapshot(self):
+        """A copy: each frame is judged on the statistics as they stood when it was cut."""
+        copy = DecoyMonitor()
+        copy.pulses, copy.sifted = self.pulses, list(self.sifted)
+        return copy
+
     def record(self, pulses, per_class):
         self.pulses += pulses
         for c in range(3):
@@ -126,11 +132,12 @@ class DecoyMonitor:
 
 class Frame:
     __slots__ = ("id", "sifted", "phase", "positions", "errors", "remaining", "responder", "initiator", "parity_bits",
-                 "hashes", "final", "key_id", "round")
+                 "hashes", "final", "key_id", "decoy")
 
-    def __init__(self, fid, sifted):
+    def __init__(self, fid, sifted, decoy):
         self.id = fid
         self.sifted = sifted
+        self.decoy = decoy
         self.phase = "estimating"
         self.errors = 0
         self.remaining = b""
@@ -149,7 +156,7 @@ def remove_positions(bits, positions):
 
 
 class Engine:
-    def __init__(self, role, key, name, frame_bits, threshold, variant, fraction, confirm=False, log=None):
+    def __init__(self, role, key, name, frame_bits, threshold, variant, fraction, log=None):
         self.alice = role == "alice"
         self.key = key
         self.name = name
@@ -177,9 +184,8 @@ class Engine:
         self.requests = []          # Bob: entries waiting for the next CASCADE_REQUEST
         self.in_flight = None       # Bob: the entries of the request in flight
         self.keys = []              # (key ID bytes, unpacked bits), as delivered
-        self.held = {}              # Bob, with confirmation: frame -> (key ID, bits) awaiting CONFIRMATION_RESULT
+        self.held = {}              # Bob: frame -> (key ID, bits) awaiting CONFIRMATION_RESULT
         self.ids = set()
-        self.confirm = confirm      # the CONFIRMATION_RESULT revision of the protocol
         self.log = log or (lambda *a: None)
 
     # ------------------------------------------------------------ sending
@@ -311,7 +317,7 @@ class Engine:
             self.bob_amplify(m)
         elif t == W.KEY_CONFIRMATION and a:
             self.alice_confirm(m)
-        elif t == W.CONFIRMATION_RESULT and not a and self.confirm:
+        elif t == W.CONFIRMATION_RESULT and not a:
             self.bob_confirmation_result(m)
         elif t == W.ABORT:
             raise SessionEnd(1, "the peer aborted the session (reason %d): %s" % (m["reason"], m["text"]))
@@ -404,7 +410,9 @@ class Engine:
             pairs[0::2] = lo_m
             pairs[1::2] = hi_m
             bits = P.unpack_bits(blk.bits, blk.d)
-            signal = [lo_m[j] | hi_m[j] == 0 for j in range(len(matched_records))]
+            codes = [lo_m[j] | (hi_m[j] << 1) for j in range(len(matched_records))]
+            self.decoy.record(blk.slots, [codes.count(c) for c in range(3)])
+            signal = [c == 0 for c in codes]
             self.sift += bytes(compress(map(bits.__getitem__, matched_records), signal))
             self.transmit(W.SIFTING_RESULT, struct.pack(">Q", m["block"]) + W.bitstring(d, match_bytes)
                           + W.bitstring(len(pairs), P.pack_bits(pairs)))
@@ -433,7 +441,7 @@ class Engine:
     def cut_frames(self):
         n = self.params.frame_bits
         while len(self.sift) >= n:
-            f = Frame(self.next_frame, bytes(self.sift[:n]))
+            f = Frame(self.next_frame, bytes(self.sift[:n]), self.decoy.snapshot())
             del self.sift[:n]
             self.frames[f.id] = f
             self.next_frame += 1
@@ -464,7 +472,7 @@ class Engine:
         f.remaining = remove_positions(f.sifted, f.positions)
         qber = f.errors / k
         qber_ok = qber <= self.params.threshold
-        decoy_ok = self.decoy.single_photons_carry_key(qber)
+        decoy_ok = f.decoy.single_photons_carry_key(qber)
         proceed = qber_ok and decoy_ok
         self.transmit(W.ESTIMATION_RESULT, struct.pack(">QIB", f.id, f.errors, 1 if proceed else 0))
         if not proceed:
@@ -485,11 +493,17 @@ class Engine:
         if not m["proceed"]:
             f.phase = "done"
             return
-        if self.confirm and f.errors / k > self.params.threshold:
-            # Bob says proceed, but his own error count is above the threshold: refuse.
+        # Bob says proceed: Alice reads his figures herself, and refuses a decision they do not allow.
+        qber = f.errors / k
+        if qber > self.params.threshold:
             f.phase = "done"
-            self.refuse_abort(f.id, W.A_QBER, "Bob proceeds with %d errors in %d sample bits" % (f.errors, k))
-            raise SessionEnd(1, "Bob proceeds with a QBER above the threshold")
+            self.refuse_abort(f.id, W.A_QBER, "Bob proceeds with %d errors in %d sample bits, above the threshold %r"
+                              % (f.errors, k, self.params.threshold))
+            raise SessionEnd(1, "refused Bob's decision on frame %d: QBER above the threshold" % f.id)
+        if not f.decoy.single_photons_carry_key(qber):
+            f.phase = "done"
+            self.refuse_abort(f.id, W.A_DECOY, "Bob proceeds, but the decoy statistics leave no key from single photons")
+            raise SessionEnd(1, "refused Bob's decision on frame %d: decoy statistics" % f.id)
         f.responder = C.Responder(f.remaining, self.params.variant, self.perms)
         f.phase = "reconciling"
 
@@ -609,7 +623,7 @@ class Engine:
             return
         if length > len(f.remaining):
             self.violation("privacy amplification to %d bits from %d" % (length, len(f.remaining)))
-        if self.confirm and length > self.final_length(f):
+        if length > self.final_length(f):
             self.refuse_abort(f.id, W.A_PROTOCOL, "privacy amplification to %d bits, above Bob's bound of %d"
                               % (length, self.final_length(f)))
             raise SessionEnd(1, "privacy amplification above the finite-key bound")
@@ -618,10 +632,7 @@ class Engine:
         if key_id in self.ids:
             self.violation("key ID %s was used before" % uuid.UUID(bytes=key_id))
         self.ids.add(key_id)
-        if self.confirm:
-            self.held[f.id] = (key_id, key)
-        else:
-            self.keys.append((key_id, key))
+        self.held[f.id] = (key_id, key)  # stored only when Alice's CONFIRMATION_RESULT says match
         self.transmit(W.KEY_CONFIRMATION, struct.pack(">Q", f.id) + key_id + struct.pack(">Q", P.fingerprint64(key)))
 
     def alice_confirm(self, m):
@@ -638,8 +649,7 @@ class Engine:
             self.keys.append((f.key_id, key))
         else:
             self.log("frame %d discarded: Bob's key fingerprint differs" % f.id)
-        if self.confirm:
-            self.transmit(W.CONFIRMATION_RESULT, struct.pack(">Q", f.id) + f.key_id + bytes([1 if match else 0]))
+        self.transmit(W.CONFIRMATION_RESULT, struct.pack(">Q", f.id) + f.key_id + bytes([1 if match else 0]))
 
     def bob_confirmation_result(self, m):
         held = self.held.pop(m["frame"], None)

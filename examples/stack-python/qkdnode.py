@@ -27,6 +27,7 @@ import wire as W  # noqa: E402
 from engine import AuthKey, Engine, SessionEnd  # noqa: E402
 
 VARIANTS = {"original": 0, "yanetal": 1, "extended": 2}
+FRAME_DEADLINE = 10.0  # seconds from a control frame's first byte to its last
 
 
 def host_port(text):
@@ -50,8 +51,6 @@ def parse(argv):
     ap.add_argument("--sample-fraction", type=float, default=0.1)
     ap.add_argument("--idle-timeout", type=float, default=30)
     ap.add_argument("--name", default=None)
-    ap.add_argument("--confirmation-result", action="store_true",
-                    help="speak the protocol revision with CONFIRMATION_RESULT (0x52) and its rules")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     if (a.control_listen is None) == (a.control_connect is None):
@@ -136,13 +135,23 @@ def run(a, engine):
         attach(control)
     qli_decoders = {}
     last_activity = time.monotonic()
+    frame_started = None  # when the first byte of a control frame still incomplete arrived
     try:
         while not engine.finished:
-            timeout = a.idle_timeout - (time.monotonic() - last_activity)
+            now = time.monotonic()
+            timeout = a.idle_timeout - (now - last_activity)
             if timeout <= 0:
                 if control is None:
                     raise SessionEnd(3, "no peer connected to the control channel within %g s" % a.idle_timeout)
                 raise SessionEnd(3, "the peer sent nothing for %g s" % a.idle_timeout)
+            if frame_started is not None:
+                left = FRAME_DEADLINE - (now - frame_started)
+                if left <= 0:
+                    # A frame begun must end: a peer trickling bytes cannot hold the session open.
+                    engine.refuse_error(W.E_MALFORMED, engine.recv_seq,
+                                        "frame not complete %g s after its first byte" % FRAME_DEADLINE)
+                    raise SessionEnd(1, "a control frame was not complete %g s after its first byte" % FRAME_DEADLINE)
+                timeout = min(timeout, left)
             for k, _ in sel.select(timeout):
                 what = k.data
                 if what == "qli-accept":
@@ -201,7 +210,12 @@ def run(a, engine):
                         engine.control_closed()
                         break
                     last_activity = time.monotonic()
+                    before = engine.recv_seq
                     engine.receive_control(data)
+                    if not engine.decoder.pending:
+                        frame_started = None
+                    elif frame_started is None or engine.recv_seq != before:
+                        frame_started = last_activity
                 if engine.finished:
                     break
     finally:
@@ -233,10 +247,8 @@ def main(argv):
     except (OSError, ValueError) as e:
         sys.stderr.write("error: configuration: %s\n" % e)
         return 2
-    if a.confirmation_result:
-        W.enable_confirmation_result()
     engine = Engine(a.role, key, a.name or ("python-" + a.role), a.frame_bits, a.qber_threshold,
-                    VARIANTS[a.cascade], a.sample_fraction, confirm=a.confirmation_result, log=log)
+                    VARIANTS[a.cascade], a.sample_fraction, log=log)
     def stop(signum, _frame):
         raise KeyboardInterrupt("signal %d" % signum)
 

@@ -32,7 +32,6 @@ E_MALFORMED, E_BAD_MAGIC, E_VERSION, E_UNKNOWN_TYPE, E_TOO_LONG = 1, 2, 3, 4, 5
 E_AUTH, E_SEQUENCE, E_UNEXPECTED, E_PARAMETERS, E_INTERNAL = 6, 7, 8, 9, 10
 ERROR_CODES = range(1, 11)
 A_QBER, A_AUTH, A_VERIFICATION, A_NO_KEY, A_PROTOCOL, A_PEER, A_EXHAUSTED, A_DECOY = 1, 2, 3, 4, 5, 6, 7, 8
-ABORT_REASONS = range(1, 8)
 
 MAX_OFFSETS = 1 << 22
 MAX_ENTRIES = 1 << 16
@@ -316,17 +315,11 @@ def decode_payload(mtype, data):
     return m
 
 
-# Which message types and abort reasons this node knows; the protocol revision (see --confirm)
-# widens them.
+# The message types and abort reasons of wire/1 (with the key-confirmation handshake).
 KNOWN_TYPES = {HELLO, PARAMETERS, PARAMETERS_ACK, SIFTING_BASES, SIFTING_RESULT, ESTIMATION_SAMPLE, ESTIMATION_RESULT,
                CASCADE_REQUEST, CASCADE_REPLY, VERIFICATION, VERIFICATION_RESULT, PRIVACY_AMPLIFICATION,
-               KEY_CONFIRMATION, ABORT, ERROR, KEEPALIVE, CLOSE}
-ABORT_REASONS_KNOWN = set(ABORT_REASONS)
-
-
-def enable_confirmation_result():
-    KNOWN_TYPES.add(CONFIRMATION_RESULT)
-    ABORT_REASONS_KNOWN.add(A_DECOY)
+               KEY_CONFIRMATION, CONFIRMATION_RESULT, ABORT, ERROR, KEEPALIVE, CLOSE}
+ABORT_REASONS_KNOWN = set(range(1, 9))
 
 
 # ---------------------------------------------------------------- quantum-layer interface
