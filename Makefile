@@ -39,6 +39,7 @@ test: setup
 	.build/debug/qkdspec vectors lint vectors
 	.build/debug/qkdspec vectors verify vectors
 	python3 vectors/tools/qkdvectors.py check vectors
+	python3 examples/stack-python/selfcheck.py vectors
 
 bench: release
 	$(RELEASE) bench cascade --qber 0.02 --frame-bits 10000 --frames 1000
