@@ -46,7 +46,7 @@ def parse(argv):
     ap.add_argument("--auth-key", required=True, help="pre-shared key file (hex text or raw bytes, >= 64 bytes)")
     ap.add_argument("--key-output", help="write delivered keys here (JSON lines, mode 0600)")
     ap.add_argument("--frame-bits", type=int, default=1 << 17)
-    ap.add_argument("--qber-threshold", type=float, default=0.08)
+    ap.add_argument("--qber-threshold", type=float, default=0.05)
     ap.add_argument("--cascade", choices=sorted(VARIANTS), default="extended")
     ap.add_argument("--sample-fraction", type=float, default=0.1)
     ap.add_argument("--idle-timeout", type=float, default=30)
