@@ -49,7 +49,7 @@ public struct InProcessTarget: SessionTarget {
         NodeConfiguration(
             role: role, control: role == .alice ? .listen(HostPort(host: "127.0.0.1", port: 0)) : .connect(HostPort(host: "127.0.0.1", port: 0)),
             quantumLayer: HostPort(host: "127.0.0.1", port: 0), authenticationKey: ReferenceNodeCommand.authenticationKey,
-            parameters: parameters, frameBits: frameBits, bugs: bugs, idleTimeout: .seconds(30))
+            parameters: parameters, frameBits: frameBits, bugs: bugs, idleTimeout: .seconds(15))
     }
 
     /// One session of the two engines (``EnginePair``) as `plan` says, observed by the harness's

@@ -58,8 +58,24 @@ public struct EnginePair: Sendable {
         let bobEngine = try NodeEngine(configuration: bob, logger: logger)
         let (toBob, toBobIn) = AsyncStream<[UInt8]>.makeStream()
         let (toAlice, toAliceIn) = AsyncStream<[UInt8]>.makeStream()
-        try await bobEngine.connected(send: Self.sender(.bob, intercept, to: toAliceIn))
-        try await aliceEngine.connected(send: Self.sender(.alice, intercept, to: toBobIn))
+        let activity = Activity()
+        try await bobEngine.connected(send: Self.sender(.bob, intercept, to: toAliceIn, activity: activity))
+        try await aliceEngine.connected(send: Self.sender(.alice, intercept, to: toBobIn, activity: activity))
+        // The idle watchdog a node process has (NodeConfiguration.idleTimeout): when neither end
+        // sends anything for that long (one waits for a frame the other will never send), the
+        // channel closes both ways and the session ends with that error, instead of hanging.
+        let idle = min(alice.idleTimeout, bob.idleTimeout)
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                if activity.idle > idle {
+                    toBobIn.finish()
+                    toAliceIn.finish()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
         async let aliceRun: NodeError? = Self.pump(toAlice, into: aliceEngine, closing: toBobIn)
         async let bobRun: NodeError? = Self.pump(toBob, into: bobEngine, closing: toAliceIn)
         do {
@@ -75,9 +91,11 @@ public struct EnginePair: Sendable {
     }
 
     /// An engine's sender: numbers its frames, asks the hook, and carries out what it says.
-    static func sender(_ role: Role, _ intercept: Interception?, to peer: AsyncStream<[UInt8]>.Continuation) -> NodeEngine.Sender {
+    static func sender(_ role: Role, _ intercept: Interception?, to peer: AsyncStream<[UInt8]>.Continuation,
+                       activity: Activity) -> NodeEngine.Sender {
         let counter = FrameCounter()
         return { bytes in
+            activity.touch()
             let index = counter.next()
             for action in intercept?(role, index, bytes) ?? [.send(bytes)] {
                 switch action {
@@ -114,4 +132,12 @@ final class FrameCounter: @unchecked Sendable {
         count += 1
         return count - 1
     }
+}
+
+/// When either end last sent something (for the pair's idle watchdog).
+final class Activity: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    func touch() { lock.withLock { last = .now } }
+    var idle: Duration { lock.withLock { ContinuousClock.now - last } }
 }

@@ -61,7 +61,7 @@ public enum ShimProtocol {
         let kinds = ["output", "error", "unimplemented"].filter { value[$0] != nil }
         guard kinds.count == 1 else {
             throw ShimError(kinds.isEmpty ? "answer \(id) has neither output, error nor unimplemented"
-                                          : "answer \(id) holds \(kinds.joined(separator: " and ")); exactly one is allowed")
+                                          : "answer \(id) holds \(kinds.joined(separator: ", ")); exactly one of output, error and unimplemented is allowed")
         }
         if let u = value["unimplemented"] {
             guard u == .bool(true) else { throw ShimError("answer \(id): \"unimplemented\" must be true") }

@@ -39,7 +39,7 @@ struct ProcessTargetTests {
         #expect(message("{ not json") .contains("not valid JSON"))
         #expect(message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\",", with: "")).contains("bob.qli"))
         #expect(message(good.replacingOccurrences(of: "{alice_keys}", with: "{alice_key_file}")).contains("unknown placeholder {alice_key_file}"))
-        #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.08", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
+        #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.05", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
         #expect(message(good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"morse\"")).contains("control_protocol"))
         #expect(message(good) == "accepted")
         #expect(message(good.replacingOccurrences(of: "\"shim\"\n", with: "\"shim\", \"{alice_keys}\"\n"))
@@ -130,7 +130,7 @@ struct ProcessTargetTests {
         }
         let transcript = try String(contentsOfFile: "\(dir)/transcript.tsv", encoding: .utf8)
         #expect(transcript.contains("parameters") && transcript.contains("privacyAmplification"))
-        #expect(try String(contentsOfFile: "\(dir)/reproduce.sh", encoding: .utf8).contains("--case keys/unique-key-ids --seed 5"))
+        #expect(try String(contentsOfFile: "\(dir)/reproduce.sh", encoding: .utf8).contains("--case bb84/keys/unique-key-ids --seed 5"))
         let everything = try files.filter { $0 != "control.pcap" }.map { try String(contentsOfFile: "\(dir)/\($0)", encoding: .utf8) }.joined()
         let hexes = keys.get()
         #expect(!hexes.isEmpty)

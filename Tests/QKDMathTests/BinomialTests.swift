@@ -31,8 +31,10 @@ struct BinomialTests {
         // Direct summation of C(100, j) 0.1^j 0.9^(100−j) for j = 31 … 100, in log space.
         var direct = 0.0
         for j in 31...100 {
-            let logTerm = lgamma(101) - lgamma(Double(j) + 1) - lgamma(Double(100 - j) + 1) + Double(j) * log(0.1) + Double(100 - j) * log(0.9)
-            direct += exp(logTerm)
+            let k = Double(j), rest = Double(100 - j)
+            let logChoose: Double = lgamma(101.0) - lgamma(k + 1) - lgamma(rest + 1)
+            let logPowers: Double = k * log(0.1) + rest * log(0.9)
+            direct += exp(logChoose + logPowers)
         }
         let tail = try Binomial.upperTail(30, trials: 100, probability: 0.1)
         #expect(abs(tail - direct) / direct < 1e-8)

@@ -24,18 +24,18 @@ struct RunCommandTests {
 
     @Test("a reference bug fails the run with exit 1 and names the failed case")
     func failing() throws {
-        let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--seed", "5"], timeout: 300)
+        let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "bb84/keys/unique-*", "--seed", "5"], timeout: 300)
         #expect(r.status == 1)
-        #expect(r.stdout.contains("FAIL") && r.stdout.contains("keys/unique-key-ids"))
+        #expect(r.stdout.contains("FAIL") && r.stdout.contains("bb84/keys/unique-key-ids"))
         // The executable that ran (qkdspec need not be on PATH), with the profile and the knob.
-        #expect(r.stdout.contains("reproduce: \(QKDSpecBinary.url.standardizedFileURL.path) run --profile quick --reference-bug reuse-key-id --case keys/unique-key-ids --seed 5"))
+        #expect(r.stdout.contains("reproduce: \(QKDSpecBinary.url.standardizedFileURL.path) run --profile quick --reference-bug reuse-key-id --case bb84/keys/unique-key-ids --seed 5"))
     }
 
     @Test("--junit writes XML the CI readers take: a failure element per failed case, seed in the properties")
     func junit() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-junit-\(UUID().uuidString).xml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--include", "auth/replayed*",
+        let r = try QKDSpecBinary.run(["run", "--reference-bug", "reuse-key-id", "--include", "bb84/keys/unique-*", "--include", "auth/replayed*",
                                        "--seed", "9", "--junit", path], timeout: 300)
         #expect(r.status == 1)
         let xml = try String(contentsOfFile: path, encoding: .utf8)
@@ -44,7 +44,7 @@ struct RunCommandTests {
         #expect(try doc.nodes(forXPath: "//testcase/failure").count == 1)
         #expect(try doc.nodes(forXPath: "//testsuite[@tests='2'][@failures='1']").count == 1)
         #expect(try doc.nodes(forXPath: "//property[@name='seed'][@value='9']").count == 1)
-        #expect(try doc.nodes(forXPath: "//testcase[@name='keys/unique-key-ids']/failure").count == 1)
+        #expect(try doc.nodes(forXPath: "//testcase[@name='bb84/keys/unique-key-ids']/failure").count == 1)
     }
 
     @Test("no case selected is a usage error (exit 2), never a pass")
@@ -72,15 +72,15 @@ struct RunCommandTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let args = ["run", "--reference-bug", "reuse-key-id", "--include", "keys/*", "--include", "bb84/estimate/*", "--seed", "4"]
+        let args = ["run", "--reference-bug", "reuse-key-id", "--include", "bb84/keys/unique-*", "--include", "bb84/estimate/*", "--seed", "4"]
         let first = try QKDSpecBinary.run(args + ["--html", "\(dir)/r.html", "--evidence", "\(dir)/ev", "--write-expected", "\(dir)/base.json"],
                                           timeout: 300)
         #expect(first.status == 1)
         let page = try String(contentsOfFile: "\(dir)/r.html", encoding: .utf8)
         #expect(page.contains("keys/unique-key-ids") && page.contains("<svg"))
         let evidence = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/ev")
-        #expect(evidence == ["keys__unique-key-ids"])
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/keys__unique-key-ids/control.pcap"))
+        #expect(evidence == ["bb84__keys__unique-key-ids"])
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/bb84__keys__unique-key-ids/control.pcap"))
         let second = try QKDSpecBinary.run(args + ["--expected", "\(dir)/base.json"], timeout: 300)
         #expect(second.status == 0, "\(second.stdout)")
         #expect(second.stdout.contains("known failure"))
@@ -99,9 +99,11 @@ struct RunCommandTests {
         #expect(merged.status == 0, "\(merged.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/all.json"))) as? [String: Any])
         let ids = (report["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
-        #expect(Set(ids) == ["bb84/abort/qber-above-threshold/intercept-resend", "bb84/abort/qber-above-threshold/intercept-resend-half",
-                             "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound",
-                             "bb84/abort/decoy-statistics/photon-number-splitting"])
+        // The quick profile's abort family, whole: every case once, from one shard or the other.
+        #expect(Set(ids) == Set(["bb84/abort/qber-above-threshold/intercept-resend", "bb84/abort/qber-above-threshold/intercept-resend-half",
+                                 "bb84/abort/qber-above-threshold/noise", "bb84/abort/declared-threshold-sound",
+                                 "bb84/abort/decoy-statistics/photon-number-splitting", "bb84/abort/threshold-relative/above",
+                                 "bb84/abort/every-frame/attack-from-mid-session"]) && ids.count == Set(ids).count)
         let bad = try QKDSpecBinary.run(["merge", "\(dir)/1.json", "\(dir)/1.json"])
         #expect(bad.status == 2 && bad.stderr.contains("shard 1/2 is given twice"))
     }
@@ -114,7 +116,7 @@ struct RunCommandTests {
         let r = try QKDSpecBinary.run(["run", "--self-test", "--target", "in-process", "--seed", "2", "--html", path,
                                        "--include", "keys/unique-key-ids", "--include", "auth/replayed-frame-rejected"], timeout: 600)
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("knob reuse-key-id: caught by keys/unique-key-ids"))
+        #expect(r.stdout.contains("knob reuse-key-id: caught by bb84/keys/unique-key-ids"))
         #expect(r.stdout.contains("knob accept-replayed-frame: caught by auth/replayed-frame-rejected"))
         #expect(r.stdout.contains("knob skip-verification: NOT CAUGHT"))
         #expect(r.stdout.contains("self-test: NOT caught: ignore-qber-threshold, skip-verification"))

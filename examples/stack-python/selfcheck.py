@@ -40,10 +40,10 @@ def main(argv):
            [0x2ed95a8d, 0x92126821, 0x49ddfb91, 0x1d339ae7])
     for t in load(vectors, "wegman_carter.json"):
         tag = P.PolyHash(int(t["hashKey"], 16)).bytes(bytes.fromhex(t["message"])) ^ int(t["pad"], 16)
-        expect("wegman_carter %d" % t["tcId"], tag == int(t["tag"], 16), t["result"] == "valid")
+        expect("wegman_carter %d" % t["tcId"], tag == int(t["tag"], 16), t["result"] in ("valid", "acceptable"))
     for t in load(vectors, "verification.json"):
         tag = P.PolyHash(int(t["hashKey"], 16)).bits(hexbits(t["key"], t["bits"]))
-        expect("verification %d" % t["tcId"], tag == int(t["tag"], 16), t["result"] == "valid")
+        expect("verification %d" % t["tcId"], tag == int(t["tag"], 16), t["result"] in ("valid", "acceptable"))
     for t in load(vectors, "toeplitz.json"):
         if t["result"] != "valid":
             continue

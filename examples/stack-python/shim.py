@@ -60,6 +60,11 @@ def estimation(r):
     n, k = r["bits"], r["sampleSize"]
     if not 1 <= k < n:
         raise ValueError("the sample must hold 1 ... n - 1 bits")
+    # A threshold is a QBER in [0, 1/2]; α a probability strictly between 0 and 1.
+    if not 0 <= r["threshold"] <= 0.5:
+        raise ValueError("the QBER threshold must lie in [0, 1/2]")
+    if "alpha" in r and not 0 < r["alpha"] < 1:
+        raise ValueError("alpha must lie in (0, 1)")
     a, b = bits(r["alice"], n, "alice"), bits(r["bob"], n, "bob")
     positions = P.sample_positions(n, k, r["seed"])
     errors = sum(1 for p in positions if a[p] != b[p])

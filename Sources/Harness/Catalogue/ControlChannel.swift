@@ -31,7 +31,7 @@ extension Catalogue {
                     return [.send(b)]
                 }
             } else {
-                let index = random.int(in: 1...max(1, shape.units * 9 / 10))
+                let index = random.int(in: 1...max(1, shape.units * 6 / 10))
                 let pick = random.next()
                 fault = { i, bytes in
                     let payload = bytes.count - Frame.headerBytes - Frame.tagBytes
@@ -45,7 +45,10 @@ extension Catalogue {
             }
             let s = try await ctx.session(honest(), alice: fault)
             guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
+            // On Alice's last message (CLOSE) there is no one left to tell: Bob ending with an error refuses it.
+            let onClose = log.entries.contains { $0.contains("(close,") }
             let refused = refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed)
+                || (onClose && s.bobFailed)
             return CaseOutcome(holds: refused && s.mismatchedKeys == 0,
                                detail: "\(log.description); \(refusal(s)); \(s.mismatchedKeys) keys differ", session: s)
         },
@@ -64,7 +67,7 @@ extension Catalogue {
             var parts: [String] = [], holds = true
             var evidence: Session?
             for byte in 0..<Frame.tagBytes {
-                let index = random.int(in: 1...max(1, shape.units * 9 / 10)), bit = 8 * byte + random.int(in: 0...7)
+                let index = random.int(in: 1...max(1, shape.units * 6 / 10)), bit = 8 * byte + random.int(in: 0...7)
                 let log = FaultLog()
                 let s = try await ctx.session(honest(), alice: { i, bytes in
                     guard lands(at: index, i, bytes, log: log), bytes.count >= Frame.headerBytes + Frame.tagBytes else { return [.send(bytes)] }
@@ -74,7 +77,11 @@ extension Catalogue {
                     log.note("tag bit \(bit) of Alice's message \(i) (\(frameName(bytes))) flipped")
                     return [.send(b)]
                 })
-                let ok = log.landed && refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed) && s.mismatchedKeys == 0
+                // On Alice's last message (CLOSE) there is no one left to tell: Bob ending with an error refuses it.
+                let onClose = log.entries.contains { $0.contains("(close,") }
+                let refusedIt = refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed)
+                    || (onClose && s.bobFailed)
+                let ok = log.landed && refusedIt && s.mismatchedKeys == 0
                 if !ok {
                     holds = false
                     evidence = evidence ?? s
