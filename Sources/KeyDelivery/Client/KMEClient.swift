@@ -78,6 +78,13 @@ public final class KMEClient: Sendable {
         try? await http.shutdown()
     }
 
+    deinit {
+        // A client dropped without shutdown() (a check that threw on its way) still closes its
+        // connections: AsyncHTTPClient traps on a client deinitialised while it runs. The
+        // shutdown keeps the HTTP client alive until it is done; after shutdown() it is a no-op.
+        http.shutdown { _ in }
+    }
+
     /// Sends a request to `path` (already encoded, query included) and returns what came back.
     /// A TLS or connection failure throws ``KeyDeliveryError/transport(_:)``.
     public func send(_ method: HTTPMethod, path: String, body: Data? = nil, contentType: String? = "application/json") async throws -> KMEResponse {

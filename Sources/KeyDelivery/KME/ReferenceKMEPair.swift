@@ -13,7 +13,7 @@ public final class ReferenceKMEPair: Sendable {
     /// Starts the pair and waits until both KMEs listen (at most `timeout`).
     public static func start(bugs: Set<KMEBugKnob> = [], limits: KMELimits = KMELimits(),
                              sources: (master: any KeySource, slave: any KeySource)? = nil,
-                             simulatedKeys: (count: Int, bits: Int) = (256, 8192), timeout: Duration = .seconds(20)) async throws -> ReferenceKMEPair {
+                             simulatedKeys: (count: Int, bits: Int) = (256, 8192), timeout: Duration = .seconds(60)) async throws -> ReferenceKMEPair {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-kme-\(UUID().uuidString)").path
         let pki = TestPKI()
         try pki.write(to: dir)
