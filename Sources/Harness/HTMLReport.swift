@@ -102,7 +102,7 @@ public enum HTMLReport {
     /// Whether the run was stopped before every case ran. Read from the exit code it recorded
     /// (130, `ExitStatus.interrupted`), so a report from any version says it.
     static func interrupted(_ report: RunReport) -> Bool {
-        report.exitCode == ExitStatus.interrupted
+        report.interrupted || report.exitCode == ExitStatus.interrupted
     }
 
     /// The banner at the top: PASS, FAIL, INTERRUPTED or NOT JUDGED, the counts, and what was and
@@ -111,8 +111,10 @@ public enum HTMLReport {
         let judgement = RunJudgement(results: report.results, interrupted: interrupted(report))
         let counts = Verdict.allCases.compactMap { v in report.counts[v.rawValue].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
         let word = judgement.outcome.rawValue
+        // An interrupted run says which cases it never ran.
+        let notRun = report.notRun.isEmpty ? "" : "<br>not run: " + report.notRun.map { esc($0.id) }.joined(separator: ", ")
         return "<div class=\"banner \(word.replacingOccurrences(of: " ", with: "-"))\"><b>\(word)</b>"
-            + "\(report.results.count) cases: \(esc(counts))<br>\(esc(judgement.sentence(pointer: " — see below")))</div>"
+            + "\(report.results.count) cases: \(esc(counts))<br>\(esc(judgement.sentence(pointer: " — see below")))\(notRun)</div>"
     }
 
     /// A case's place in the tables: 0 fails the run, 1 the harness could not run it, 2 a warning

@@ -94,7 +94,7 @@ struct Console: Sendable {
         if surprise > 0 { line += "; \(surprise) unexpected passes: update the baseline" }
         print(line)
         // What was judged: a MUST case left unimplemented is not a MUST case that passed.
-        let judgement = RunJudgement(results: report.results, interrupted: report.exitCode == ExitStatus.interrupted)
+        let judgement = RunJudgement(results: report.results, interrupted: report.interrupted || report.exitCode == ExitStatus.interrupted)
         print("\(judgement.outcome.rawValue): " + judgement.sentence(pointer: " — see above"))
     }
 }

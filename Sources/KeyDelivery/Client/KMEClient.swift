@@ -49,7 +49,7 @@ public final class KMEClient: Sendable {
     /// Answers larger than this are cut off as an error (a KME cannot make us allocate without bound).
     public static let maxResponseBytes = 16 * 1024 * 1024
 
-    public init(_ credentials: SAECredentials, timeout: TimeAmount = .seconds(10)) throws {
+    public init(_ credentials: SAECredentials, timeout: TimeAmount = .seconds(30)) throws {
         self.credentials = credentials
         requestTimeout = timeout
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -70,7 +70,7 @@ public final class KMEClient: Sendable {
         var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: timeout, read: timeout))
         config.httpVersion = .http1Only
         config.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        http = HTTPClient(eventLoopGroupProvider: .shared(KeyDeliveryEventLoops.group), configuration: config)
     }
 
     /// Closes the connections.

@@ -80,7 +80,7 @@ public final class KMEPairServer: Sendable {
                 configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: nil, backlog: 256),
                 onServerRunning: { channel in
                     if let p = channel.localAddress?.port, let both = state.set(role, p) { onReady(both.0, both.1) }
-                }, logger: logger)
+                }, eventLoopGroupProvider: .shared(KeyDeliveryEventLoops.group), logger: logger)
         }
         let a = try app(.master, master, masterTLS), b = try app(.slave, slave, slaveTLS)
         try await withThrowingTaskGroup(of: Void.self) { group in
