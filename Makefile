@@ -34,7 +34,10 @@ demo: release
 # The test suite, then the known-answer vectors: schema lint, the reference against every vector,
 # and the independent Python implementation recomputing every expected value.
 test: setup
-	$(SWIFT) test
+	# Key delivery's TLS servers are tested apart: beside the CPU-heavy session suites, Swift's
+	# shared executor starves their request handlers (read timeouts that say nothing of a KME).
+	$(SWIFT) test --skip KeyDeliveryTests
+	$(SWIFT) test --filter KeyDeliveryTests
 	$(SWIFT) build --product qkdspec
 	.build/debug/qkdspec vectors lint vectors
 	.build/debug/qkdspec vectors verify vectors
