@@ -77,6 +77,12 @@ extension Session {
     /// Whether Alice's node reported a failure or ended with a non-zero status.
     public var aliceFailed: Bool { aliceFailure != nil || (aliceEnding.map { $0 != .exited(0) } ?? false) }
 
+    /// Keys both ends hold under one ID with different bits: never acceptable.
+    public var differingKeys: Int {
+        let bobByID = Dictionary(bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
+        return aliceKeys.filter { key in bobByID[key.keyID].map { $0 != key.key } ?? false }.count
+    }
+
     /// Keys one end holds that the other does not hold under the same ID, by end.
     public var keysOnlyAtAlice: Int { Set(aliceKeys.map(\.keyID)).subtracting(Set(bobKeys.map(\.keyID))).count }
 }
