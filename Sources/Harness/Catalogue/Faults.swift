@@ -76,12 +76,17 @@ extension Catalogue {
             log.count(bytes)
             return [.send(bytes)]
         })
+        // Pairs the protocol itself sends together, whatever the timing: the message that
+        // completes a step and the next step's first (SIFTING_RESULT then ESTIMATION_SAMPLE when a
+        // frame fills, CASCADE_REPLY then VERIFICATION, HELLO then PARAMETERS). Other neighbours
+        // in one clean session's transcript may wait on Bob in the next.
+        let followers: Set<String> = ["estimationSample", "verification", "parameters"]
         var pairs: [Int] = [], aliceIndex = -1, previousFromAlice = false
         for entry in s.wire.transcript {
             let fromAlice = entry.from == "alice"
             if fromAlice {
                 aliceIndex += 1
-                if previousFromAlice { pairs.append(aliceIndex - 1) }
+                if previousFromAlice, followers.contains(entry.type) { pairs.append(aliceIndex - 1) }
             }
             previousFromAlice = fromAlice
         }
