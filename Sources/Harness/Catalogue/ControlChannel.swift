@@ -124,8 +124,22 @@ extension Catalogue {
             requirement: "A message that arrives out of order (each with a valid tag) must be rejected, and the session aborted.",
             tags: ["replay", "order"], profiles: [.quick, .ci, .full], doing: "reordering messages"
         ) { random, shape, log in
-            // Two messages Alice sends back to back, so holding the first cannot stall her.
-            swapping(pick(shape.backToBack, &random) ?? 0, log: log)
+            // One of Alice's SIFTING_RESULTs but the last, swapped with her next message: she
+            // answers every block without waiting on Bob, so holding one cannot stall her.
+            let target = random.int(in: 0...max(0, shape.blocks - 2))
+            let seen = Counter(), held = HeldFrame(), done = Counter()
+            return { i, bytes in
+                if done.add(0) == 0, bytes.count > 5, bytes[5] == MessageType.siftingResult.rawValue, seen.add(1) == target {
+                    held.set(bytes)
+                    return []
+                }
+                if done.add(0) == 0, let earlier = held.take() {
+                    _ = done.add(1)
+                    log.note("Alice's message \(i - 1) (\(frameName(earlier))) delivered after her message \(i) (\(frameName(bytes)))")
+                    return [.send(bytes), .send(earlier)]
+                }
+                return [.send(bytes)]
+            }
         },
     ]
 

@@ -65,6 +65,8 @@ extension Catalogue {
         var units: Int
         var bytes: Int
         var session: Session
+        /// Quantum-layer blocks in the session (Alice sends one SIFTING_RESULT per block).
+        var blocks: Int
         /// Indices i of Alice's frames that she sent right before frame i + 1, with no frame of
         /// Bob's between (reference protocol): holding or dropping frame i cannot stall her.
         var backToBack: [Int]
@@ -93,7 +95,8 @@ extension Catalogue {
         // Sessions vary in length (batching follows timing): keep to the first 60 %, which every
         // session of this shape reaches.
         let units = log.totals.units
-        return Calibration(units: units, bytes: log.totals.bytes, session: s, backToBack: pairs.filter { $0 < units * 6 / 10 })
+        return Calibration(units: units, bytes: log.totals.bytes, session: s, blocks: ctx.target.blocksPerSession,
+                           backToBack: pairs.filter { $0 < units * 6 / 10 })
     }
 
     /// Whether a fault aimed at Alice's message `index` lands on message `i`: at that index, or —

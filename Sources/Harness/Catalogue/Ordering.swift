@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 // Order on the control channel: a message lost in transit is noticed.
 extension Catalogue {
@@ -11,11 +12,13 @@ extension Catalogue {
                 """,
             tags: ["order"], profiles: [.ci, .full], doing: "dropping one message"
         ) { random, shape, log in
-            // A message Alice follows with another without waiting for Bob: the next one shows the gap.
-            let index = pick(shape.backToBack, &random) ?? 1
+            // One of Alice's SIFTING_RESULTs but the last: she answers every block Bob announces
+            // without waiting on him, so her next message always follows and shows the gap.
+            let target = random.int(in: 0...max(0, shape.blocks - 2))
+            let seen = Counter()
             return { i, bytes in
-                guard i == index else { return [.send(bytes)] }
-                log.note("Alice's message \(i) (\(frameName(bytes))) dropped")
+                guard bytes.count > 5, bytes[5] == MessageType.siftingResult.rawValue, seen.add(1) == target else { return [.send(bytes)] }
+                log.note("Alice's message \(i) (\(frameName(bytes)), her SIFTING_RESULT \(target)) dropped")
                 return []
             }
         },
