@@ -166,11 +166,6 @@ extension Catalogue {
     }
 }
 
-/// One element of `list` drawn by `random`, or nil when it is empty.
-func pick<T>(_ list: [T], _ random: inout CaseRandom) -> T? {
-    list.isEmpty ? nil : list[random.int(in: 0...(list.count - 1))]
-}
-
 /// A running byte count shared by a fault's calls (they run one after another on the relay).
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()

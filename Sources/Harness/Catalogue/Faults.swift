@@ -67,9 +67,6 @@ extension Catalogue {
         var session: Session
         /// Quantum-layer blocks in the session (Alice sends one SIFTING_RESULT per block).
         var blocks: Int
-        /// Indices i of Alice's frames that she sent right before frame i + 1, with no frame of
-        /// Bob's between (reference protocol): holding or dropping frame i cannot stall her.
-        var backToBack: [Int]
     }
 
     static func calibrate(_ ctx: CaseContext, _ scenario: Scenario? = nil) async throws -> Calibration {
@@ -78,25 +75,7 @@ extension Catalogue {
             log.count(bytes)
             return [.send(bytes)]
         })
-        // Pairs the protocol itself sends together, whatever the timing: the message that
-        // completes a step and the next step's first (SIFTING_RESULT then ESTIMATION_SAMPLE when a
-        // frame fills, CASCADE_REPLY then VERIFICATION, HELLO then PARAMETERS). Other neighbours
-        // in one clean session's transcript may wait on Bob in the next.
-        let followers: Set<String> = ["estimationSample", "verification", "parameters"]
-        var pairs: [Int] = [], aliceIndex = -1, previousFromAlice = false
-        for entry in s.wire.transcript {
-            let fromAlice = entry.from == "alice"
-            if fromAlice {
-                aliceIndex += 1
-                if previousFromAlice, followers.contains(entry.type) { pairs.append(aliceIndex - 1) }
-            }
-            previousFromAlice = fromAlice
-        }
-        // Sessions vary in length (batching follows timing): keep to the first 60 %, which every
-        // session of this shape reaches.
-        let units = log.totals.units
-        return Calibration(units: units, bytes: log.totals.bytes, session: s, blocks: ctx.target.blocksPerSession,
-                           backToBack: pairs.filter { $0 < units * 6 / 10 })
+        return Calibration(units: log.totals.units, bytes: log.totals.bytes, session: s, blocks: ctx.target.blocksPerSession)
     }
 
     /// Whether a fault aimed at Alice's message `index` lands on message `i`: at that index, or —
@@ -121,22 +100,6 @@ extension Catalogue {
             if index == later, let old = held.take() {
                 log.note("Alice's message \(earlier) (\(frameName(old))) replayed after her message \(later)")
                 return [.send(bytes), .send(old)]
-            }
-            return [.send(bytes)]
-        }
-    }
-
-    /// Swaps Alice's messages `first` and `first + 1`.
-    static func swapping(_ first: Int, log: FaultLog) -> ChannelFault {
-        let held = HeldFrame()
-        return { index, bytes in
-            if index == first {
-                held.set(bytes)
-                return []
-            }
-            if index == first + 1, let earlier = held.take() {
-                log.note("Alice's messages \(first) (\(frameName(earlier))) and \(first + 1) (\(frameName(bytes))) swapped")
-                return [.send(bytes), .send(earlier)]
             }
             return [.send(bytes)]
         }
