@@ -39,10 +39,10 @@ public struct InProcessTarget: SessionTarget {
 
     /// A probe of the reference node with this target's bug knobs, as its own process: the same
     /// Alice the default (process) target would start.
-    public func probe() throws -> NodeProcessProbe? {
+    public func probe(_ node: Role) throws -> NodeProcessProbe? {
         guard let executable else { return nil }
         return try ProcessTarget(file: ReferenceNodeCommand(executable: executable, bugs: bugs).targetFile, executable: executable,
-                                 workRoot: FileManager.default.temporaryDirectory.path).probe()
+                                 workRoot: FileManager.default.temporaryDirectory.path).probe(node)
     }
 
     func configuration(_ role: Role) -> NodeConfiguration {

@@ -2,6 +2,7 @@ import Foundation
 import KeyDelivery
 import PostProcessing
 import QuantumChannel
+import Wire
 
 /// A target that is a KME pair (ETSI GS QKD 014), optionally in front of a QKD stack: the
 /// etsi014 cases reach the KMEs through `kme`; node sessions, where there are nodes, go to
@@ -21,7 +22,7 @@ public struct KMESessionTarget: SessionTarget {
     public var channel: ControlChannelKind { nodes?.channel ?? .opaque }
     public var authenticationKey: BitKey? { nodes?.authenticationKey }
     public var shimCommand: [String]? { nodes?.shimCommand }
-    public func probe() throws -> NodeProcessProbe? { try nodes?.probe() }
+    public func probe(_ node: Role) throws -> NodeProcessProbe? { try nodes?.probe(node) }
     public func release(_ session: Session) { nodes?.release(session) }
 
     public var blockPulses: Int { nodes?.blockPulses ?? 1 << 22 }

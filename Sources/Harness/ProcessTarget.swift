@@ -232,13 +232,20 @@ public struct ProcessTarget: SessionTarget {
         }
     }
 
-    public func probe() throws -> NodeProcessProbe? {
-        guard let command = file.alice.command else { return nil }
+    public func probe(_ node: Role) throws -> NodeProcessProbe? {
+        let spec = node == .alice ? file.alice : file.bob
+        guard let command = spec.command else { return nil }
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: 0)
-        let control = try splitHostPort(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control")
-        return NodeProcessProbe(command: command.map { TargetFile.fill($0, v) }, controlPort: control.port, directory: dir,
-                                environment: (file.alice.environment ?? [:]).mapValues { TargetFile.fill($0, v) })
+        // Alice listens on her control address; Bob connects to where the proxy would listen.
+        let reach: NodeProcessProbe.Reach
+        if node == .alice {
+            reach = .connect(port: try splitHostPort(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control").port)
+        } else {
+            reach = .accept(port: try splitHostPort(TargetFile.fill(file.proxyListen ?? "127.0.0.1:{proxy_port}", v), field: "proxy_listen").port)
+        }
+        return NodeProcessProbe(node: node == .alice ? "Alice" : "Bob", command: command.map { TargetFile.fill($0, v) }, reach: reach,
+                                directory: dir, environment: (spec.environment ?? [:]).mapValues { TargetFile.fill($0, v) })
     }
 }
 

@@ -18,8 +18,9 @@ public protocol SessionTarget: Sendable {
     /// Slots per quantum-layer block, and blocks per session unless a plan says otherwise.
     var blockPulses: Int { get }
     var blocksPerSession: Int { get }
-    /// Starts Alice alone for a robustness probe, or nil if the target cannot.
-    func probe() throws -> NodeProcessProbe?
+    /// Starts one node alone for a robustness probe, or nil if the target does not start that
+    /// node (a node the harness does not start cannot be probed on its own).
+    func probe(_ node: Role) throws -> NodeProcessProbe?
     /// The pre-shared authentication key, when the harness knows it: a fault can then
     /// re-authenticate a frame it altered, to reach the checks behind authentication.
     var authenticationKey: BitKey? { get }

@@ -11,14 +11,15 @@ extension Catalogue {
                 A frame whose header announces more than the protocol's limit must be refused with an error before anything is \
                 allocated; the node must neither crash nor hang, and the stack must still work afterwards.
                 """,
-            bytes: oversizedHeader, closeAfter: false, wireOnly: true),
+            bytes: { _ in oversizedHeader }, describe: "a frame header announcing 2 GiB", closeAfter: false, wireOnly: true),
         probe(
             id: "robustness/truncated-frame", title: "A connection cut inside a frame ends the session cleanly",
             requirement: """
                 When the control connection closes in the middle of a frame, the node must end the session with an error; it \
                 must neither crash nor hang, and the stack must still work afterwards.
                 """,
-            bytes: Array(oversizedHeader.prefix(12)), closeAfter: true, wireOnly: true),
+            bytes: { _ in Array(oversizedHeader.prefix(12)) }, describe: "12 bytes of a frame header, then the connection closed",
+            closeAfter: true, wireOnly: true),
         probe(
             id: "robustness/garbage/huge-lengths", title: "Lengths that would be huge in any framing are refused without harm",
             requirement: """
@@ -26,16 +27,16 @@ extension Catalogue {
                 fields at the start, all ones) must be refused without allocating what they announce; the node must neither \
                 crash nor hang, and the stack must still work afterwards. Judged on any control protocol.
                 """,
-            bytes: [UInt8](repeating: 0xFF, count: 64) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0, count: 24),
-            closeAfter: false, wireOnly: false),
+            bytes: { _ in [UInt8](repeating: 0xFF, count: 64) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0, count: 24) },
+            describe: "all-ones length fields", closeAfter: false, wireOnly: false),
         probe(
             id: "robustness/garbage/random-bytes", title: "Random bytes are refused without harm",
             requirement: """
-                Four kilobytes of random bytes on the control channel must be refused; the node must neither crash nor hang, and \
-                the stack must still work afterwards. Judged on any control protocol.
+                Four kilobytes of random bytes (drawn from the case's seed) on the control channel must be refused; the node \
+                must neither crash nor hang, and the stack must still work afterwards. Judged on any control protocol.
                 """,
-            bytes: (0..<4096).map { i in UInt8(truncatingIfNeeded: (UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 56) },
-            closeAfter: true, wireOnly: false),
+            bytes: { random in (0..<512).flatMap { _ in withUnsafeBytes(of: random.next().littleEndian, Array.init) } },
+            describe: "random bytes from the case's seed", closeAfter: true, wireOnly: false),
         connectionCut(
             id: "robustness/connection-cut-keys-consistent", title: "A connection cut anywhere leaves no half-delivered key",
             where: "at three places its seed picks: early, in the middle and late in the session", fractions: [(0.05, 0.35), (0.35, 0.7), (0.7, 1)],
@@ -50,38 +51,49 @@ extension Catalogue {
     /// A frame header announcing a 2 GiB payload (the limit is 16 MiB).
     static let oversizedHeader: [UInt8] = [0x51, 0x4b, 0x44, 0x57, 1, 0x70, 0, 0] + [UInt8](repeating: 0, count: 16) + [0x7f, 0, 0, 0]
 
-    /// A robustness case: a clean session proves the stack works, the probe sends Alice's node the
-    /// malformed input (a crash or a hang is a verdict, not the end of the run), and a second clean
-    /// session proves the stack survived. Whether the node refused is judged from how its process
-    /// ended, never from what it logged.
-    static func probe(id: String, title: String, requirement: String, bytes: [UInt8], closeAfter: Bool, wireOnly: Bool) -> ConformanceCase {
+    /// A robustness case: a clean session proves the stack works, the probe sends each node the
+    /// harness starts — Alice, then Bob — the malformed input on its own (a crash or a hang is a
+    /// verdict, not the end of the run), and a second clean session proves the stack survived.
+    /// Whether a node refused is judged from how its process ended, never from what it logged.
+    /// `bytes` draws the input from the case's seed (most probes ignore it).
+    static func probe(id: String, title: String, requirement: String, bytes: @escaping @Sendable (inout CaseRandom) -> [UInt8],
+                      describe what: String, closeAfter: Bool, wireOnly: Bool) -> ConformanceCase {
         ConformanceCase(id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (limits, strict decoding)",
                         tags: ["robustness"]) { ctx in
             if wireOnly, let u = needsWire(ctx, "a probe made of reference-protocol frames") { return u }
-            guard let probe = try ctx.target.probe() else {
-                return .unimplemented("the target's Alice is not started by the harness, so it cannot be probed on its own")
+            var probes: [NodeProcessProbe] = []
+            for node in [Role.alice, .bob] { if let p = try ctx.target.probe(node) { probes.append(p) } }
+            guard !probes.isEmpty else {
+                return .unimplemented("neither node is started by the harness, so neither can be probed on its own")
             }
             let before = try await ctx.session(honest())
             guard !before.bobKeys.isEmpty else {
                 return CaseOutcome(holds: false, detail: "the sanity session before the probe delivered no agreed key (\(describe(before))): robustness cannot be judged",
                                    verdict: .error, session: before)
             }
-            let (ending, log) = try probe.probe(sending: bytes, closeAfter: closeAfter, seconds: 10)
-            switch ending {
-            case .crashed(let signal):
-                return CaseOutcome(holds: false, detail: "the node died of signal \(signal)", verdict: .crash)
-            case .stillRunning:
-                return CaseOutcome(holds: false, detail: "the node neither refused the input nor ended the session within 10 s", verdict: .timeout)
-            case .exited(let status) where status == 0:
-                return CaseOutcome(holds: false, detail: "the node ended the session with exit 0, as if nothing were wrong")
-            case .exited:
-                break
+            var random = CaseRandom(seed: ctx.seed, label: id)
+            let input = bytes(&random)
+            var refused: [String] = []
+            for probe in probes {
+                let (ending, log) = try probe.probe(sending: input, closeAfter: closeAfter, seconds: 10)
+                let sent = "\(what) (\(input.count) bytes) sent to \(probe.node)'s node"
+                switch ending {
+                case .crashed(let signal):
+                    return CaseOutcome(holds: false, detail: "\(sent): it died of signal \(signal)", verdict: .crash)
+                case .stillRunning:
+                    return CaseOutcome(holds: false, detail: "\(sent): it neither refused them nor ended the session within 10 s", verdict: .timeout)
+                case .exited(let status) where status == 0:
+                    return CaseOutcome(holds: false, detail: "\(sent): it ended the session with exit 0, as if nothing were wrong")
+                case .exited:
+                    let said = log.split(separator: "\n").last.map { ": \($0.prefix(160))" } ?? ""
+                    refused.append("\(probe.node) refused them (\(ending))\(said)")
+                }
             }
+            let unprobed = probes.count == 2 ? "" : "; \(probes[0].node == "Alice" ? "Bob" : "Alice")'s node is not started by the harness, so it was not probed"
             let after = try await ctx.session(honest(), seed: ctx.seed &+ 1)
-            let said = log.split(separator: "\n").last.map { ": \($0.prefix(200))" } ?? ""
             return CaseOutcome(
                 holds: !after.bobKeys.isEmpty,
-                detail: "clean session before: \(before.bobKeys.count) keys; the node refused the input (\(ending))\(said); clean session after: \(after.bobKeys.count) keys",
+                detail: "clean session before: \(before.bobKeys.count) keys; \(what) (\(input.count) bytes): \(refused.joined(separator: "; "))\(unprobed); clean session after: \(after.bobKeys.count) keys",
                 session: after)
         }
     }
