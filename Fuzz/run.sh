@@ -55,7 +55,8 @@ build_one() {
 
 run_one() {
   local target=$1
-  build_one "$target" || return 2
+  # `all` has built every target already; a single target is built here.
+  if [ "${2:-}" != built ]; then build_one "$target" || return 2; fi
   local binary=.build-fuzz/release/$target
   local work
   work=$(mktemp -d)
@@ -97,7 +98,7 @@ if [ "$target" = all ]; then
   worst=0
   for t in $targets; do
     rc=0
-    run_one "$t" || rc=$?
+    run_one "$t" built || rc=$?
     if [ "$rc" -gt "$worst" ]; then worst=$rc; fi
   done
   # A finding (1) outranks nothing; a build failure (2) outranks a finding.

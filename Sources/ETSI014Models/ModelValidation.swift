@@ -21,6 +21,11 @@ public struct Parsed<Value: Sendable>: Sendable {
     public var value: Value
     /// JSON paths of fields clause 6 does not define, in document order where known.
     public var unknownFields: [String]
+
+    package init(value: Value, unknownFields: [String]) {
+        self.value = value
+        self.unknownFields = unknownFields
+    }
 }
 
 /// The strict reader the models share: every accessor names the field it failed on.

@@ -25,12 +25,22 @@ public struct TargetFile: Sendable, Codable, Equatable {
             case command, control, qli, environment
             case keyOutput = "key_output"
         }
+
+        public init(command: [String]?, control: String?, qli: String, keyOutput: String, environment: [String: String]? = nil) {
+            self.command = command
+            self.control = control
+            self.qli = qli
+            self.keyOutput = keyOutput
+            self.environment = environment
+        }
     }
 
     /// How the harness reaches the stack's implementation with known-answer vectors.
     public struct ShimSpec: Sendable, Codable, Equatable {
         /// argv of the shim; it reads JSON requests on stdin and answers on stdout, a line each.
         public var command: [String]
+
+        public init(command: [String]) { self.command = command }
     }
 
     public var name: String
