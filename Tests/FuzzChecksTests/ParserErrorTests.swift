@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ETSI014Models
 import TargetFiles
 
 /// The parsers the fuzz targets reach through their in-memory entry points refuse bad input with
@@ -32,6 +33,19 @@ struct ParserErrorTests {
         let parsed = try TargetFile.parse(try Data(contentsOf: URL(fileURLWithPath: path)), path: path)
         #expect(parsed == loaded)
         #expect(parsed.declared.frameBits == 32_768)
+    }
+
+    @Test("a key request body with a byte that is not UTF-8 (0xB5 inside a string) is refused as not UTF-8 text")
+    func notUTF8() {
+        var body = Array("{\"number\": 1, \"additional_slave_SAE_IDs\": [\"SAE_".utf8)
+        body += [0xB5] + Array("\"]}".utf8)
+        do { _ = try KeyRequest.parse(Data(body)); Issue.record("accepted") } catch {
+            #expect(error.reason == "the body is not UTF-8 text")
+        }
+        // The same body with the byte spelt as UTF-8 (U+00B5, C2 B5) is a valid request.
+        var fixed = Array("{\"number\": 1, \"additional_slave_SAE_IDs\": [\"SAE_".utf8)
+        fixed += [0xC2, 0xB5] + Array("\"]}".utf8)
+        #expect((try? KeyRequest.parse(Data(fixed)))?.value.additionalSlaveSAEIDs == ["SAE_\u{B5}"])
     }
 
     @Test("a target file that is not JSON is a HarnessError that says so")
