@@ -51,12 +51,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // ETSI GS QKD 014 key delivery: models, the reference KME pair (Hummingbird over TLS), the
+        // ETSI GS QKD 014 data formats (clause 6): strict parsing and validation, pure (no HTTP, no
+        // TLS), so the KME, the client and a fuzz target share them.
+        .target(name: "ETSI014Models", dependencies: ["Vectors"]),
+        // ETSI GS QKD 014 key delivery: the models (re-exported), the reference KME pair (Hummingbird over TLS), the
         // mutual-TLS client and the test PKI.
         .target(
             name: "KeyDelivery",
             dependencies: [
-                "PostProcessing", "Vectors",
+                "PostProcessing", "Vectors", "ETSI014Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -69,11 +72,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The files a stack under test and the harness exchange: the target file and a node's key
+        // output. Foundation only, so a fuzz target can parse them without the harness's network stack.
+        .target(name: "TargetFiles", dependencies: ["PostProcessing"]),
         // The conformance harness (growing): feeding simulated records to nodes.
         .target(
             name: "Harness",
             dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
-                           "KeyDelivery",
+                           "KeyDelivery", "TargetFiles",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
@@ -92,16 +98,33 @@ let package = Package(
         ),
         // libFuzzer targets (Fuzz/run.sh builds them with -sanitize=fuzzer,address; a plain build
         // makes do-nothing programs).
-        .executableTarget(name: "FrameDecoderFuzzer", dependencies: ["Wire"], path: "Fuzz/FrameDecoderFuzzer"),
+        // What the fuzz targets check, in libraries so that a test replays a finding through
+        // exactly the fuzzer's code (Tests/FuzzChecksTests). Three, by what they link: libFuzzer
+        // scans every instrumented module's coverage counters after each execution, so the frame
+        // target links Wire alone.
+        .target(name: "WireFuzzChecks", dependencies: ["Wire", "CFuzzerSupport"]),
+        .target(name: "CaptureFuzzChecks", dependencies: ["Capture", "Wire", "CFuzzerSupport"]),
+        .target(name: "FormatFuzzChecks", dependencies: ["ETSI014Models", "TargetFiles", "PostProcessing"]),
+        // C: libFuzzer's LLVMFuzzerMutate, declared weak so that a plain build links without libFuzzer.
+        .target(name: "CFuzzerSupport"),
+        .executableTarget(name: "FrameDecoderFuzzer", dependencies: ["WireFuzzChecks"], path: "Fuzz/FrameDecoderFuzzer"),
         .executableTarget(name: "QuantumLayerFuzzer", dependencies: ["Wire"], path: "Fuzz/QuantumLayerFuzzer"),
         .executableTarget(name: "VectorFileFuzzer", dependencies: ["Vectors"], path: "Fuzz/VectorFileFuzzer"),
         .executableTarget(name: "ShimAnswerFuzzer", dependencies: ["Vectors"], path: "Fuzz/ShimAnswerFuzzer"),
+        .executableTarget(name: "CapturePcapFuzzer", dependencies: ["CaptureFuzzChecks"], path: "Fuzz/CapturePcapFuzzer"),
+        .executableTarget(name: "StreamReassemblerFuzzer", dependencies: ["CaptureFuzzChecks"], path: "Fuzz/StreamReassemblerFuzzer"),
+        .executableTarget(name: "ETSI014ModelsFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/ETSI014ModelsFuzzer"),
+        .executableTarget(name: "TargetFileFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/TargetFileFuzzer"),
+        .executableTarget(name: "KeyOutputFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/KeyOutputFuzzer"),
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
+        // Replays Fuzz/regressions/ and the seed corpora of the targets whose checks live in *FuzzChecks.
+        .testTarget(name: "FuzzChecksTests", dependencies: ["WireFuzzChecks", "CaptureFuzzChecks", "FormatFuzzChecks", "Wire",
+                                                        "TargetFiles"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Wire", "PostProcessing", "QuantumChannel"]),
         // Depends on the executable so that it is built: the robustness cases start node processes.
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Node", "Vectors", "qkdspec",

@@ -1,15 +1,25 @@
 #!/bin/bash -eu
 # Builds every Fuzz/ target with the flags OSS-Fuzz's precompile_swift sets for the sanitizer
 # being built ($SANITIZER), and copies each binary, its dictionary and its seed corpus to $OUT.
+# The target list and each target's dictionary are Fuzz/run.sh's.
 . precompile_swift
 cd "$SRC/qkdspec"
-for target in FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer; do
+dictionary() {
+  case "$1" in
+    FrameDecoderFuzzer|QuantumLayerFuzzer) echo wire ;;
+    VectorFileFuzzer) echo vectors ;;
+    ShimAnswerFuzzer) echo shim ;;
+    CapturePcapFuzzer) echo pcap ;;
+    StreamReassemblerFuzzer) echo segments ;;
+    ETSI014ModelsFuzzer) echo etsi014 ;;
+    TargetFileFuzzer) echo target ;;
+    KeyOutputFuzzer) echo keyoutput ;;
+  esac
+}
+for target in FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer \
+  StreamReassemblerFuzzer ETSI014ModelsFuzzer TargetFileFuzzer KeyOutputFuzzer; do
   swift build -c release --product "$target" $SWIFTFLAGS
   cp ".build/release/$target" "$OUT/"
-  case "$target" in
-    FrameDecoderFuzzer|QuantumLayerFuzzer) cp Fuzz/dictionaries/wire.dict "$OUT/$target.dict" ;;
-    VectorFileFuzzer) cp Fuzz/dictionaries/vectors.dict "$OUT/$target.dict" ;;
-    ShimAnswerFuzzer) cp Fuzz/dictionaries/shim.dict "$OUT/$target.dict" ;;
-  esac
+  cp "Fuzz/dictionaries/$(dictionary "$target").dict" "$OUT/$target.dict"
   (cd "Fuzz/corpus/$target" && zip -q -r "$OUT/${target}_seed_corpus.zip" .)
 done

@@ -7,7 +7,9 @@
 # Exit 2: usage error or a target that does not build. See Fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets="FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer"
+targets="FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer StreamReassemblerFuzzer
+  ETSI014ModelsFuzzer TargetFileFuzzer KeyOutputFuzzer"
+targets=$(echo $targets)
 usage="usage: Fuzz/run.sh TARGET|all SECONDS (targets: ${targets// /, })"
 target=${1:?$usage}
 seconds=${2:-30}
@@ -18,20 +20,28 @@ dictionary() {
     FrameDecoderFuzzer|QuantumLayerFuzzer) echo Fuzz/dictionaries/wire.dict ;;
     VectorFileFuzzer) echo Fuzz/dictionaries/vectors.dict ;;
     ShimAnswerFuzzer) echo Fuzz/dictionaries/shim.dict ;;
+    CapturePcapFuzzer) echo Fuzz/dictionaries/pcap.dict ;;
+    StreamReassemblerFuzzer) echo Fuzz/dictionaries/segments.dict ;;
+    ETSI014ModelsFuzzer) echo Fuzz/dictionaries/etsi014.dict ;;
+    TargetFileFuzzer) echo Fuzz/dictionaries/target.dict ;;
+    KeyOutputFuzzer) echo Fuzz/dictionaries/keyoutput.dict ;;
   esac
 }
 
-# Longest input: shim lines are short, so their fuzzer spends its time on many small requests.
+# Longest input: shim lines, segment lists and key outputs are short, so their fuzzers spend
+# their time on many small inputs; captures and vector files need room.
 max_len() {
   case "$1" in
-    ShimAnswerFuzzer) echo 8192 ;;
+    ShimAnswerFuzzer|StreamReassemblerFuzzer|KeyOutputFuzzer) echo 8192 ;;
+    ETSI014ModelsFuzzer|TargetFileFuzzer) echo 16384 ;;
     *) echo 65536 ;;
   esac
 }
 
-run_one() {
-  local target=$1
-  local buildlog
+# Builds one target for fuzzing (release, fuzzer + address sanitizers). All targets share the
+# scratch path, so the modules they have in common are compiled once.
+build_one() {
+  local target=$1 buildlog
   buildlog=$(mktemp)
   if ! swift build -c release --scratch-path .build-fuzz --product "$target" \
     --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address >"$buildlog" 2>&1; then
@@ -41,6 +51,12 @@ run_one() {
     return 2
   fi
   rm -f "$buildlog"
+}
+
+run_one() {
+  local target=$1
+  # `all` has built every target already; a single target is built here.
+  if [ "${2:-}" != built ]; then build_one "$target" || return 2; fi
   local binary=.build-fuzz/release/$target
   local work
   work=$(mktemp -d)
@@ -53,11 +69,13 @@ run_one() {
     -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=Fuzz/crashes/"$target"- \
     -max_len="$(max_len "$target")" -timeout=25 -rss_limit_mb=2048 >"$log" 2>&1 || status=$?
   end=$(date +%s)
-  local runs elapsed
+  local runs elapsed rate
   runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' || true)
+  # libFuzzer's own rate (executions over its fuzzing time, without start-up and corpus loading).
+  rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}' || true)
   elapsed=$(( end - start > 0 ? end - start : 1 ))
   if [ -n "${runs:-}" ]; then
-    echo "$target: $runs executions in ${elapsed}s ($(( runs / elapsed )) exec/s)"
+    echo "$target: $runs executions in ${elapsed}s (${rate:-$(( runs / elapsed ))} exec/s)"
   fi
   if [ "$status" -ne 0 ]; then
     echo "$target: FINDING (exit $status); last lines of the log:" >&2
@@ -71,10 +89,16 @@ run_one() {
 }
 
 if [ "$target" = all ]; then
+  # Every target is built before any runs: a target that does not build is reported at once.
+  build_start=$(date +%s)
+  for t in $targets; do
+    build_one "$t" || exit 2
+  done
+  echo "built $(echo $targets | wc -w) targets in $(( $(date +%s) - build_start ))s"
   worst=0
   for t in $targets; do
     rc=0
-    run_one "$t" || rc=$?
+    run_one "$t" built || rc=$?
     if [ "$rc" -gt "$worst" ]; then worst=$rc; fi
   done
   # A finding (1) outranks nothing; a build failure (2) outranks a finding.

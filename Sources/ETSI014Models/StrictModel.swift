@@ -18,7 +18,10 @@ extension StrictModel {
     public func jsonData() throws -> Data { try ModelJSON.encoder().encode(self) }
 
     /// Decodable through the strict reader, so every way in is equally strict (each model's
-    /// `init(from:)` calls this).
+    /// `init(from:)` calls this) — except for one check on the raw bytes: a body that is not
+    /// UTF-8 is refused by ``parse(_:)``, while a `Decoder` never sees the bytes and Foundation's
+    /// JSONDecoder reads through invalid UTF-8 (found by the fuzz target). Bodies from the
+    /// network go through ``parse(_:)``.
     static func decodeStrictly(from decoder: any Decoder) throws -> Self {
         let json = try JSONValue(from: decoder)
         do { return try Self.read(json, path: "").value } catch {

@@ -21,6 +21,11 @@ public struct Parsed<Value: Sendable>: Sendable {
     public var value: Value
     /// JSON paths of fields clause 6 does not define, in document order where known.
     public var unknownFields: [String]
+
+    package init(value: Value, unknownFields: [String]) {
+        self.value = value
+        self.unknownFields = unknownFields
+    }
 }
 
 /// The strict reader the models share: every accessor names the field it failed on.
@@ -99,9 +104,9 @@ struct FieldReader {
     var unknown: [String] { fields.keys.filter { !known.contains($0) }.sorted().map(name) }
 }
 
-enum ModelJSON {
+package enum ModelJSON {
     /// Parses `data` as one JSON value; the error says it is not JSON (or not UTF-8).
-    static func parse(_ data: Data) throws(ModelValidationError) -> JSONValue {
+    package static func parse(_ data: Data) throws(ModelValidationError) -> JSONValue {
         guard String(data: data, encoding: .utf8) != nil else {
             throw ModelValidationError(field: "", reason: "the body is not UTF-8 text")
         }
@@ -110,14 +115,14 @@ enum ModelJSON {
         }
     }
 
-    static func encoder() -> JSONEncoder {
+    package static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
 
     /// A UUID in the textual form of RFC 4122 (8-4-4-4-12 hex digits, either case).
-    static func isUUID(_ s: String) -> Bool {
+    package static func isUUID(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.map(\.count) == [8, 4, 4, 4, 12] else { return false }
         return parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }

@@ -25,12 +25,22 @@ public struct TargetFile: Sendable, Codable, Equatable {
             case command, control, qli, environment
             case keyOutput = "key_output"
         }
+
+        public init(command: [String]?, control: String?, qli: String, keyOutput: String, environment: [String: String]? = nil) {
+            self.command = command
+            self.control = control
+            self.qli = qli
+            self.keyOutput = keyOutput
+            self.environment = environment
+        }
     }
 
     /// How the harness reaches the stack's implementation with known-answer vectors.
     public struct ShimSpec: Sendable, Codable, Equatable {
         /// argv of the shim; it reads JSON requests on stdin and answers on stdout, a line each.
         public var command: [String]
+
+        public init(command: [String]) { self.command = command }
     }
 
     public var name: String
@@ -74,6 +84,12 @@ public struct TargetFile: Sendable, Codable, Equatable {
             throw HarnessError("cannot read the target file \(path): \(FileProblem.reason(error))")
         }
         guard data.count <= 1 << 20 else { throw HarnessError("the target file \(path) is over 1 MiB; is it the right file?") }
+        return try parse(data, path: path)
+    }
+
+    /// Checks a target file's bytes (`path` names it in errors): the part of ``load(path:)`` after
+    /// the read, which the fuzz target runs on untrusted bytes.
+    public static func parse(_ data: Data, path: String) throws -> TargetFile {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
             throw HarnessError("target file \(path): not valid JSON")
         }
@@ -94,7 +110,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 
     /// The fields a target file may have, per object (docs/targets.md); `environment` maps are free.
-    static let fields: StrictJSON.Fields = {
+    package static let fields: StrictJSON.Fields = {
         let node: Set = ["command", "control", "qli", "key_output", "environment"]
         return ["": ["name", "control_protocol", "alice", "bob", "proxy_listen", "auth_key", "declared", "session_timeout_s", "blocks",
                      "block_pulses", "shim"],
@@ -103,7 +119,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
                              "reconciliation_efficiency", "features"]]
     }()
 
-    static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+    package static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
 
     /// The checks JSON decoding cannot make.
     public func check() throws {
@@ -159,7 +175,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 
     /// Every string field, with its name, for placeholder checks.
-    var strings: [(String, String)] {
+    package var strings: [(String, String)] {
         var out: [(String, String)] = []
         for (role, spec) in [("alice", alice), ("bob", bob)] {
             for (i, a) in (spec.command ?? []).enumerated() { out.append(("\(role).command[\(i)]", a)) }
@@ -175,7 +191,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 
     /// The text from the first '{' that has no '}' after it, if any.
-    static func unterminatedPlaceholder(in text: String) -> String? {
+    package static func unterminatedPlaceholder(in text: String) -> String? {
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else { return String(rest[open...].prefix(40)) }
@@ -184,7 +200,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
         return nil
     }
 
-    static func names(in text: String) -> [String] {
+    package static func names(in text: String) -> [String] {
         var names: [String] = []
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
@@ -195,7 +211,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 
     /// `text` with every placeholder filled from `values`.
-    static func fill(_ text: String, _ values: [String: String]) -> String {
+    package static func fill(_ text: String, _ values: [String: String]) -> String {
         var out = text
         for (k, v) in values { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
         return out
@@ -203,7 +219,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
 }
 
 /// "host:port" split, with a clear error.
-func splitHostPort(_ text: String, field: String) throws -> (host: String, port: Int) {
+package func splitHostPort(_ text: String, field: String) throws -> (host: String, port: Int) {
     guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
         throw HarnessError("\(field) '\(text)' is not HOST:PORT")
     }

@@ -3,15 +3,15 @@ import Foundation
 /// The checks of a configuration file's JSON that decoding does not make: a key given twice in
 /// one object (JSON parsers keep one silently), a field no one knows (a typo would vanish), and a
 /// number that is not whole where a count is expected.
-enum StrictJSON {
+package enum StrictJSON {
     /// The fields an object may have, by path ("" is the top level; "alice" its object); a path
     /// absent here (an `environment` map) may hold any key.
-    typealias Fields = [String: Set<String>]
+    package typealias Fields = [String: Set<String>]
 
     /// Checks `data` (already known to be valid JSON): throws a ``HarnessError`` naming the first
     /// duplicate key, unknown field (with the closest known one), or integer field whose value is
     /// not a whole number in range.
-    static func check(_ data: Data, fields: Fields, integers: Set<String>, what: String) throws {
+    package static func check(_ data: Data, fields: Fields, integers: Set<String>, what: String) throws {
         var scanner = Scanner(bytes: Array(data))
         try scanner.value(path: "", what: what)
         guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return }
@@ -40,7 +40,7 @@ enum StrictJSON {
     }
 
     /// The known field nearest to `key` (edit distance at most 3, or a prefix of one another).
-    static func closest(to key: String, in known: Set<String>) -> String? {
+    package static func closest(to key: String, in known: Set<String>) -> String? {
         var best: (name: String, distance: Int)?
         for name in known.sorted() {
             let d = distance(key, name)
@@ -51,7 +51,7 @@ enum StrictJSON {
     }
 
     /// Levenshtein distance.
-    static func distance(_ a: String, _ b: String) -> Int {
+    package static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         var row = Array(0...b.count)
         for i in 1...max(1, a.count) where !a.isEmpty {

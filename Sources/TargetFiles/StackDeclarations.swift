@@ -1,0 +1,63 @@
+import Foundation
+import PostProcessing
+
+/// The control protocol a target's nodes speak.
+public enum ControlChannelKind: String, Sendable, Codable {
+    /// The documented reference protocol (docs/protocol.md): the proxy decodes every frame.
+    case reference = "qkdspec-wire/1"
+    /// The vendor's own protocol, relayed as bytes; checks that need to decode it are `unimplemented`.
+    case opaque
+}
+
+/// What a stack declares of itself (a target file's `declared` object).
+public struct DeclaredParameters: Sendable, Codable, Equatable {
+    /// e.g. "bb84-decoy".
+    public var protocolName = "bb84-decoy"
+    public var qberThreshold = 0.05
+    public var epsilonSecrecy = 1e-10
+    public var epsilonCorrectness = 1e-12
+    /// Sifted bits per post-processing frame.
+    public var frameBits = 32_768
+    /// Sifted bits of a frame disclosed for parameter estimation (k); nil: a tenth of the frame,
+    /// as the reference does.
+    public var declaredSampleBits: Int?
+    /// Reconciliation inefficiency f the stack works with (leakage ≈ f·n·h(Q)).
+    public var reconciliationEfficiency = 1.10
+    public var features: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case protocolName = "protocol", qberThreshold = "qber_threshold", epsilonSecrecy = "epsilon_secrecy"
+        case epsilonCorrectness = "epsilon_correctness", frameBits = "frame_bits"
+        case reconciliationEfficiency = "reconciliation_efficiency", features
+        case declaredSampleBits = "sample_bits"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DeclaredParameters()
+        protocolName = try c.decodeIfPresent(String.self, forKey: .protocolName) ?? d.protocolName
+        qberThreshold = try c.decodeIfPresent(Double.self, forKey: .qberThreshold) ?? d.qberThreshold
+        epsilonSecrecy = try c.decodeIfPresent(Double.self, forKey: .epsilonSecrecy) ?? d.epsilonSecrecy
+        epsilonCorrectness = try c.decodeIfPresent(Double.self, forKey: .epsilonCorrectness) ?? d.epsilonCorrectness
+        frameBits = try c.decodeIfPresent(Int.self, forKey: .frameBits) ?? d.frameBits
+        reconciliationEfficiency = try c.decodeIfPresent(Double.self, forKey: .reconciliationEfficiency) ?? d.reconciliationEfficiency
+        features = try c.decodeIfPresent([String].self, forKey: .features) ?? []
+        declaredSampleBits = try c.decodeIfPresent(Int.self, forKey: .declaredSampleBits)
+    }
+
+    /// The sample size k the cases judge against.
+    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * 0.1).rounded())) }
+}
+
+/// A key one node delivered.
+public struct DeliveredKey: Sendable {
+    public var keyID: UUID
+    public var key: BitKey
+
+    public init(keyID: UUID, key: BitKey) {
+        self.keyID = keyID
+        self.key = key
+    }
+}
