@@ -34,7 +34,11 @@ let package = Package(
         // C: fork/exec of the harness's children in a clean state (own process group, default
         // signals, none blocked, PR_SET_PDEATHSIG), which Foundation's Process does not give.
         .target(name: "CSpawn"),
-        .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
+        // SHA-256 (key fingerprints and key IDs) comes from swift-crypto.
+        .target(
+            name: "PostProcessing",
+            dependencies: ["QKDMath", "CCarryless", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
         // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
@@ -46,6 +50,7 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "Wire", "PostProcessing", "QKDMath", "Capture",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,6 +79,7 @@ let package = Package(
             name: "Harness",
             dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
                            "KeyDelivery",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]

@@ -1,5 +1,5 @@
+import Crypto
 import Foundation
-import PostProcessing
 
 /// A load run against a KME pair: `clients` concurrent SAE pairs, each for `seconds` doing
 /// enc_keys on the master then dec_keys for the same keys on the slave. It checks the
@@ -84,7 +84,7 @@ public struct KMEBench: Sendable {
                         let byID = Dictionary(got.map { ($0.keyID.lowercased(), $0.key) }, uniquingKeysWith: { a, _ in a })
                         for k in keys {
                             t.ids.append(k.keyID.lowercased())
-                            t.prints.append(Data(SHA256Digest.of(k.bytes ?? []).prefix(16)))
+                            t.prints.append(Data(SHA256.hash(data: k.bytes ?? []).prefix(16)))
                             if let other = byID[k.keyID.lowercased()] { if other != k.key { t.mismatched += 1 } } else { t.lost += 1 }
                         }
                     }
@@ -115,9 +115,4 @@ public struct KMEBench: Sendable {
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1 < 0 ? 0 : Int((Double(sorted.count) * q).rounded(.up)) - 1)]
     }
-}
-
-/// SHA-256 for fingerprints (PostProcessing's, which the rest of the project uses).
-enum SHA256Digest {
-    static func of(_ bytes: [UInt8]) -> [UInt8] { PostProcessing.SHA256.digest(bytes) }
 }
