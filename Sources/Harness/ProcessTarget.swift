@@ -111,15 +111,15 @@ public struct ProcessTarget: SessionTarget {
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: plan.seed)
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
-        let aliceControl = try splitHostPort(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
-        let listen = try splitHostPort(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
+        let aliceControl = try TargetFile.address(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
+        let listen = try TargetFile.address(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
         let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
-        let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, aliceFault: plan.aliceFault, bobFault: plan.bobFault,
+        let proxy = ControlProxy(kind: file.controlProtocol, upstream: (aliceControl.host, aliceControl.port), aliceFault: plan.aliceFault, bobFault: plan.bobFault,
                                  capturePath: capture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             try? FileManager.default.removeItem(atPath: dir)
             if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }
-            throw HarnessError("the proxy cannot listen on \(listen.host):\(listen.port): \(error)")
+            throw HarnessError("the proxy cannot listen on \(listen): \(error)")
         }
 
         var nodes: [(role: String, process: ManagedNode)] = []
@@ -140,8 +140,8 @@ public struct ProcessTarget: SessionTarget {
         let blocks = plan.blocks ?? blocksPerSession
         var truth = SessionTruth()
         do {
-            let aliceQLI = try splitHostPort(fill(file.alice.qli), field: "alice.qli")
-            let bobQLI = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
+            let aliceQLI = try TargetFile.address(fill(file.alice.qli), field: "alice.qli")
+            let bobQLI = try TargetFile.address(fill(file.bob.qli), field: "bob.qli")
             let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process, deadline: deadline)
             let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process, deadline: deadline)
             defer {
@@ -221,12 +221,12 @@ public struct ProcessTarget: SessionTarget {
 
     /// Connects to a node's quantum-layer interface, retrying while the node starts — and giving
     /// up at once if its process has already ended.
-    static func feed(_ address: (host: String, port: Int), node: ManagedNode?, deadline sessionEnd: ContinuousClock.Instant) async throws -> QuantumLayerFeeder {
+    static func feed(_ address: HostPort, node: ManagedNode?, deadline sessionEnd: ContinuousClock.Instant) async throws -> QuantumLayerFeeder {
         let deadline = min(ContinuousClock.now + .seconds(10), sessionEnd)
         while true {
             try Task.checkCancellation()
-            do { return try await QuantumLayerFeeder.connect(to: HostPort(host: address.host, port: address.port), timeout: .milliseconds(200)) } catch {
-                if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address.host):\(address.port) took a block") }
+            do { return try await QuantumLayerFeeder.connect(to: address, timeout: .milliseconds(200)) } catch {
+                if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address) took a block") }
                 if ContinuousClock.now > deadline { throw error }
             }
         }
@@ -236,7 +236,7 @@ public struct ProcessTarget: SessionTarget {
         guard let command = file.alice.command else { return nil }
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: 0)
-        let control = try splitHostPort(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control")
+        let control = try TargetFile.address(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control")
         return NodeProcessProbe(command: command.map { TargetFile.fill($0, v) }, controlPort: control.port, directory: dir,
                                 environment: (file.alice.environment ?? [:]).mapValues { TargetFile.fill($0, v) })
     }
