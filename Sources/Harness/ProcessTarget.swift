@@ -1,5 +1,4 @@
 import Foundation
-import Node
 import PostProcessing
 import QuantumChannel
 import Wire
@@ -25,11 +24,11 @@ public struct ProcessTarget: SessionTarget {
         self.executable = executable
         self.workRoot = workRoot
         if let path = file.authKey {
-            do { authenticationKey = try NodeConfiguration.loadAuthenticationKey(path: path) } catch {
+            do { authenticationKey = try AuthenticationKeyPool.loadKey(path: path) } catch {
                 throw HarnessError("target file: auth_key: \(error)")
             }
         } else {
-            authenticationKey = ReferenceNodeCommand.authenticationKey
+            authenticationKey = DefaultAuthenticationKey.key
         }
     }
 
@@ -65,7 +64,7 @@ public struct ProcessTarget: SessionTarget {
             v["auth_key"] = path
         } else {
             let path = "\(directory)/auth.key"
-            guard FileManager.default.createFile(atPath: path, contents: Data(ReferenceNodeCommand.authenticationKeyBytes),
+            guard FileManager.default.createFile(atPath: path, contents: Data(DefaultAuthenticationKey.fileBytes),
                                                  attributes: [.posixPermissions: 0o600]) else {
                 throw HarnessError("cannot write the session's authentication key in \(directory)")
             }

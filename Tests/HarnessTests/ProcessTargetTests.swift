@@ -162,7 +162,7 @@ struct RunningNodesTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let key = "\(dir)/auth.key"
-        FileManager.default.createFile(atPath: key, contents: Data(ReferenceNodeCommand.authenticationKeyBytes), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: key, contents: Data(DefaultAuthenticationKey.fileBytes), attributes: [.posixPermissions: 0o600])
         let ports = try FreePorts.take(4)  // Alice control, Alice QLI, Bob QLI, the proxy
         func start(_ args: [String]) throws -> Process {
             let p = Process()
