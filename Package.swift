@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "KeyDelivery",
             dependencies: [
-                "PostProcessing", "Vectors",
+                "PostProcessing", "QKDMath", "Vectors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

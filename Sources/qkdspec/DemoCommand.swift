@@ -3,6 +3,7 @@ import Foundation
 import Harness
 import Logging
 import Node
+import QKDMath
 import QuantumChannel
 import Wire
 
@@ -157,7 +158,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         await aliceFeed.close()
         await bobFeed.close()
-        let wall = Self.seconds(ContinuousClock.now - start)
+        let wall = (ContinuousClock.now - start).inSeconds
 
         guard aliceStatus == 0, bobStatus == 0, let aj = aliceSummary?["summary"], let bj = bobSummary?["summary"] else {
             FileHandle.standardError.write(Data("alice (exit \(aliceStatus.map(String.init) ?? "killed")):\n\(alice.logTail(40))\nbob (exit \(bobStatus.map(String.init) ?? "killed")):\n\(bob.logTail(40))\n".utf8))
@@ -190,9 +191,5 @@ struct DemoCommand: AsyncParsableCommand {
                          keysMatch ? "yes" : "NO", result.secretKeyRateBps, wall, result.postProcessingMbps))
         }
         if !keysMatch { throw ExitCode(ExitStatus.conformanceFailure) }
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
