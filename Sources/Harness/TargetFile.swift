@@ -1,4 +1,5 @@
 import Foundation
+import PostProcessing
 import Wire
 
 /// A target file (`qkdspec run --target FILE`, JSON): how to start or reach the two nodes of a QKD
@@ -145,7 +146,9 @@ public struct TargetFile: Sendable, Codable, Equatable {
             }
         }
         let d = declared
-        guard d.qberThreshold > 0, d.qberThreshold < 0.5 else { throw HarnessError("target file: declared.qber_threshold must lie in (0, 0.5)") }
+        guard ReferenceDefaults.acceptsQBERThreshold(d.qberThreshold) else {
+            throw HarnessError("target file: declared.qber_threshold must lie in \(ReferenceDefaults.acceptedQBERThresholdText) (above 11 % BB84 yields no key)")
+        }
         guard d.epsilonSecrecy > 0, d.epsilonSecrecy < 1, d.epsilonCorrectness > 0, d.epsilonCorrectness < 1 else {
             throw HarnessError("target file: declared ε values must lie in (0, 1)")
         }

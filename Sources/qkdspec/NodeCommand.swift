@@ -58,13 +58,13 @@ struct NodeCommand: AsyncParsableCommand {
     var frameBits = 1 << 17
 
     @Option(help: "Declared QBER abort threshold (Alice proposes it).")
-    var qberThreshold = 0.05
+    var qberThreshold = ReferenceDefaults.qberThreshold
 
     @Option(help: "Cascade variant.")
     var cascade = CascadeVariant.extended
 
     @Option(help: "Fraction of each frame disclosed for parameter estimation.")
-    var sampleFraction = 0.1
+    var sampleFraction = ReferenceDefaults.sampleFraction
 
     @Option(help: "Seconds of silence from the peer before giving up.")
     var idleTimeout = 30
@@ -90,8 +90,8 @@ struct NodeCommand: AsyncParsableCommand {
         guard let keyPath = authKey else { throw UsageError("--auth-key FILE is required") }
         let variant = cascade, knobs = Set(bugs)
         guard SessionParameters.acceptedFrameBits.contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
-        guard SessionParameters.acceptsQBERThreshold(qberThreshold) else {
-            throw UsageError("--qber-threshold must lie in \(SessionParameters.acceptedQBERThresholdText)")
+        guard ReferenceDefaults.acceptsQBERThreshold(qberThreshold) else {
+            throw UsageError("--qber-threshold must lie in \(ReferenceDefaults.acceptedQBERThresholdText)")
         }
         guard SessionParameters.acceptsSampleFraction(sampleFraction) else {
             throw UsageError("--sample-fraction must lie in \(SessionParameters.acceptedSampleFractionText)")

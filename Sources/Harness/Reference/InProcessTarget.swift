@@ -12,7 +12,7 @@ import Wire
 public struct InProcessTarget: SessionTarget {
     public var bugs: Set<BugKnob>
     public var parameters = PostProcessingParameters()
-    public var frameBits = 32_768
+    public var frameBits = ReferenceDefaults.frameBits
     public var blocksPerSession = 12
     public var blockPulses = 1 << 22
     /// The qkdspec executable, for the robustness probes (a node in its own process).

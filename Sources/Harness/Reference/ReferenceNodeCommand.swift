@@ -9,7 +9,7 @@ import Wire
 public struct ReferenceNodeCommand: Sendable {
     public var executable: String
     public var bugs: Set<BugKnob>
-    public var frameBits = 32_768
+    public var frameBits = ReferenceDefaults.frameBits
 
     public init(executable: String, bugs: Set<BugKnob> = []) {
         self.executable = executable
