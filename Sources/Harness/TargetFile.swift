@@ -136,10 +136,11 @@ public struct TargetFile: Sendable, Codable, Equatable {
         if let c = bob.control { addresses.append(("bob.control", c)) }
         if let p = proxyListen { addresses.append(("proxy_listen", p)) }
         for (field, text) in addresses {
-            let example = "e.g. 127.0.0.1:{\(field == "proxy_listen" ? "proxy_port" : "alice_qli_port")}"
+            let example = "127.0.0.1:{\(field == "proxy_listen" ? "proxy_port" : "alice_qli_port")}"
             let address: HostPort
             do { address = try HostPort(parsing: Self.fill(text, sample)) } catch {
-                throw HarnessError("target file: \(field) '\(text)' \(error.problem): an address is HOST:PORT or [IPv6]:PORT, \(example)")
+                throw HarnessError("target file: \(field) '\(text)' is not an address: it \(error.problem); write HOST:PORT or [IPv6]:PORT "
+                                   + "with a port in 1 ... 65535 or a {…_port} placeholder, e.g. \(example)")
             }
             guard (1...65_535).contains(address.port) else {
                 throw HarnessError("target file: \(field) '\(text)': the port must be a number in 1 ... 65535 or a {…_port} placeholder")
