@@ -87,7 +87,7 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
     }
 
     /// The sample size k the cases judge against.
-    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * 0.1).rounded())) }
+    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * ReferenceDefaults.sampleFraction).rounded())) }
 }
 
 /// What the man in the middle does with one of Alice's frames (or chunks).

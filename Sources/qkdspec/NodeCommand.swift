@@ -60,6 +60,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Declared QBER abort threshold (Alice proposes it).")
     var qberThreshold = ReferenceDefaults.qberThreshold
 
+    @Option(help: "Declared ε of secrecy (the finite-key bound's).")
+    var epsilonSecrecy = ReferenceDefaults.epsilonSecrecy
+
+    @Option(help: "Declared ε of correctness (sets how many verification hashes a frame gets).")
+    var epsilonCorrectness = ReferenceDefaults.epsilonCorrectness
+
     @Option(help: "Cascade variant.")
     var cascade = CascadeVariant.extended
 
@@ -96,11 +102,15 @@ struct NodeCommand: AsyncParsableCommand {
         guard SessionParameters.acceptsSampleFraction(sampleFraction) else {
             throw UsageError("--sample-fraction must lie in \(SessionParameters.acceptedSampleFractionText)")
         }
+        for (name, epsilon) in [("--epsilon-secrecy", epsilonSecrecy), ("--epsilon-correctness", epsilonCorrectness)] {
+            guard epsilon > 0, epsilon < 1 else { throw UsageError("\(name) must lie in (0, 1)") }
+        }
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw UsageError("--idle-timeout must lie in 1 ... 86400 s") }
         var config = NodeConfiguration(
             role: r, control: control, quantumLayer: try HostPort(parsing: qli),
             authenticationKey: try NodeConfiguration.loadAuthenticationKey(path: keyPath),
-            parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction),
+            parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction,
+                                                 epsilonSecrecy: epsilonSecrecy, epsilonCorrectness: epsilonCorrectness),
             frameBits: frameBits, bugs: knobs, keyOutput: keyOutput, idleTimeout: .seconds(idleTimeout))
         config.capturePath = pcap
         return config

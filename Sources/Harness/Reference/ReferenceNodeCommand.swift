@@ -10,6 +10,9 @@ public struct ReferenceNodeCommand: Sendable {
     public var executable: String
     public var bugs: Set<BugKnob>
     public var frameBits = ReferenceDefaults.frameBits
+    /// What the target declares and what its nodes are told, from this one value: both nodes get
+    /// every declared parameter on their command line, none is left to a node's defaults.
+    public var parameters = PostProcessingParameters()
 
     public init(executable: String, bugs: Set<BugKnob> = []) {
         self.executable = executable
@@ -20,6 +23,13 @@ public struct ReferenceNodeCommand: Sendable {
     /// writes for every session (``DefaultAuthenticationKey``).
     public static var authenticationKey: BitKey { DefaultAuthenticationKey.key }
 
+    /// The declared parameters as `qkdspec node` options.
+    var parameterArguments: [String] {
+        ["--frame-bits", String(frameBits), "--qber-threshold", "\(parameters.qberThreshold)",
+         "--sample-fraction", "\(parameters.sampleFraction)", "--epsilon-secrecy", "\(parameters.epsilonSecrecy)",
+         "--epsilon-correctness", "\(parameters.epsilonCorrectness)"]
+    }
+
     var bugArguments: [String] { bugs.map(\.rawValue).sorted().flatMap { ["--bug", $0] } }
 
     public var name: String {
@@ -28,9 +38,8 @@ public struct ReferenceNodeCommand: Sendable {
 
     /// The target file of the reference stack.
     public var targetFile: TargetFile {
-        let common = ["--auth-key", "{auth_key}", "--frame-bits", String(frameBits), "--idle-timeout", "20", "--log-level", "error"]
-        var declared = DeclaredParameters()
-        declared.frameBits = frameBits
+        let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", "20", "--log-level", "error"]
+        var declared = DeclaredParameters(reference: parameters, frameBits: frameBits)
         declared.features = ["cascade", "wegman-carter", "toeplitz"]
         var file = TargetFile(
             name: name, controlProtocol: .reference,
