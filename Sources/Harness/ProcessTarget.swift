@@ -18,6 +18,15 @@ public struct ProcessTarget: SessionTarget {
     /// Record every session's control channel and keep its directory until the runner releases
     /// it (for `--evidence`); otherwise nothing is recorded and a session's files go when it ends.
     public var keepsEvidence = false
+    /// Keep every session's directory (node logs, key outputs) until the runner releases it,
+    /// without recording the control channel (the demo reads the nodes' summaries there).
+    public var keepsDirectory = false
+    /// Simulate every block of a session on every core before the nodes start, so that the
+    /// nodes' clocks measure post-processing, not the simulator (the demo); otherwise each block
+    /// is simulated just before it is fed. The blocks are the same either way.
+    public var simulatesAhead = false
+    /// Told after each block has gone to both nodes, with the blocks fed and the session's total.
+    public var onBlockFed: (@Sendable (Int, Int) -> Void)?
 
     public init(file: TargetFile, executable: String, workRoot: String) throws {
         self.file = file
@@ -103,6 +112,10 @@ public struct ProcessTarget: SessionTarget {
     struct PortTaken: Error {}
 
     func runOnce(_ plan: SessionPlan, lastAttempt: Bool) async throws -> Session {
+        let blocks = plan.blocks ?? blocksPerSession
+        let ahead = simulatesAhead ? try SimulatedFeed.allBlocks(plan, count: blocks, pulses: blockPulses) : nil
+        var truth = SessionTruth()
+        for pair in ahead ?? [] { truth.record(alice: pair.alice, bob: pair.bob) }
         // session_timeout_s bounds the whole session, from its start: nodes starting, the feed,
         // the protocol and the nodes' ending — plus only the time the harness itself spends
         // simulating the blocks it feeds, which is no part of the stack's (docs/targets.md).
@@ -124,7 +137,7 @@ public struct ProcessTarget: SessionTarget {
         var nodes: [(role: String, process: ManagedNode)] = []
         defer {
             for n in nodes { n.process.kill() }
-            if !keepsEvidence { try? FileManager.default.removeItem(atPath: dir) }
+            if !keepsEvidence && !keepsDirectory { try? FileManager.default.removeItem(atPath: dir) }
         }
         for (role, spec) in [("alice", file.alice), ("bob", file.bob)] {
             guard let command = spec.command else { continue }
@@ -136,8 +149,6 @@ public struct ProcessTarget: SessionTarget {
         // Simulate and feed both quantum-layer interfaces, block by block.
         var feedFailure: String?
         let simulators = try plan.simulators()
-        let blocks = plan.blocks ?? blocksPerSession
-        var truth = SessionTruth()
         do {
             let aliceQLI = try TargetFile.address(fill(file.alice.qli), field: "alice.qli")
             let bobQLI = try TargetFile.address(fill(file.bob.qli), field: "bob.qli")
@@ -150,12 +161,18 @@ public struct ProcessTarget: SessionTarget {
                 }
             }
             for b in 0..<blocks {
-                let simulating = ContinuousClock.now
-                let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
-                truth.record(alice: a, bob: bb)
-                deadline += ContinuousClock.now - simulating
-                try await aliceFeed.send(a)
-                try await bobFeed.send(bb)
+                if let pair = ahead?[b] {
+                    try await aliceFeed.send(pair.aliceBytes)
+                    try await bobFeed.send(pair.bobBytes)
+                } else {
+                    let simulating = ContinuousClock.now
+                    let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
+                    truth.record(alice: a, bob: bb)
+                    deadline += ContinuousClock.now - simulating
+                    try await aliceFeed.send(a)
+                    try await bobFeed.send(bb)
+                }
+                onBlockFed?(b + 1, blocks)
             }
             try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
             try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
@@ -204,7 +221,7 @@ public struct ProcessTarget: SessionTarget {
             }
         }
         session.capturePath = capture
-        session.directory = keepsEvidence ? dir : nil
+        session.directory = keepsEvidence || keepsDirectory ? dir : nil
         // A node that could not bind its port never took part: the session says nothing of the
         // stack, and is run again on other ports.
         session.lostPortRace = nodes.contains { $0.process.lastError()?.contains(Self.addressInUse) == true }

@@ -13,6 +13,10 @@ public struct ReferenceNodeCommand: Sendable {
     /// What the target declares and what its nodes are told, from this one value: both nodes get
     /// every declared parameter on their command line, none is left to a node's defaults.
     public var parameters = PostProcessingParameters()
+    /// Seconds of silence from the peer before a node gives up (`--idle-timeout`).
+    public var idleTimeoutSeconds = 20
+    /// The nodes' `--log-level`.
+    public var logLevel = "error"
 
     public init(executable: String, bugs: Set<BugKnob> = []) {
         self.executable = executable
@@ -38,7 +42,7 @@ public struct ReferenceNodeCommand: Sendable {
 
     /// The target file of the reference stack.
     public var targetFile: TargetFile {
-        let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", "20", "--log-level", "error"]
+        let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", String(idleTimeoutSeconds), "--log-level", logLevel]
         var declared = DeclaredParameters(reference: parameters, frameBits: frameBits)
         declared.features = ["cascade", "wegman-carter", "toeplitz"]
         var file = TargetFile(
