@@ -74,7 +74,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The conformance harness (growing): feeding simulated records to nodes.
+        // The conformance harness: the catalogue, targets (process, in-process, KME), the proxy,
+        // the runner and its reports. Only Harness/Reference/ imports Node.
         .target(
             name: "Harness",
             dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
