@@ -2,12 +2,13 @@
 SWIFT   ?= swift
 RELEASE := .build/release/qkdspec
 
-.PHONY: setup build release run demo test bench fuzz install clean help
+.PHONY: setup build release run demo lint test bench fuzz install clean help
 
 help:
 	@echo "make run    install what is missing, build (release) and run the conformance cases (qkdspec run)"
 	@echo "make demo   the simulator, the key-rate oracle and two reference nodes on loopback"
-	@echo "make test   install what is missing and run the test suite"
+	@echo "make lint   check the style rules of .swift-format (swift format lint)"
+	@echo "make test   install what is missing, lint, and run the test suite"
 	@echo "make bench  benchmarks (release build)"
 	@echo "make fuzz   run each libFuzzer target for FUZZ_SECONDS (default 30)"
 	@echo "make install [PREFIX=/usr/local]  build (release) and install qkdspec into PREFIX/bin"
@@ -31,9 +32,16 @@ demo: release
 	$(RELEASE) rate --distance-km 0,50,100,140 --mu 0.48
 	$(RELEASE) demo --distance-km 10 --blocks 20
 
-# The test suite, then the known-answer vectors: schema lint, the reference against every vector,
-# and the independent Python implementation recomputing every expected value.
-test: setup
+# The style rules of .swift-format (docs/architecture.md, "Style"). swift-format's lint also
+# diffs every file against its own pretty-printer, which no configuration turns off and which
+# does not keep this code's aligned continuation lines, so only the rules are checked here.
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive --configuration .swift-format --debug-disable-pretty-print \
+		Package.swift Sources Tests Fuzz Benchmarks
+
+# The style rules, the test suite, then the known-answer vectors: schema lint, the reference
+# against every vector, and the independent Python implementation recomputing every expected value.
+test: setup lint
 	# One test at a time: the suites start node processes, TLS servers and in-process engines
 	# with real timeouts, and run side by side on two cores they starve each other (timeouts
 	# that say nothing of the code). Key delivery's TLS servers are tested on their own as well.

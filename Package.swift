@@ -34,7 +34,11 @@ let package = Package(
         // C: fork/exec of the harness's children in a clean state (own process group, default
         // signals, none blocked, PR_SET_PDEATHSIG), which Foundation's Process does not give.
         .target(name: "CSpawn"),
-        .target(name: "PostProcessing", dependencies: ["QKDMath", "CCarryless"]),
+        // SHA-256 (key fingerprints and key IDs) comes from swift-crypto.
+        .target(
+            name: "PostProcessing",
+            dependencies: ["QKDMath", "CCarryless", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
         // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
@@ -46,6 +50,7 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "Wire", "PostProcessing", "QKDMath", "Capture",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,7 +64,7 @@ let package = Package(
         .target(
             name: "KeyDelivery",
             dependencies: [
-                "PostProcessing", "Vectors", "ETSI014Models",
+                "PostProcessing", "QKDMath", "Vectors", "ETSI014Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -74,12 +79,14 @@ let package = Package(
         ),
         // The files a stack under test and the harness exchange: the target file and a node's key
         // output. Foundation only, so a fuzz target can parse them without the harness's network stack.
-        .target(name: "TargetFiles", dependencies: ["PostProcessing"]),
-        // The conformance harness (growing): feeding simulated records to nodes.
+        .target(name: "TargetFiles", dependencies: ["PostProcessing", "Wire"]),
+        // The conformance harness: the catalogue, targets (process, in-process, KME), the proxy,
+        // the runner and its reports. Only Harness/Reference/ imports Node.
         .target(
             name: "Harness",
             dependencies: ["QuantumChannel", "Wire", "Node", "PostProcessing", "QKDMath", "Capture", "Reports", "Vectors", "CSpawn",
                            "KeyDelivery", "TargetFiles",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]

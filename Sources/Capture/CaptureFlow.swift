@@ -50,7 +50,7 @@ public final class CaptureFlow {
         if decoders[1 - side].role == nil { decoders[1 - side].role = role == .alice ? .bob : .alice }
     }
 
-    func finish() { reassemblers.forEach { $0.flush() } }
+    func finish() { for reassembler in reassemblers { reassembler.flush() } }
 
     /// Both directions ended (FIN each way, or a RST).
     var closed: Bool {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KeyDelivery
 import PostProcessing
@@ -62,7 +63,7 @@ enum ETSI014Support {
     /// A key's fingerprint: the first 8 bytes of its SHA-256, hex. Enough to tell keys apart in
     /// a report without showing a bit of them.
     static func fingerprint(_ bytes: [UInt8]) -> String {
-        PostProcessing.SHA256.digest(bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A size the KMEs must serve: a multiple of 8 inside [min, max] different from the default.

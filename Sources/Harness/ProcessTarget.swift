@@ -1,5 +1,4 @@
 import Foundation
-import Node
 import PostProcessing
 import QuantumChannel
 import Wire
@@ -19,17 +18,26 @@ public struct ProcessTarget: SessionTarget {
     /// Record every session's control channel and keep its directory until the runner releases
     /// it (for `--evidence`); otherwise nothing is recorded and a session's files go when it ends.
     public var keepsEvidence = false
+    /// Keep every session's directory (node logs, key outputs) until the runner releases it,
+    /// without recording the control channel (the demo reads the nodes' summaries there).
+    public var keepsDirectory = false
+    /// Simulate every block of a session on every core before the nodes start, so that the
+    /// nodes' clocks measure post-processing, not the simulator (the demo); otherwise each block
+    /// is simulated just before it is fed. The blocks are the same either way.
+    public var simulatesAhead = false
+    /// Told after each block has gone to both nodes, with the blocks fed and the session's total.
+    public var onBlockFed: (@Sendable (Int, Int) -> Void)?
 
     public init(file: TargetFile, executable: String, workRoot: String) throws {
         self.file = file
         self.executable = executable
         self.workRoot = workRoot
         if let path = file.authKey {
-            do { authenticationKey = try NodeConfiguration.loadAuthenticationKey(path: path) } catch {
+            do { authenticationKey = try AuthenticationKeyPool.loadKey(path: path) } catch {
                 throw HarnessError("target file: auth_key: \(error)")
             }
         } else {
-            authenticationKey = ReferenceNodeCommand.authenticationKey
+            authenticationKey = DefaultAuthenticationKey.key
         }
     }
 
@@ -65,7 +73,7 @@ public struct ProcessTarget: SessionTarget {
             v["auth_key"] = path
         } else {
             let path = "\(directory)/auth.key"
-            guard FileManager.default.createFile(atPath: path, contents: Data(ReferenceNodeCommand.authenticationKeyBytes),
+            guard FileManager.default.createFile(atPath: path, contents: Data(DefaultAuthenticationKey.fileBytes),
                                                  attributes: [.posixPermissions: 0o600]) else {
                 throw HarnessError("cannot write the session's authentication key in \(directory)")
             }
@@ -104,6 +112,10 @@ public struct ProcessTarget: SessionTarget {
     struct PortTaken: Error {}
 
     func runOnce(_ plan: SessionPlan, lastAttempt: Bool) async throws -> Session {
+        let blocks = plan.blocks ?? blocksPerSession
+        let ahead = simulatesAhead ? try SimulatedFeed.allBlocks(plan, count: blocks, pulses: blockPulses) : nil
+        var truth = SessionTruth()
+        for pair in ahead ?? [] { truth.record(alice: pair.alice, bob: pair.bob) }
         // session_timeout_s bounds the whole session, from its start: nodes starting, the feed,
         // the protocol and the nodes' ending — plus only the time the harness itself spends
         // simulating the blocks it feeds, which is no part of the stack's (docs/targets.md).
@@ -111,21 +123,21 @@ public struct ProcessTarget: SessionTarget {
         let dir = try newDirectory()
         let v = try values(directory: dir, seed: plan.seed)
         func fill(_ s: String) -> String { TargetFile.fill(s, v) }
-        let aliceControl = try splitHostPort(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
-        let listen = try splitHostPort(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
+        let aliceControl = try TargetFile.address(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
+        let listen = try TargetFile.address(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
         let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
-        let proxy = ControlProxy(kind: file.controlProtocol, upstream: aliceControl, aliceFault: plan.aliceFault, bobFault: plan.bobFault,
+        let proxy = ControlProxy(kind: file.controlProtocol, upstream: (aliceControl.host, aliceControl.port), aliceFault: plan.aliceFault, bobFault: plan.bobFault,
                                  capturePath: capture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             try? FileManager.default.removeItem(atPath: dir)
             if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }
-            throw HarnessError("the proxy cannot listen on \(listen.host):\(listen.port): \(error)")
+            throw HarnessError("the proxy cannot listen on \(listen): \(error)")
         }
 
         var nodes: [(role: String, process: ManagedNode)] = []
         defer {
             for n in nodes { n.process.kill() }
-            if !keepsEvidence { try? FileManager.default.removeItem(atPath: dir) }
+            if !keepsEvidence && !keepsDirectory { try? FileManager.default.removeItem(atPath: dir) }
         }
         for (role, spec) in [("alice", file.alice), ("bob", file.bob)] {
             guard let command = spec.command else { continue }
@@ -137,11 +149,9 @@ public struct ProcessTarget: SessionTarget {
         // Simulate and feed both quantum-layer interfaces, block by block.
         var feedFailure: String?
         let simulators = try plan.simulators()
-        let blocks = plan.blocks ?? blocksPerSession
-        var truth = SessionTruth()
         do {
-            let aliceQLI = try splitHostPort(fill(file.alice.qli), field: "alice.qli")
-            let bobQLI = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
+            let aliceQLI = try TargetFile.address(fill(file.alice.qli), field: "alice.qli")
+            let bobQLI = try TargetFile.address(fill(file.bob.qli), field: "bob.qli")
             let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process, deadline: deadline)
             let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process, deadline: deadline)
             defer {
@@ -151,12 +161,18 @@ public struct ProcessTarget: SessionTarget {
                 }
             }
             for b in 0..<blocks {
-                let simulating = ContinuousClock.now
-                let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
-                truth.record(alice: a, bob: bb)
-                deadline += ContinuousClock.now - simulating
-                try await aliceFeed.send(a)
-                try await bobFeed.send(bb)
+                if let pair = ahead?[b] {
+                    try await aliceFeed.send(pair.aliceBytes)
+                    try await bobFeed.send(pair.bobBytes)
+                } else {
+                    let simulating = ContinuousClock.now
+                    let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
+                    truth.record(alice: a, bob: bb)
+                    deadline += ContinuousClock.now - simulating
+                    try await aliceFeed.send(a)
+                    try await bobFeed.send(bb)
+                }
+                onBlockFed?(b + 1, blocks)
             }
             try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
             try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
@@ -205,7 +221,7 @@ public struct ProcessTarget: SessionTarget {
             }
         }
         session.capturePath = capture
-        session.directory = keepsEvidence ? dir : nil
+        session.directory = keepsEvidence || keepsDirectory ? dir : nil
         // A node that could not bind its port never took part: the session says nothing of the
         // stack, and is run again on other ports.
         session.lostPortRace = nodes.contains { $0.process.lastError()?.contains(Self.addressInUse) == true }
@@ -221,12 +237,12 @@ public struct ProcessTarget: SessionTarget {
 
     /// Connects to a node's quantum-layer interface, retrying while the node starts — and giving
     /// up at once if its process has already ended.
-    static func feed(_ address: (host: String, port: Int), node: ManagedNode?, deadline sessionEnd: ContinuousClock.Instant) async throws -> QuantumLayerFeeder {
+    static func feed(_ address: HostPort, node: ManagedNode?, deadline sessionEnd: ContinuousClock.Instant) async throws -> QuantumLayerFeeder {
         let deadline = min(ContinuousClock.now + .seconds(10), sessionEnd)
         while true {
             try Task.checkCancellation()
-            do { return try await QuantumLayerFeeder.connect(to: HostPort(host: address.host, port: address.port), timeout: .milliseconds(200)) } catch {
-                if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address.host):\(address.port) took a block") }
+            do { return try await QuantumLayerFeeder.connect(to: address, timeout: .milliseconds(200)) } catch {
+                if let node, !node.isRunning { throw HarnessError("the node ended before its quantum-layer interface at \(address) took a block") }
                 if ContinuousClock.now > deadline { throw error }
             }
         }
@@ -240,9 +256,9 @@ public struct ProcessTarget: SessionTarget {
         // Alice listens on her control address; Bob connects to where the proxy would listen.
         let reach: NodeProcessProbe.Reach
         if node == .alice {
-            reach = .connect(port: try splitHostPort(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control").port)
+            reach = .connect(port: try TargetFile.address(TargetFile.fill(file.alice.control ?? "127.0.0.1:{alice_control_port}", v), field: "alice.control").port)
         } else {
-            reach = .accept(port: try splitHostPort(TargetFile.fill(file.proxyListen ?? "127.0.0.1:{proxy_port}", v), field: "proxy_listen").port)
+            reach = .accept(port: try TargetFile.address(TargetFile.fill(file.proxyListen ?? "127.0.0.1:{proxy_port}", v), field: "proxy_listen").port)
         }
         return NodeProcessProbe(node: node == .alice ? "Alice" : "Bob", command: command.map { TargetFile.fill($0, v) }, reach: reach,
                                 directory: dir, environment: (spec.environment ?? [:]).mapValues { TargetFile.fill($0, v) })

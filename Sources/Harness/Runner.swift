@@ -1,4 +1,5 @@
 import Foundation
+import QKDMath
 
 /// The result of one case (one iteration of it, with `--repeat`), as reports show it.
 public struct CaseResult: Sendable, Codable {
@@ -333,7 +334,7 @@ public struct Runner: Sendable {
                 var result = CaseResult(
                     id: c.id, title: c.title, level: c.level, reference: c.reference, requirement: c.requirement, verdict: verdict,
                     detail: detail, seed: caseSeed, iteration: iteration,
-                    seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18,
+                    seconds: d.inSeconds,
                     measurements: measurements, reproduce: "\(reproduceCommand) --case \(c.id) --seed \(seed)"
                         + (iterations.count > 1 || iteration > 1 ? " --iteration \(iteration)" : ""),
                     expectedFailure: known && verdict.failsRun, unexpectedPass: known && verdict == .pass, evidence: nil)
@@ -351,7 +352,7 @@ public struct Runner: Sendable {
         return RunReport(
             version: version, target: target.name, profile: profile.rawValue, seed: seed, shard: shard?.description,
             startedAt: ISO8601DateFormatter().string(from: started),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, results: results,
+            seconds: elapsed.inSeconds, results: results,
             counts: RunReport.counts(results), exitCode: RunReport.exitCode(results, interrupted: interrupted),
             interrupted: interrupted, notRun: notRun)
     }

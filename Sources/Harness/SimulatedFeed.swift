@@ -33,12 +33,22 @@ public enum SimulatedFeed {
                                   bits: BitString(bits: bBits), bases: BitString(bits: bBases), extra: BitString(bits: doubles)))
     }
 
-    /// Every block's encoding for both nodes, simulated on every core.
-    public static func encodedBlocks(_ simulator: QuantumChannelSimulator, count: Int, pulses: Int) -> [(alice: [UInt8], bob: [UInt8])] {
-        let results = ConcurrentSlots<(alice: [UInt8], bob: [UInt8])>(count: count)
+    /// A block for both nodes, and its encoding for each.
+    struct EncodedPair: Sendable {
+        var alice: QuantumLayerBlock
+        var bob: QuantumLayerBlock
+        var aliceBytes: [UInt8]
+        var bobBytes: [UInt8]
+    }
+
+    /// Every block of `plan` for both nodes, simulated and encoded on every core (each block on
+    /// its phase's simulator): the same blocks as simulating them one by one.
+    static func allBlocks(_ plan: SessionPlan, count: Int, pulses: Int) throws -> [EncodedPair] {
+        let simulators = try plan.simulators()
+        let results = ConcurrentSlots<EncodedPair>(count: count)
         DispatchQueue.concurrentPerform(iterations: count) { b in
-            let (a, bob) = blocks(simulator, block: UInt64(b), pulses: pulses)
-            results.store(b, (a.encoded(), bob.encoded()))
+            let (alice, bob) = blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: pulses)
+            results.store(b, EncodedPair(alice: alice, bob: bob, aliceBytes: alice.encoded(), bobBytes: bob.encoded()))
         }
         return results.values
     }

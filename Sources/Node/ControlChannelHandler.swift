@@ -67,20 +67,18 @@ final class ControlChannelHandler: ChannelInboundHandler {
             finish(error, context: context)
             return
         }
-        let timeout = idleTimeout
-        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000)
-        let frameLimit = frameTimeout
-        let frameNanos = Int64(frameLimit.components.seconds) * 1_000_000_000 + Int64(frameLimit.components.attoseconds / 1_000_000_000)
+        let timeout = idleTimeout, idleAmount = TimeAmount(idleTimeout)
+        let frameLimit = frameTimeout, frameAmount = TimeAmount(frameTimeout)
         let engine = engine
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
             let handler = me.value
             guard !handler.done else { return }
-            if let started = handler.frameStarted, NIODeadline.now() - started > .nanoseconds(frameNanos) {
+            if let started = handler.frameStarted, NIODeadline.now() - started > frameAmount {
                 // Bytes keep coming, so the idle timer never fires, but the frame never ends.
                 handler.finish(engine.assumeIsolated { $0.frameDeadlinePassed(frameLimit) }, channel: channel)
                 return
             }
-            guard NIODeadline.now() - handler.lastActivity > .nanoseconds(nanos) else { return }
+            guard NIODeadline.now() - handler.lastActivity > idleAmount else { return }
             handler.finish(NodeError.timeout("the peer sent nothing for \(timeout)"), channel: channel)
         }
         context.fireChannelActive()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostProcessing
+import QKDMath
 import Wire
 
 /// Two reference node engines joined by an in-memory control channel, with a hook on every frame
@@ -100,7 +101,7 @@ public struct EnginePair: Sendable {
             for action in intercept?(role, index, bytes) ?? [.send(bytes)] {
                 switch action {
                 case .send(let b): peer.yield(b)
-                case .delay(let d): Thread.sleep(forTimeInterval: NodeEngine.seconds(d))
+                case .delay(let d): Thread.sleep(forTimeInterval: d.inSeconds)
                 case .close: peer.finish()
                 }
             }

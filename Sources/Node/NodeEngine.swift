@@ -116,7 +116,7 @@ public actor NodeEngine {
     /// the session is told to the peer here, and only here (``NodeError/peerNotice``).
     public func receiveControl(_ bytes: [UInt8]) throws(NodeError) -> Bool {
         let began = ContinuousClock.now
-        defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
+        defer { summary.busySeconds += (ContinuousClock.now - began).inSeconds }
         decoder.append(bytes)
         do throws(NodeError) {
             while true {
@@ -192,7 +192,7 @@ public actor NodeEngine {
     public func receiveQuantumLayer(_ block: QuantumLayerBlock, announcement: EncodedPayload? = nil) throws(NodeError) {
         if firstBlockTime == nil { firstBlockTime = .now }
         let began = ContinuousClock.now
-        defer { summary.busySeconds += Self.seconds(ContinuousClock.now - began) }
+        defer { summary.busySeconds += (ContinuousClock.now - began).inSeconds }
         switch (block.kind, config.role) {
         case (.endOfStream, _):
             quantumLayerEnded = true
@@ -226,11 +226,7 @@ public actor NodeEngine {
 
     public var postProcessingSeconds: Double {
         guard let t = firstBlockTime else { return 0 }
-        return Self.seconds(ContinuousClock.now - t)
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return (ContinuousClock.now - t).inSeconds
     }
 
     // MARK: Frames in

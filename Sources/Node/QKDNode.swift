@@ -70,7 +70,7 @@ public enum QKDNode {
                 throw NodeError.network("cannot listen for the control channel on \(address): \(error)")
             }
             let timeout = config.idleTimeout
-            loop.scheduleTask(in: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+            loop.scheduleTask(in: TimeAmount(timeout)) {
                 if !accepted.isSet { ended.fail(NodeError.timeout("no peer connected to the control channel within \(timeout)")) }
             }
         }

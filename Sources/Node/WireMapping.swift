@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PostProcessing
 import Wire
@@ -38,8 +39,8 @@ extension UUID {
     /// A key ID derived from the session and frame numbers (SHA-256 of a domain tag and both,
     /// big-endian, first 16 bytes): what a stack gets when it names keys by their position.
     static func derivedKeyID(session: UInt64, frame: UInt64) -> UUID {
-        let d = SHA256.digest(Array("qkdspec key id".utf8) + withUnsafeBytes(of: session.bigEndian) { Array($0) }
-                              + withUnsafeBytes(of: frame.bigEndian) { Array($0) })
+        let d = SHA256.hash(data: Array("qkdspec key id".utf8) + withUnsafeBytes(of: session.bigEndian) { Array($0) }
+                                + withUnsafeBytes(of: frame.bigEndian) { Array($0) })
         return UUID(wireBytes: Array(d.prefix(16))) ?? UUID()
     }
 }

@@ -14,8 +14,9 @@ public struct PostProcessingParameters: Sendable, Equatable, Codable {
     public var epsilonCorrectness: Double
 
     public init(
-        cascade: CascadeVariant = .extended, qberThreshold: Double = 0.05, sampleFraction: Double = 0.1, alpha: Double = 1e-10,
-        epsilonSecrecy: Double = 1e-10, epsilonCorrectness: Double = 1e-12
+        cascade: CascadeVariant = .extended, qberThreshold: Double = ReferenceDefaults.qberThreshold,
+        sampleFraction: Double = ReferenceDefaults.sampleFraction, alpha: Double = 1e-10,
+        epsilonSecrecy: Double = ReferenceDefaults.epsilonSecrecy, epsilonCorrectness: Double = ReferenceDefaults.epsilonCorrectness
     ) {
         self.cascade = cascade
         self.qberThreshold = qberThreshold

@@ -13,11 +13,11 @@ public enum ControlChannelKind: String, Sendable, Codable {
 public struct DeclaredParameters: Sendable, Codable, Equatable {
     /// e.g. "bb84-decoy".
     public var protocolName = "bb84-decoy"
-    public var qberThreshold = 0.05
-    public var epsilonSecrecy = 1e-10
-    public var epsilonCorrectness = 1e-12
+    public var qberThreshold = ReferenceDefaults.qberThreshold
+    public var epsilonSecrecy = ReferenceDefaults.epsilonSecrecy
+    public var epsilonCorrectness = ReferenceDefaults.epsilonCorrectness
     /// Sifted bits per post-processing frame.
-    public var frameBits = 32_768
+    public var frameBits = ReferenceDefaults.frameBits
     /// Sifted bits of a frame disclosed for parameter estimation (k); nil: a tenth of the frame,
     /// as the reference does.
     public var declaredSampleBits: Int?
@@ -48,7 +48,7 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
     }
 
     /// The sample size k the cases judge against.
-    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * 0.1).rounded())) }
+    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * ReferenceDefaults.sampleFraction).rounded())) }
 }
 
 /// A key one node delivered.

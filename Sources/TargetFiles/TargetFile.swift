@@ -1,4 +1,6 @@
 import Foundation
+import PostProcessing
+import Wire
 
 /// A target file (`qkdspec run --target FILE`, JSON): how to start or reach the two nodes of a QKD
 /// stack, and what the stack declares of itself. docs/targets.md documents every field.
@@ -150,16 +152,20 @@ public struct TargetFile: Sendable, Codable, Equatable {
         if let c = bob.control { addresses.append(("bob.control", c)) }
         if let p = proxyListen { addresses.append(("proxy_listen", p)) }
         for (field, text) in addresses {
-            let filled = Self.fill(text, sample)
-            guard let colon = filled.lastIndex(of: ":"), !filled[..<colon].isEmpty else {
-                throw HarnessError("target file: \(field) '\(text)' is not an address: HOST:PORT, e.g. 127.0.0.1:{\(field == "proxy_listen" ? "proxy_port" : "alice_qli_port")}")
+            let example = "127.0.0.1:{\(field == "proxy_listen" ? "proxy_port" : "alice_qli_port")}"
+            let address: HostPort
+            do { address = try HostPort(parsing: Self.fill(text, sample)) } catch {
+                throw HarnessError("target file: \(field) '\(text)' is not an address: it \(error.problem); write HOST:PORT or [IPv6]:PORT "
+                                   + "with a port in 1 ... 65535 or a {…_port} placeholder, e.g. \(example)")
             }
-            guard let port = Int(filled[filled.index(after: colon)...]), (1...65_535).contains(port) else {
+            guard (1...65_535).contains(address.port) else {
                 throw HarnessError("target file: \(field) '\(text)': the port must be a number in 1 ... 65535 or a {…_port} placeholder")
             }
         }
         let d = declared
-        guard d.qberThreshold > 0, d.qberThreshold < 0.5 else { throw HarnessError("target file: declared.qber_threshold must lie in (0, 0.5)") }
+        guard ReferenceDefaults.acceptsQBERThreshold(d.qberThreshold) else {
+            throw HarnessError("target file: declared.qber_threshold must lie in \(ReferenceDefaults.acceptedQBERThresholdText) (above 11 % BB84 yields no key)")
+        }
         guard d.epsilonSecrecy > 0, d.epsilonSecrecy < 1, d.epsilonCorrectness > 0, d.epsilonCorrectness < 1 else {
             throw HarnessError("target file: declared ε values must lie in (0, 1)")
         }
@@ -218,10 +224,10 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 }
 
-/// "host:port" split, with a clear error.
-package func splitHostPort(_ text: String, field: String) throws -> (host: String, port: Int) {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
-        throw HarnessError("\(field) '\(text)' is not HOST:PORT")
+extension TargetFile {
+    /// The address in `text` (the target file's `field`, its placeholders filled), or an error
+    /// naming the field.
+    package static func address(_ text: String, field: String) throws -> HostPort {
+        do { return try HostPort(parsing: text) } catch { throw HarnessError("\(field) \(error)") }
     }
-    return (String(text[..<colon]), port)
 }

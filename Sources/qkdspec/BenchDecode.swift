@@ -72,7 +72,7 @@ struct BenchDecode: ParsableCommand {
             var decoder = FrameDecoder()
             decodedFrames = 0
             decoder.append(stream)
-            while let _ = try decoder.next() { decodedFrames += 1 }
+            while try decoder.next() != nil { decodedFrames += 1 }
             guard decodedFrames == count else { throw UsageError("internal error: decoded \(decodedFrames) of \(count) frames") }
         }
         let copy = BenchSubject(name: "memory_copy", description: "a copy of the same bytes into a new array", work: Double(stream.count)) {

@@ -3,6 +3,7 @@ import Foundation
 import Harness
 import Logging
 import Node
+import QKDMath
 import QuantumChannel
 import Wire
 
@@ -12,7 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run an Alice and a Bob node on loopback, feed them the simulator, and compare their keys.",
         discussion: """
-            Starts two `qkdspec node` processes on 127.0.0.1 (free ports), simulates --blocks blocks of --block-pulses pulses over --distance-km of GYS fibre, sends each node its records through its quantum-layer interface, lets them post-process over the control channel, and compares the keys the two nodes delivered, bit for bit. Exits 1 if they differ or a node fails.
+            Runs one session of the reference target, as `qkdspec run` starts it: two `qkdspec node` processes on 127.0.0.1 (free ports), Bob reaching Alice through the harness's proxy. It simulates --blocks blocks of --block-pulses pulses over --distance-km of GYS fibre, sends each node its records through its quantum-layer interface, lets them post-process over the control channel, and compares the keys the two nodes delivered, bit for bit. Exits 1 if they differ or a node fails.
 
             Examples:
               qkdspec demo --distance-km 10 --blocks 20 --format json
@@ -91,7 +92,6 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let start = ContinuousClock.now
         let scenario = try ScenarioOptions.parse(["--eve", eve]).scenario(distanceKm: distanceKm)
-        let simulator = try QuantumChannelSimulator(scenario: scenario, seed: seed)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-demo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -105,70 +105,51 @@ struct DemoCommand: AsyncParsableCommand {
             throw UsageError("cannot write the pre-shared key to \(work)")
         }
 
+        // One session of the reference target, as `qkdspec run` starts it: the same node
+        // commands, the harness's proxy between Bob and Alice, the same feed.
         let me = ChildProcess.selfExecutable
-        let common = ["--auth-key", pskPath, "--frame-bits", String(frameBits), "--idle-timeout", String(timeout), "--log-level", logLevel.rawValue]
-            + bugs.flatMap { ["--bug", $0.rawValue] }
-        let alice = try ChildProcess(
-            name: "alice", executable: me,
-            arguments: ["node", "--role", "alice", "--control-listen", "127.0.0.1:0", "--qli-listen", "127.0.0.1:0",
-                        "--key-output", "\(work)/alice.keys"] + common + (pcap.map { ["--pcap", $0] } ?? []),
-            stderrPath: "\(work)/alice.log")
-        defer { alice.stop() }
-        guard let aliceUp = alice.waitForEvent("listening", timeout: 20),
-              let aliceControl = aliceUp["control_port"] as? Int, let aliceQLI = aliceUp["qli_port"] as? Int else {
-            throw UsageError("Alice's node did not start:\n\(alice.logTail())")
-        }
-        let bob = try ChildProcess(
-            name: "bob", executable: me,
-            arguments: ["node", "--role", "bob", "--control-connect", "127.0.0.1:\(aliceControl)", "--qli-listen", "127.0.0.1:0",
-                        "--key-output", "\(work)/bob.keys"] + common,
-            stderrPath: "\(work)/bob.log")
-        defer { bob.stop() }
-        guard let bobUp = bob.waitForEvent("listening", timeout: 20), let bobQLI = bobUp["qli_port"] as? Int else {
-            throw UsageError("Bob's node did not start:\n\(bob.logTail())")
-        }
-
+        var reference = ReferenceNodeCommand(executable: me, bugs: Set(bugs))
+        reference.frameBits = frameBits
+        reference.idleTimeoutSeconds = timeout
+        reference.logLevel = logLevel.rawValue
+        var file = reference.targetFile
+        file.authKey = pskPath
+        file.blocks = blocks
+        file.blockPulses = blockPulses
+        file.sessionTimeoutSeconds = Double(timeout)
+        if let pcap { file.alice.command?.append(contentsOf: ["--pcap", pcap]) }
+        var target = try ProcessTarget(file: file, executable: me, workRoot: work)
+        target.keepsDirectory = true
         // Simulate first, on every core, so the nodes' clock measures post-processing, not photons.
-        let encoded = SimulatedFeed.encodedBlocks(simulator, count: blocks, pulses: blockPulses)
-        let aliceFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: aliceQLI))
-        let bobFeed = try await QuantumLayerFeeder.connect(to: HostPort(host: "127.0.0.1", port: bobQLI))
+        target.simulatesAhead = true
         let progress = ProgressLine(label: "demo: feeding blocks", total: UInt64(blocks))
-        do {
-            for (b, pair) in encoded.enumerated() {
-                try await aliceFeed.send(pair.alice)
-                try await bobFeed.send(pair.bob)
-                progress.update(UInt64(b + 1))
-            }
-            progress.finish()
-            try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
-            try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
-        } catch {
-            progress.finish()
-            _ = alice.wait(timeout: 2)
-            _ = bob.wait(timeout: 2)
-            throw UsageError("feeding the nodes failed (\(error)).\nalice:\n\(alice.logTail(20))\nbob:\n\(bob.logTail(20))")
-        }
+        target.onBlockFed = { fed, _ in progress.update(UInt64(fed)) }
+        let session = try await target.run(SessionPlan(scenario: scenario, seed: seed))
+        progress.finish()
+        let wall = (ContinuousClock.now - start).inSeconds
 
-        let aliceSummary = alice.waitForEvent("summary", timeout: TimeInterval(timeout))
-        let bobSummary = bob.waitForEvent("summary", timeout: TimeInterval(timeout))
-        let aliceStatus = alice.wait(timeout: 10), bobStatus = bob.wait(timeout: 10)
+        let logs = [Role.alice, .bob].map { role in
+            session.directory.flatMap { try? String(contentsOfFile: "\($0)/\(role.optionName).log", encoding: .utf8) } ?? ""
+        }
         if ProcessInfo.processInfo.environment["QKDSPEC_DEMO_SHOW_LOGS"] != nil {
-            FileHandle.standardError.write(Data("alice:\n\(alice.logTail(1_000_000))\nbob:\n\(bob.logTail(1_000_000))\n".utf8))
+            FileHandle.standardError.write(Data("alice:\n\(logs[0])\nbob:\n\(logs[1])\n".utf8))
         }
-        await aliceFeed.close()
-        await bobFeed.close()
-        let wall = Self.seconds(ContinuousClock.now - start)
+        guard session.aliceEnding == .exited(0), session.bobEnding == .exited(0),
+              let a = Self.summary(in: logs[0]), let bsum = Self.summary(in: logs[1]) else {
+            func tail(_ log: String) -> String { log.split(separator: "\n").suffix(40).joined(separator: "\n") }
+            let failures = [session.aliceFailure, session.bobFailure].compactMap { $0 }.joined(separator: "\n")
+            FileHandle.standardError.write(Data("""
+                alice (\(session.aliceEnding.map { "\($0)" } ?? "not started")):
+                \(tail(logs[0]))
+                bob (\(session.bobEnding.map { "\($0)" } ?? "not started")):
+                \(tail(logs[1]))
+                \(failures)
 
-        guard aliceStatus == 0, bobStatus == 0, let aj = aliceSummary?["summary"], let bj = bobSummary?["summary"] else {
-            FileHandle.standardError.write(Data("alice (exit \(aliceStatus.map(String.init) ?? "killed")):\n\(alice.logTail(40))\nbob (exit \(bobStatus.map(String.init) ?? "killed")):\n\(bob.logTail(40))\n".utf8))
+                """.utf8))
             throw UsageError("a node did not complete its session")
         }
-        let decoder = JSONDecoder()
-        let a = try decoder.decode(NodeSummary.self, from: JSONSerialization.data(withJSONObject: aj))
-        let bsum = try decoder.decode(NodeSummary.self, from: JSONSerialization.data(withJSONObject: bj))
-        let aliceKeys = (try? String(contentsOfFile: "\(work)/alice.keys", encoding: .utf8)) ?? ""
-        let bobKeys = (try? String(contentsOfFile: "\(work)/bob.keys", encoding: .utf8)) ?? ""
-        let keysMatch = aliceKeys == bobKeys && a.keys == bsum.keys
+        let keysMatch = session.malformedKeyOutput.isEmpty && session.aliceKeys.count == session.bobKeys.count
+            && session.oneSidedKeys == 0 && session.mismatchedKeys == 0 && a.keys == bsum.keys
 
         let postSeconds = max(a.postProcessingSeconds, bsum.postProcessingSeconds)
         let result = Result(
@@ -192,7 +173,16 @@ struct DemoCommand: AsyncParsableCommand {
         if !keysMatch { throw ExitCode(ExitStatus.conformanceFailure) }
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    /// The summary a node printed when its session ended (a JSON line in its log).
+    static func summary(in log: String) -> NodeSummary? {
+        for line in log.split(separator: "\n").reversed() where line.hasPrefix("{") && line.contains("\"summary\"") {
+            if let event = try? JSONDecoder().decode(SummaryLine.self, from: Data(line.utf8)), event.event == "summary" { return event.summary }
+        }
+        return nil
+    }
+
+    struct SummaryLine: Decodable {
+        var event: String
+        var summary: NodeSummary
     }
 }

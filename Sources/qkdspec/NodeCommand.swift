@@ -58,13 +58,19 @@ struct NodeCommand: AsyncParsableCommand {
     var frameBits = 1 << 17
 
     @Option(help: "Declared QBER abort threshold (Alice proposes it).")
-    var qberThreshold = 0.05
+    var qberThreshold = ReferenceDefaults.qberThreshold
+
+    @Option(help: "Declared ε of secrecy (the finite-key bound's).")
+    var epsilonSecrecy = ReferenceDefaults.epsilonSecrecy
+
+    @Option(help: "Declared ε of correctness (sets how many verification hashes a frame gets).")
+    var epsilonCorrectness = ReferenceDefaults.epsilonCorrectness
 
     @Option(help: "Cascade variant.")
     var cascade = CascadeVariant.extended
 
     @Option(help: "Fraction of each frame disclosed for parameter estimation.")
-    var sampleFraction = 0.1
+    var sampleFraction = ReferenceDefaults.sampleFraction
 
     @Option(help: "Seconds of silence from the peer before giving up.")
     var idleTimeout = 30
@@ -90,17 +96,21 @@ struct NodeCommand: AsyncParsableCommand {
         guard let keyPath = authKey else { throw UsageError("--auth-key FILE is required") }
         let variant = cascade, knobs = Set(bugs)
         guard SessionParameters.acceptedFrameBits.contains(frameBits) else { throw UsageError("--frame-bits must lie in 1024 ... 2^24") }
-        guard SessionParameters.acceptsQBERThreshold(qberThreshold) else {
-            throw UsageError("--qber-threshold must lie in \(SessionParameters.acceptedQBERThresholdText)")
+        guard ReferenceDefaults.acceptsQBERThreshold(qberThreshold) else {
+            throw UsageError("--qber-threshold must lie in \(ReferenceDefaults.acceptedQBERThresholdText)")
         }
         guard SessionParameters.acceptsSampleFraction(sampleFraction) else {
             throw UsageError("--sample-fraction must lie in \(SessionParameters.acceptedSampleFractionText)")
+        }
+        for (name, epsilon) in [("--epsilon-secrecy", epsilonSecrecy), ("--epsilon-correctness", epsilonCorrectness)] {
+            guard epsilon > 0, epsilon < 1 else { throw UsageError("\(name) must lie in (0, 1)") }
         }
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw UsageError("--idle-timeout must lie in 1 ... 86400 s") }
         var config = NodeConfiguration(
             role: r, control: control, quantumLayer: try HostPort(parsing: qli),
             authenticationKey: try NodeConfiguration.loadAuthenticationKey(path: keyPath),
-            parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction),
+            parameters: PostProcessingParameters(cascade: variant, qberThreshold: qberThreshold, sampleFraction: sampleFraction,
+                                                 epsilonSecrecy: epsilonSecrecy, epsilonCorrectness: epsilonCorrectness),
             frameBits: frameBits, bugs: knobs, keyOutput: keyOutput, idleTimeout: .seconds(idleTimeout))
         config.capturePath = pcap
         return config

@@ -42,6 +42,14 @@ struct ProcessTargetTests {
         #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.05", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
         #expect(message(good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"morse\"")).contains("control_protocol"))
         #expect(message(good) == "accepted")
+        // Addresses go through Wire's HostPort: an IPv6 address in brackets is one, an empty host is not.
+        #expect(message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\"", with: "\"qli\": \"[::1]:9000\"")) == "accepted")
+        let noHost = message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\"", with: "\"qli\": \":9000\""))
+        #expect(noHost.contains("bob.qli") && noHost.contains("has no host"), "\(noHost)")
+        let bare = message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\"", with: "\"qli\": \"::1:9000\""))
+        #expect(bare.contains("bob.qli") && bare.contains("without brackets"), "\(bare)")
+        #expect(try TargetFile.address("[::1]:9000", field: "alice.qli") == HostPort(host: "::1", port: 9000))
+        #expect(throws: HarnessError.self) { try TargetFile.address(":9000", field: "alice.qli") }
         #expect(message(good.replacingOccurrences(of: "\"shim\"\n", with: "\"shim\", \"{alice_keys}\"\n"))
                     .contains("may use only {qkdspec} and {work_dir}"))
         // A command that cannot start is found before any case runs.
@@ -154,7 +162,7 @@ struct RunningNodesTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let key = "\(dir)/auth.key"
-        FileManager.default.createFile(atPath: key, contents: Data(ReferenceNodeCommand.authenticationKeyBytes), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: key, contents: Data(DefaultAuthenticationKey.fileBytes), attributes: [.posixPermissions: 0o600])
         let ports = try FreePorts.take(4)  // Alice control, Alice QLI, Bob QLI, the proxy
         func start(_ args: [String]) throws -> Process {
             let p = Process()

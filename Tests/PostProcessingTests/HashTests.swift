@@ -123,13 +123,12 @@ struct HashTests {
         #expect(throws: PostProcessingError.self) { _ = try AuthenticationKeyPool(material: randomKey(63, seed: 1)) }
     }
 
-    @Test("SHA-256 FIPS 180-4 examples; fingerprints differ for different keys and never contain the key")
-    func sha256() {
-        func hex(_ d: [UInt8]) -> String { d.map { String($0, radix: 16).leftPadded(2) }.joined() }
-        #expect(hex(SHA256.digest(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(hex(SHA256.digest([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(hex(SHA256.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    @Test("fingerprints: SHA-256 of the tag, the length and the bytes (known answers from Python's hashlib); they differ for different keys and never contain the key")
+    func fingerprints() throws {
+        // hashlib.sha256(b"qkdspec key fingerprint v1" + n.to_bytes(8, "big") + key_bytes).hexdigest()[:16]
+        #expect(try #require(BitKey(bytes: Array(0..<32), count: 256)).fingerprint == "ef53c8302adf63a4")
+        #expect(try #require(BitKey(bytes: [0xff, 0x1f], count: 13)).fingerprint == "d90551baffe6057d")
+        #expect(BitKey(count: 0).fingerprint == "7be9be7d4050f258")
         let a = randomKey(256, seed: 1), b = randomKey(256, seed: 2)
         #expect(a.fingerprint.count == 16 && a.fingerprint != b.fingerprint)
         #expect(!a.hex.contains(a.fingerprint))

@@ -1,9 +1,9 @@
 import Foundation
+import Testing
+@testable import Reports
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
-@testable import Reports
 
 /// Collects element names and text so a test can assert on the SVG's structure.
 final class SVGCollector: NSObject, XMLParserDelegate {

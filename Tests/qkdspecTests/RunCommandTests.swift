@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
 
 @Suite("qkdspec run and list", .serialized)
 struct RunCommandTests {

@@ -10,7 +10,11 @@ extension Catalogue {
         // MARK: Status (clauses 5.2, 6.1)
         ConformanceCase(
             id: "etsi014/6.1/status/fields", title: "Status carries every field with its type",
-            requirement: "Get status answers 200 with a Status object: every field of Table 9 but status_extension present with its type; master_SAE_ID is the caller's (from its certificate), slave_SAE_ID the one asked for; stored_key_count ≤ max_key_count; min_key_size ≤ key_size ≤ max_key_size.",
+            requirement: """
+                Get status answers 200 with a Status object: every field of Table 9 but status_extension present with its type; master_SAE_ID is the \
+                caller's (from its certificate), slave_SAE_ID the one asked for; stored_key_count ≤ max_key_count; min_key_size ≤ key_size ≤ \
+                max_key_size.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.2, §6.1 Table 9", tags: ["etsi014", "status"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -46,7 +50,10 @@ extension Catalogue {
         // MARK: Get key (clauses 5.3, 6.2, 6.3)
         ConformanceCase(
             id: "etsi014/5.3/enc-keys/post-empty-body", title: "enc_keys with an empty body gives one key of key_size bits",
-            requirement: "A POST to enc_keys with an empty Key request answers 200 with exactly one key (the default number) of key_size bits (the default size), under a UUID key_ID.",
+            requirement: """
+                A POST to enc_keys with an empty Key request answers 200 with exactly one key (the default number) of key_size bits (the default \
+                size), under a UUID key_ID.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.3, §6.2 Table 10, §6.3 Table 11", tags: ["etsi014", "enc_keys"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -123,7 +130,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/6.2/enc-keys/size-multiple-of-8", title: "A size that is not a multiple of 8, as declared",
-            requirement: "A KME that supports only multiples of 8 answers a size that is not one with 400 and the message \"size shall be a multiple of 8\"; one that supports other sizes delivers keys of exactly that many bits.",
+            requirement: """
+                A KME that supports only multiples of 8 answers a size that is not one with 400 and the message \"size shall be a multiple of 8\"; \
+                one that supports other sizes delivers keys of exactly that many bits.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §6.2", tags: ["etsi014", "enc_keys"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -163,7 +173,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/5.3/enc-keys/stored-count-falls", title: "stored_key_count falls by the number delivered",
-            requirement: "Keys delivered by Get key leave the pool: stored_key_count after a request for n keys of key_size bits is at most the count before minus n.",
+            requirement: """
+                Keys delivered by Get key leave the pool: stored_key_count after a request for n keys of key_size bits is at most the count before \
+                minus n.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.3 Table 5 (post-condition), §6.1", tags: ["etsi014", "enc_keys"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -198,7 +211,10 @@ extension Catalogue {
         // MARK: Get key with key IDs (clauses 5.4, 6.4)
         ConformanceCase(
             id: "etsi014/5.4/dec-keys/identical-bytes", title: "The slave SAE gets identical keys",
-            requirement: "Get key with key IDs on the slave KME, at /api/v1/keys/{master_SAE_ID}/dec_keys, returns the keys the master SAE got, with the same key_IDs and identical bytes.",
+            requirement: """
+                Get key with key IDs on the slave KME, at /api/v1/keys/{master_SAE_ID}/dec_keys, returns the keys the master SAE got, with the same \
+                key_IDs and identical bytes.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.4 Table 7, Table 2 (the §6.4 example's {slave_SAE_ID} is an erratum)", tags: ["etsi014", "dec_keys"],
             profiles: [.etsi014]
         ) { ctx in
@@ -227,7 +243,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/6.4/dec-keys/unknown-key-id", title: "An unknown key_ID is a 400, not a 404",
-            requirement: "Get key with key IDs for a key_ID the KME does not hold is answered 400 with the message \"one or more keys specified are not found on KME\" (404 is not a status the standard defines).",
+            requirement: """
+                Get key with key IDs for a key_ID the KME does not hold is answered 400 with the message \"one or more keys specified are not found \
+                on KME\" (404 is not a status the standard defines).
+                """,
             level: .must, reference: "ETSI GS QKD 014 §6.4, §5.4 Table 8", tags: ["etsi014", "dec_keys"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, _, slave in
@@ -255,7 +274,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/5.4/dec-keys/not-named-slave", title: "dec_keys by an SAE not named as slave is a 401",
-            requirement: "An SAE that was not the slave SAE of the enc_keys request gets 401 from Get key with key IDs, and no key (a 401 carries no body requirement).",
+            requirement: """
+                An SAE that was not the slave SAE of the enc_keys request gets 401 from Get key with key IDs, and no key (a 401 carries no body \
+                requirement).
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.4 Table 7", tags: ["etsi014", "dec_keys", "authorization"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, slave in
@@ -273,7 +295,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/6.4/dec-keys/erratum-path", title: "dec_keys on {slave_SAE_ID} (the clause 6.4 example's path)",
-            requirement: "Table 2 puts Get key with key IDs at {master_SAE_ID}; the example in clause 6.4 writes {slave_SAE_ID}, an erratum. Reported: what the slave KME does on the erratum's path.",
+            requirement: """
+                Table 2 puts Get key with key IDs at {master_SAE_ID}; the example in clause 6.4 writes {slave_SAE_ID}, an erratum. Reported: what \
+                the slave KME does on the erratum's path.
+                """,
             level: .may, reference: "ETSI GS QKD 014 Table 2, §6.4 EXAMPLE", tags: ["etsi014", "dec_keys", "silent"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, slave in
@@ -287,7 +312,10 @@ extension Catalogue {
         // MARK: Extensions (clause 6.2)
         ConformanceCase(
             id: "etsi014/6.2/extensions/mandatory-unsupported", title: "An unsupported extension_mandatory is a 400",
-            requirement: "A Key request with an extension_mandatory parameter the KME does not support is refused with 400 and the message \"not all extension_mandatory parameters are supported\"; no key is delivered.",
+            requirement: """
+                A Key request with an extension_mandatory parameter the KME does not support is refused with 400 and the message \"not all \
+                extension_mandatory parameters are supported\"; no key is delivered.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §6.2", tags: ["etsi014", "extensions"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -300,7 +328,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/6.2/extensions/optional", title: "extension_optional handled either way the standard allows",
-            requirement: "A Key request with an extension_optional parameter the KME does not handle is answered as without it (200 with keys) or with 400 \"not all extension_optional request options handled\"; the case reports which.",
+            requirement: """
+                A Key request with an extension_optional parameter the KME does not handle is answered as without it (200 with keys) or with 400 \
+                \"not all extension_optional request options handled\"; the case reports which.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §6.2", tags: ["etsi014", "extensions"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -314,7 +345,10 @@ extension Catalogue {
         },
         // MARK: Malformed requests
         malformed(id: "etsi014/5.3/malformed/bad-json", title: "A body that is not JSON",
-                  requirement: "A Key request or Key IDs body that is not JSON (or not UTF-8, or not an object) is answered 400 (or 401), never a server error, never a key.") { kme, master, slave in
+                  requirement: """
+                      A Key request or Key IDs body that is not JSON (or not UTF-8, or not an object) is answered 400 (or 401), never a server \
+                      error, never a key.
+                      """) { kme, master, slave in
             var out: [(String, KMEResponse)] = []
             for (name, body) in [("truncated JSON", Data("{\"number\": 1".utf8)), ("not JSON", Data("number=1".utf8)),
                                  ("an array", Data("[1]".utf8)), ("not UTF-8", Data([0x7B, 0xFF, 0xFE, 0x7D]))] {
@@ -324,7 +358,10 @@ extension Catalogue {
             return out
         },
         malformed(id: "etsi014/6.2/malformed/wrong-types", title: "Fields of the wrong type",
-                  requirement: "A Key request or Key IDs body whose fields have the wrong JSON type is answered 400 (or 401), never a server error, never a key.") { kme, master, slave in
+                  requirement: """
+                      A Key request or Key IDs body whose fields have the wrong JSON type is answered 400 (or 401), never a server error, never a \
+                      key.
+                      """) { kme, master, slave in
             var out: [(String, KMEResponse)] = []
             for body in [#"{"number":"2"}"#, #"{"size":true}"#, #"{"number":1.5}"#, #"{"additional_slave_SAE_IDs":"SAE"}"#, #"{"extension_mandatory":{"a":1}}"#] {
                 out.append(("enc_keys \(body)", try await master.send(.POST, path: ETSI014.path(.encKeys, saeID: kme.slave.saeID), body: Data(body.utf8))))
@@ -335,7 +372,10 @@ extension Catalogue {
             return out
         },
         malformed(id: "etsi014/6.2/malformed/negative-and-huge-numbers", title: "Negative, zero and huge numbers",
-                  requirement: "number or size zero, negative, beyond 64 bits or non-numeric in the query is answered 400 (or 401), never a server error, never a key.") { kme, master, _ in
+                  requirement: """
+                      number or size zero, negative, beyond 64 bits or non-numeric in the query is answered 400 (or 401), never a server error, \
+                      never a key.
+                      """) { kme, master, _ in
             var out: [(String, KMEResponse)] = []
             for body in [#"{"number":0}"#, #"{"number":-1}"#, #"{"size":-256}"#, #"{"size":0}"#, #"{"number":99999999999999999999999}"#,
                          #"{"size":1e300}"#, #"{"number":9223372036854775807}"#] {
@@ -347,13 +387,19 @@ extension Catalogue {
             return out
         },
         malformed(id: "etsi014/5.3/malformed/unknown-sae-ids", title: "Unknown SAE IDs",
-                  requirement: "enc_keys for a slave SAE the KME does not know, and dec_keys for a master SAE that never asked, are answered 400 (or 401), never a key.") { kme, master, slave in
+                  requirement: """
+                      enc_keys for a slave SAE the KME does not know, and dec_keys for a master SAE that never asked, are answered 400 (or 401), \
+                      never a key.
+                      """) { kme, master, slave in
             [("enc_keys for an unknown slave", try await master.encKeys(slaveSAEID: "qkdspec-unknown-SAE", request: nil)),
              ("dec_keys for an unknown master", try await slave.decKeys(masterSAEID: "qkdspec-unknown-SAE", keyIDs: [UUID().uuidString.lowercased()])),
              ("enc_keys naming the caller itself as slave", try await master.encKeys(slaveSAEID: kme.master.saeID, request: nil))]
         },
         malformed(id: "etsi014/5.1/malformed/sae-id-encoding-tricks", title: "URL-encoding and path tricks in SAE IDs",
-                  requirement: "SAE IDs with encoded slashes, dot segments, double encoding, NUL or overlong text are answered 400 (or 401) and never reach another SAE's keys; never a server error.") { kme, master, _ in
+                  requirement: """
+                      SAE IDs with encoded slashes, dot segments, double encoding, NUL or overlong text are answered 400 (or 401) and never reach \
+                      another SAE's keys; never a server error.
+                      """) { kme, master, _ in
             let s = kme.slave.saeID
             // Double encoding: the first byte written as %25XX decodes once to "%XX…", which is not the SAE.
             let first = s.utf8.first.map { "%25" + String($0, radix: 16, uppercase: true) } ?? ""
@@ -370,7 +416,10 @@ extension Catalogue {
         // MARK: TLS and authentication (clauses 4, 5.1)
         ConformanceCase(
             id: "etsi014/5.1/tls/no-client-certificate", title: "A client without a certificate is rejected",
-            requirement: "The KME authenticates every SAE by its certificate: a TLS client that presents none is rejected (handshake failure, or 401), never served.",
+            requirement: """
+                The KME authenticates every SAE by its certificate: a TLS client that presents none is rejected (handshake failure, or 401), never \
+                served.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §4, §5.1", tags: ["etsi014", "tls"], profiles: [.etsi014]
         ) { ctx in
             guard let kme = ETSI014Support.kme(ctx) else { return .unimplemented("the target has no kme object") }
@@ -435,7 +484,9 @@ extension Catalogue {
         // MARK: Where the standard is silent, and SHOULDs
         ConformanceCase(
             id: "etsi014/5.1/silent/unknown-url-and-method", title: "Unknown URLs and methods (reported)",
-            requirement: "The standard defines no answer for an unknown URL or a method Table 2 does not list; any answer but a key is accepted and reported.",
+            requirement: """
+                The standard defines no answer for an unknown URL or a method Table 2 does not list; any answer but a key is accepted and reported.
+                """,
             level: .may, reference: "ETSI GS QKD 014 §5.1 Table 2 (silent)", tags: ["etsi014", "silent"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -449,7 +500,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/5.1/silent/request-content-type", title: "A POST without Content-Type application/json (reported)",
-            requirement: "A Key request sent as text/plain: the standard fixes the content type (Table 1) but not what a KME does with another; either answer is accepted and reported.",
+            requirement: """
+                A Key request sent as text/plain: the standard fixes the content type (Table 1) but not what a KME does with another; either answer \
+                is accepted and reported.
+                """,
             level: .may, reference: "ETSI GS QKD 014 §5.1 Table 1 (silent on the answer)", tags: ["etsi014", "silent"], profiles: [.etsi014]
         ) { ctx in
             try await ETSI014Support.withPair(ctx) { kme, master, _ in
@@ -473,7 +527,10 @@ extension Catalogue {
         // MARK: Load
         ConformanceCase(
             id: "etsi014/5.3/load/concurrent-invariants", title: "Under concurrent load no key goes out twice and none is lost",
-            requirement: "Four SAE client pairs doing enc_keys on the master and dec_keys on the slave for one second: no key_ID or key material delivered twice, every key the master delivered retrieved once from the slave with identical bytes, no 5xx but 503 for an empty pool.",
+            requirement: """
+                Four SAE client pairs doing enc_keys on the master and dec_keys on the slave for one second: no key_ID or key material delivered \
+                twice, every key the master delivered retrieved once from the slave with identical bytes, no 5xx but 503 for an empty pool.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.3, §5.4 (post-conditions), Tables 6 and 8", tags: ["etsi014", "load"], profiles: [.etsi014]
         ) { ctx in
             guard let kme = ETSI014Support.kme(ctx) else { return .unimplemented("the target has no kme object") }
@@ -492,7 +549,10 @@ extension Catalogue {
         // MARK: Cross-layer key lifecycle: the nodes' keys through the KMEs
         ConformanceCase(
             id: "etsi014/5.3/lifecycle/node-keys-delivered-identically", title: "Every key the nodes delivered comes out of both KMEs, identical",
-            requirement: "With a QKD session's keys feeding the KME pair (Alice's node to the master, Bob's to the slave), the keys enc_keys delivers are the node keys' bits in delivery order, the slave returns each with identical bytes, and a key fetched once is gone.",
+            requirement: """
+                With a QKD session's keys feeding the KME pair (Alice's node to the master, Bob's to the slave), the keys enc_keys delivers are the \
+                node keys' bits in delivery order, the slave returns each with identical bytes, and a key fetched once is gone.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.3, §5.4 (post-conditions); docs/etsi014.md (cross-layer)", tags: ["etsi014", "lifecycle"],
             profiles: [.etsi014]
         ) { ctx in
@@ -522,7 +582,10 @@ extension Catalogue {
         },
         ConformanceCase(
             id: "etsi014/5.4/lifecycle/discarded-frames-never-delivered", title: "Keys of frames failing verification never come out of a KME",
-            requirement: "When a frame's verification fails (the harness corrupts a verification tag and re-authenticates it), no key of it may come out of the KME pair fed by the nodes.",
+            requirement: """
+                When a frame's verification fails (the harness corrupts a verification tag and re-authenticates it), no key of it may come out of \
+                the KME pair fed by the nodes.
+                """,
             level: .must, reference: "ETSI GS QKD 014 §5.4; docs/postprocessing.md (discard rule)", tags: ["etsi014", "lifecycle", "verification"],
             profiles: [.etsi014]
         ) { ctx in

@@ -113,7 +113,7 @@ extension Catalogue {
             var message = frame.message
             guard let what = change(&message) else { return [.send(bytes)] }
             frame.message = message
-            guard let forged = ReferenceNodeCommand.retagged(frame, key: key, from: side) else { return [.send(bytes)] }
+            guard let forged = DefaultAuthenticationKey.retagged(frame, key: key, from: side) else { return [.send(bytes)] }
             log.note(what)
             return [.send(forged)]
         }

@@ -18,7 +18,10 @@ extension Catalogue {
     static let vectorCases: [ConformanceCase] = vectorFiles.map { v in
         ConformanceCase(
             id: "vectors/\(v.id)", title: "\(v.title): known-answer vectors",
-            requirement: "The stack's implementation, asked through its shim, must compute every valid vector's outputs of vectors/\(v.file) and refuse every invalid one; an algorithm it does not implement is reported, not failed.",
+            requirement: """
+                The stack's implementation, asked through its shim, must compute every valid vector's outputs of vectors/\(v.file) and refuse every \
+                invalid one; an algorithm it does not implement is reported, not failed.
+                """,
             level: .must, reference: "vectors/\(v.file) (docs/targets.md, shim protocol)", tags: ["vectors"]
         ) { ctx in
             guard let command = ctx.target.shimCommand else {

@@ -1,5 +1,6 @@
+import Crypto
 import Foundation
-import PostProcessing
+import QKDMath
 
 /// A load run against a KME pair: `clients` concurrent SAE pairs, each for `seconds` doing
 /// enc_keys on the master then dec_keys for the same keys on the slave. It checks the
@@ -66,7 +67,7 @@ public struct KMEBench: Sendable {
                             t.serverErrors += 1
                             continue
                         }
-                        t.enc.append(Self.ms(ContinuousClock.now - t0))
+                        t.enc.append((ContinuousClock.now - t0).inSeconds * 1000)
                         if r.status >= 500 {
                             if r.status == 503 { t.exhausted += 1 } else { t.serverErrors += 1 }
                             if r.status == 503 { try? await Task.sleep(for: .milliseconds(5)) }
@@ -75,7 +76,7 @@ public struct KMEBench: Sendable {
                         guard r.status == 200, let keys = try? KeyContainer.parse(r.data).value.keys else { t.serverErrors += 1; continue }
                         let t1 = ContinuousClock.now
                         let d = try? await slave.decKeys(masterSAEID: target.master.saeID, keyIDs: keys.map(\.keyID))
-                        t.dec.append(Self.ms(ContinuousClock.now - t1))
+                        t.dec.append((ContinuousClock.now - t1).inSeconds * 1000)
                         guard let d, d.status == 200, let got = try? KeyContainer.parse(d.data).value.keys else {
                             if let d, d.status >= 500 { t.serverErrors += 1 }
                             t.lost += keys.count
@@ -84,7 +85,7 @@ public struct KMEBench: Sendable {
                         let byID = Dictionary(got.map { ($0.keyID.lowercased(), $0.key) }, uniquingKeysWith: { a, _ in a })
                         for k in keys {
                             t.ids.append(k.keyID.lowercased())
-                            t.prints.append(Data(SHA256Digest.of(k.bytes ?? []).prefix(16)))
+                            t.prints.append(Data(SHA256.hash(data: k.bytes ?? []).prefix(16)))
                             if let other = byID[k.keyID.lowercased()] { if other != k.key { t.mismatched += 1 } } else { t.lost += 1 }
                         }
                     }
@@ -97,7 +98,7 @@ public struct KMEBench: Sendable {
             for try await t in group { all.append(t) }
             return all
         }
-        let elapsed = Self.ms(ContinuousClock.now - started) / 1000
+        let elapsed = (ContinuousClock.now - started).inSeconds
         let enc = tallies.flatMap(\.enc).sorted(), dec = tallies.flatMap(\.dec).sorted()
         let ids = tallies.flatMap(\.ids), prints = tallies.flatMap(\.prints)
         let requests = enc.count + dec.count
@@ -109,15 +110,8 @@ public struct KMEBench: Sendable {
             serverErrors: tallies.reduce(0) { $0 + $1.serverErrors }, exhausted: tallies.reduce(0) { $0 + $1.exhausted })
     }
 
-    static func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1 < 0 ? 0 : Int((Double(sorted.count) * q).rounded(.up)) - 1)]
     }
-}
-
-/// SHA-256 for fingerprints (PostProcessing's, which the rest of the project uses).
-enum SHA256Digest {
-    static func of(_ bytes: [UInt8]) -> [UInt8] { PostProcessing.SHA256.digest(bytes) }
 }

@@ -12,7 +12,7 @@ import Wire
 public struct InProcessTarget: SessionTarget {
     public var bugs: Set<BugKnob>
     public var parameters = PostProcessingParameters()
-    public var frameBits = 32_768
+    public var frameBits = ReferenceDefaults.frameBits
     public var blocksPerSession = 12
     public var blockPulses = 1 << 22
     /// The qkdspec executable, for the robustness probes (a node in its own process).
@@ -28,14 +28,7 @@ public struct InProcessTarget: SessionTarget {
     public var authenticationKey: BitKey? { ReferenceNodeCommand.authenticationKey }
     public var shimCommand: [String]? { executable.map { [$0, "shim"] } }
 
-    public var declared: DeclaredParameters {
-        var d = DeclaredParameters()
-        d.qberThreshold = parameters.qberThreshold
-        d.epsilonSecrecy = parameters.epsilonSecrecy
-        d.epsilonCorrectness = parameters.epsilonCorrectness
-        d.frameBits = frameBits
-        return d
-    }
+    public var declared: DeclaredParameters { DeclaredParameters(reference: parameters, frameBits: frameBits) }
 
     /// A probe of the reference node with this target's bug knobs, as its own process: the same
     /// Alice the default (process) target would start.

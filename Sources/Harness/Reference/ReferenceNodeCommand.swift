@@ -9,34 +9,29 @@ import Wire
 public struct ReferenceNodeCommand: Sendable {
     public var executable: String
     public var bugs: Set<BugKnob>
-    public var frameBits = 32_768
+    public var frameBits = ReferenceDefaults.frameBits
+    /// What the target declares and what its nodes are told, from this one value: both nodes get
+    /// every declared parameter on their command line, none is left to a node's defaults.
+    public var parameters = PostProcessingParameters()
+    /// Seconds of silence from the peer before a node gives up (`--idle-timeout`).
+    public var idleTimeoutSeconds = 20
+    /// The nodes' `--log-level`.
+    public var logLevel = "error"
 
     public init(executable: String, bugs: Set<BugKnob> = []) {
         self.executable = executable
         self.bugs = bugs
     }
 
-    /// The pre-shared authentication key the reference target's nodes use (the harness writes it
-    /// for every session, and knows it, so a fault can re-authenticate a frame it altered).
-    public static let authenticationKey: BitKey = {
-        var s = UInt64(0x5EED)
-        var words = [UInt64]()
-        for _ in 0..<(1 << 14) { s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; words.append(s) }
-        return BitKey(words: words, count: words.count * 64)
-    }()
+    /// The pre-shared authentication key the reference target's nodes use: the one the harness
+    /// writes for every session (``DefaultAuthenticationKey``).
+    public static var authenticationKey: BitKey { DefaultAuthenticationKey.key }
 
-    /// The key file's bytes (the node reads the key from a file, at least 1 KiB), written for
-    /// every session: computed once.
-    public static let authenticationKeyBytes: [UInt8] = Array(authenticationKey.bytes.prefix(1 << 17))
-
-    /// `frame`, re-encoded with a valid tag under `key` for the direction it travels (Alice's by
-    /// default): what an attacker holding the key could send, so that a fault reaches the check
-    /// after authentication.
-    public static func retagged(_ frame: Frame, key: BitKey = authenticationKey, from side: Role = .alice) -> [UInt8]? {
-        guard let pool = try? AuthenticationKeyPool(material: key) else { return nil }
-        var wc = WegmanCarter(pool: pool)
-        let direction: AuthenticationKeyPool.Direction = side == .alice ? .aliceToBob : .bobToAlice
-        return try? frame.encoded { bytes in try wc.tag(bytes, direction: direction, sequence: frame.sequence) }
+    /// The declared parameters as `qkdspec node` options.
+    var parameterArguments: [String] {
+        ["--frame-bits", String(frameBits), "--qber-threshold", "\(parameters.qberThreshold)",
+         "--sample-fraction", "\(parameters.sampleFraction)", "--epsilon-secrecy", "\(parameters.epsilonSecrecy)",
+         "--epsilon-correctness", "\(parameters.epsilonCorrectness)"]
     }
 
     var bugArguments: [String] { bugs.map(\.rawValue).sorted().flatMap { ["--bug", $0] } }
@@ -47,9 +42,8 @@ public struct ReferenceNodeCommand: Sendable {
 
     /// The target file of the reference stack.
     public var targetFile: TargetFile {
-        let common = ["--auth-key", "{auth_key}", "--frame-bits", String(frameBits), "--idle-timeout", "20", "--log-level", "error"]
-        var declared = DeclaredParameters()
-        declared.frameBits = frameBits
+        let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", String(idleTimeoutSeconds), "--log-level", logLevel]
+        var declared = DeclaredParameters(reference: parameters, frameBits: frameBits)
         declared.features = ["cascade", "wegman-carter", "toeplitz"]
         var file = TargetFile(
             name: name, controlProtocol: .reference,
