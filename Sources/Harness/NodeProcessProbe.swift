@@ -33,14 +33,6 @@ public struct NodeProcessProbe: Sendable {
     let directory: String
     var environment: [String: String] = [:]
 
-    init(node: String, command: [String], reach: Reach, directory: String, environment: [String: String] = [:]) {
-        self.node = node
-        self.command = command
-        self.reach = reach
-        self.directory = directory
-        self.environment = environment
-    }
-
     /// ``run(sending:closeAfter:seconds:)`` in the robustness cases' terms.
     public func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
         let (ending, log) = try run(sending: bytes, closeAfter: closeAfter, seconds: seconds)

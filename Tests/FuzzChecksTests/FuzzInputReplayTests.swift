@@ -1,8 +1,8 @@
+import CaptureFuzzChecks
+import FormatFuzzChecks
 import Foundation
 import Testing
 import Wire
-import CaptureFuzzChecks
-import FormatFuzzChecks
 import WireFuzzChecks
 
 /// Replays every kept finding (Fuzz/regressions/TARGET/) and every seed (Fuzz/corpus/TARGET/)

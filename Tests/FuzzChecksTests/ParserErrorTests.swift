@@ -1,7 +1,7 @@
-import Foundation
-import Testing
 import ETSI014Models
+import Foundation
 import TargetFiles
+import Testing
 
 /// The parsers the fuzz targets reach through their in-memory entry points refuse bad input with
 /// the typed error the file-reading entry points give, naming the line or field.
