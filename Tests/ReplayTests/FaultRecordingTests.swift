@@ -1,0 +1,74 @@
+import Foundation
+import Harness
+import Node
+import QuantumChannel
+import Testing
+import Wire
+
+/// Recordings of a replayed and of a tampered frame, made at test time the way an evidence bundle
+/// is (the proxy's capture of a reference session with a fault on Alice's frames, the harness's
+/// reference key, its sidecar), then replayed: a clean Bob refuses as the recorded one did, a Bob
+/// whose knob lets the fault through diverges at the refusal.
+@Suite("Replay of faulted recordings", .serialized)
+struct FaultRecordingTests {
+    /// Records one session of the reference nodes with `fault` on Alice's frames; returns the capture.
+    func record(_ fault: @escaping ChannelFault, in dir: String) async throws -> String {
+        var target = try ProcessTarget(file: ReferenceNodeCommand(executable: Executable.path).targetFile, executable: Executable.path, workRoot: dir)
+        target.keepsEvidence = true
+        let plan = SessionPlan(scenario: .gys(distanceKm: 10), seed: 3, aliceFault: fault, blocks: 2)
+        let session = try await target.run(plan)
+        let capture = try #require(session.capturePath)
+        let sidecar = ReplaySidecar(plan: plan, blocks: 2, blockPulses: target.blockPulses, authenticationKey: ReplaySidecar.referenceKeyName,
+                                    madeBy: "FaultRecordingTests")
+        try sidecar.write(to: ReplaySidecar.path(forCapture: capture))
+        return capture
+    }
+
+    func replay(_ capture: String, bugs: Set<BugKnob>, dir: String) async throws -> (PreparedReplay, ReplayReport) {
+        let prepared = try CaptureReplay.prepare(capture: capture)
+        let bob = ReferenceNodeCommand(executable: Executable.path, bugs: bugs).targetFile
+        return (prepared, try await CaptureReplay.run(prepared, bob: bob, executable: Executable.path, workRoot: dir, idleTimeout: 10))
+    }
+
+    func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replay-fault-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("a replayed frame: the clean Bob refuses it with ERROR 7 as recorded; accept-replayed-frame diverges there")
+    func replayedFrame() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Alice's third frame (her first SIFTING_RESULT) sent twice, with its valid tag.
+        let capture = try await record({ i, bytes in i == 2 ? [.send(bytes), .send(bytes)] : [.send(bytes)] }, in: dir)
+        let (prepared, clean) = try await replay(capture, bugs: [], dir: dir)
+        // docs/protocol.md: a wrong sequence number gets ERROR 7 and ends the session.
+        let refusal = try #require(prepared.outcome.endings.first)
+        #expect(refusal.from == "bob" && refusal.kind == "error" && refusal.code.hasPrefix("7 "), "\(prepared.outcome.summary)")
+        #expect(clean.divergence == nil, "\(clean.detail)")
+        let (_, buggy) = try await replay(capture, bugs: [.acceptReplayedFrame], dir: dir)
+        let d = try #require(buggy.divergence, "\(buggy.detail)")
+        #expect(d.packet == refusal.packet, "\(d.description)")
+    }
+
+    @Test("a tampered tag: the clean Bob aborts (reason 2) as recorded; ignore-auth-tag diverges there")
+    func tamperedTag() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The last bit of the tag of Alice's third frame flipped.
+        let capture = try await record({ i, bytes in
+            guard i == 2 else { return [.send(bytes)] }
+            var b = bytes
+            b[b.count - 1] ^= 1
+            return [.send(b)]
+        }, in: dir)
+        let (prepared, clean) = try await replay(capture, bugs: [], dir: dir)
+        let abort = try #require(prepared.outcome.endings.first)
+        #expect(abort.from == "bob" && abort.kind == "abort" && abort.code.hasPrefix("2 "), "\(prepared.outcome.summary)")
+        #expect(clean.divergence == nil, "\(clean.detail)")
+        let (_, buggy) = try await replay(capture, bugs: [.ignoreAuthTag], dir: dir)
+        let d = try #require(buggy.divergence, "\(buggy.detail)")
+        #expect(d.packet == abort.packet, "\(d.description)")
+    }
+}
