@@ -87,7 +87,8 @@ public struct ReplayReport: Sendable, Codable {
         if let divergence {
             text += ". DIVERGES at \(divergence.description)"
         } else {
-            text += ". The live Bob matched the recording, and delivered \(liveKeys.count) key\(liveKeys.count == 1 ? "" : "s") with the recorded fingerprints"
+            text += liveKeys.isEmpty ? ". The live Bob matched the recording, and delivered no key, as recorded"
+                : ". The live Bob matched the recording, and delivered \(liveKeys.count) key\(liveKeys.count == 1 ? "" : "s") with the recorded IDs and fingerprints"
         }
         if let liveEnding { text += "; his process: \(liveEnding)" }
         return text
@@ -148,7 +149,7 @@ public enum CaptureReplay {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var values = try target.values(directory: dir, seed: prepared.sidecar.seed)
         let liveKey = target.authenticationKey ?? ReferenceNodeCommand.authenticationKey
-        let alice = try ReplayedAlice(recorded: prepared.recorded, liveKey: liveKey, recordingKey: prepared.recordingKey,
+        let alice = try ReplayedAlice(recorded: prepared.recorded, records: prepared.bobBlocks, liveKey: liveKey, recordingKey: prepared.recordingKey,
                                       idleTimeout: idleTimeout, connectTimeout: 20)
         try alice.listen()
         values["proxy_port"] = String(alice.port)

@@ -30,6 +30,7 @@ public enum ReplayEquivalence {
         "KEEPALIVE (sent on the stack's own timer, nonce random): not compared",
         "sequence numbers and tags (rebuilt: checked against the target's key, not the recording's)",
         "the interleaving of different message types (depends on when records and segments arrive); each type's messages are compared in order",
+        "SIFTING_BASES beyond the recorded ones (a recorded session that ended early ended before Bob announced every block): compared with the records fed instead",
     ]
 
     /// A message type's name as docs/protocol.md writes it (CASCADE_REQUEST), or its number.

@@ -42,8 +42,13 @@ final class ReplayedAlice: @unchecked Sendable {
     /// The port the live Bob must connect to.
     private(set) var port = 0
 
-    init(recorded: RecordedSession, liveKey: BitKey, recordingKey: BitKey?, idleTimeout: Double, connectTimeout: Double) throws {
+    /// The live Bob's records, to judge SIFTING_BASES the recording does not have.
+    private let records: [QuantumLayerBlock]
+
+    init(recorded: RecordedSession, records: [QuantumLayerBlock], liveKey: BitKey, recordingKey: BitKey?, idleTimeout: Double,
+         connectTimeout: Double) throws {
         self.recorded = recorded
+        self.records = records
         alice = recorded.sent(by: .alice)
         bob = recorded.sent(by: .bob).filter { !ReplayEquivalence.isMasked($0.frame.message) }
         var counts: [UInt8: Int] = [:]
@@ -219,6 +224,22 @@ final class ReplayedAlice: @unchecked Sendable {
         let type = message.type
         let rank = got[type] ?? 0
         guard let indices = bobByType[type], rank < indices.count else {
+            if case .siftingBases(let b) = message {
+                // Bob announces blocks as his records arrive; a recorded session that ended early
+                // (a refusal) may have ended before he announced them all. Such a block is
+                // compared with the records instead of the recording.
+                got[type] = rank + 1
+                guard b.block < UInt64(records.count) else {
+                    return diverge(at: firstUnmatched, field: "SIFTING_BASES.block", recorded: "blocks 0 ... \(records.count - 1) fed",
+                                   live: "block \(b.block)")
+                }
+                let r = records[Int(b.block)]
+                let expected = Message.siftingBases(SiftingBases(block: b.block, offsets: r.offsets, bases: r.bases))
+                if let d = ReplayEquivalence.difference(recorded: expected, live: message) {
+                    return diverge(at: firstUnmatched, field: d.field, recorded: "\(d.recorded) (the records fed)", live: d.live)
+                }
+                return nil
+            }
             return diverge(at: firstUnmatched, field: "type", live: ReplayEquivalence.label(message))
         }
         let expected = bob[indices[rank]]
