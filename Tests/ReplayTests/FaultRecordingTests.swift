@@ -27,7 +27,7 @@ struct FaultRecordingTests {
     func replay(_ capture: String, bugs: Set<BugKnob>, dir: String) async throws -> (PreparedReplay, ReplayReport) {
         let prepared = try CaptureReplay.prepare(capture: capture)
         let bob = ReferenceNodeCommand(executable: Executable.path, bugs: bugs).targetFile
-        return (prepared, try await CaptureReplay.run(prepared, bob: bob, executable: Executable.path, workRoot: dir, idleTimeout: 10))
+        return (prepared, try await CaptureReplay.run(prepared, bob: bob, executable: Executable.path, workRoot: dir, idleTimeout: 5))
     }
 
     func scratch() throws -> String {
