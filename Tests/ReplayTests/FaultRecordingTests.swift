@@ -12,7 +12,9 @@ import Wire
 @Suite("Replay of faulted recordings", .serialized)
 struct FaultRecordingTests {
     /// Records one session of the reference nodes with `fault` on Alice's frames; returns the capture.
-    func record(_ fault: @escaping ChannelFault, in dir: String) async throws -> String {
+    /// With QKDSPEC_RECORD_CAPTURES set, the capture and its sidecar are also copied to
+    /// captures/`name` (how captures/recording-fault-*.pcap are made; captures/README.md).
+    func record(_ name: String, _ fault: @escaping ChannelFault, in dir: String) async throws -> String {
         var target = try ProcessTarget(file: ReferenceNodeCommand(executable: Executable.path).targetFile, executable: Executable.path, workRoot: dir)
         target.keepsEvidence = true
         let plan = SessionPlan(scenario: .gys(distanceKm: 10), seed: 3, aliceFault: fault, blocks: 2)
@@ -21,6 +23,13 @@ struct FaultRecordingTests {
         let sidecar = ReplaySidecar(plan: plan, blocks: 2, blockPulses: target.blockPulses, authenticationKey: ReplaySidecar.referenceKeyName,
                                     madeBy: "FaultRecordingTests")
         try sidecar.write(to: ReplaySidecar.path(forCapture: capture))
+        if ProcessInfo.processInfo.environment["QKDSPEC_RECORD_CAPTURES"] != nil {
+            let destination = "\(Executable.captures)/\(name)"
+            for (from, to) in [(capture, destination), (ReplaySidecar.path(forCapture: capture), ReplaySidecar.path(forCapture: destination))] {
+                try? FileManager.default.removeItem(atPath: to)
+                try FileManager.default.copyItem(atPath: from, toPath: to)
+            }
+        }
         return capture
     }
 
@@ -41,7 +50,7 @@ struct FaultRecordingTests {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Alice's third frame (her first SIFTING_RESULT) sent twice, with its valid tag.
-        let capture = try await record({ i, bytes in i == 2 ? [.send(bytes), .send(bytes)] : [.send(bytes)] }, in: dir)
+        let capture = try await record("recording-fault-replayed-frame.pcap", { i, bytes in i == 2 ? [.send(bytes), .send(bytes)] : [.send(bytes)] }, in: dir)
         let (prepared, clean) = try await replay(capture, bugs: [], dir: dir)
         // docs/protocol.md: a wrong sequence number gets ERROR 7 and ends the session.
         let refusal = try #require(prepared.outcome.endings.first)
@@ -52,23 +61,26 @@ struct FaultRecordingTests {
         #expect(d.packet == refusal.packet, "\(d.description)")
     }
 
-    @Test("a tampered tag: the clean Bob aborts (reason 2) as recorded; ignore-auth-tag diverges there")
+    @Test("a tampered tag: the clean Bob aborts (reason 2) as recorded; ignore-auth-tag and partial-tag-check diverge there")
     func tamperedTag() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // The last bit of the tag of Alice's third frame flipped.
-        let capture = try await record({ i, bytes in
+        // The top bit of the tag of Alice's third frame flipped: in the tag's high 32 bits, which
+        // a Bob comparing only the low half (partial-tag-check) misses.
+        let capture = try await record("recording-fault-tampered-tag.pcap", { i, bytes in
             guard i == 2 else { return [.send(bytes)] }
             var b = bytes
-            b[b.count - 1] ^= 1
+            b[b.count - 8] ^= 0x80
             return [.send(b)]
         }, in: dir)
         let (prepared, clean) = try await replay(capture, bugs: [], dir: dir)
         let abort = try #require(prepared.outcome.endings.first)
         #expect(abort.from == "bob" && abort.kind == "abort" && abort.code.hasPrefix("2 "), "\(prepared.outcome.summary)")
         #expect(clean.divergence == nil, "\(clean.detail)")
-        let (_, buggy) = try await replay(capture, bugs: [.ignoreAuthTag], dir: dir)
-        let d = try #require(buggy.divergence, "\(buggy.detail)")
-        #expect(d.packet == abort.packet, "\(d.description)")
+        for knob in [BugKnob.ignoreAuthTag, .partialTagCheck] {
+            let (_, buggy) = try await replay(capture, bugs: [knob], dir: dir)
+            let d = try #require(buggy.divergence, "\(knob): \(buggy.detail)")
+            #expect(d.packet == abort.packet, "\(knob): \(d.description)")
+        }
     }
 }

@@ -8,6 +8,8 @@ extension Catalogue {
     static let replayRecordings: [(file: String, title: String, profiles: Set<Profile>)] = [
         ("recording-clean.pcap", "A recorded clean session replayed to the stack's Bob delivers the recorded keys", [.ci, .full]),
         ("recording-clean-eve.pcap", "A recorded session under intercept-resend replayed to the stack's Bob aborts both frames", [.ci, .full]),
+        ("recording-fault-replayed-frame.pcap", "A recorded session with a replayed frame replayed to the stack's Bob is rejected there", [.ci, .full]),
+        ("recording-fault-tampered-tag.pcap", "A recorded session with a tampered tag replayed to the stack's Bob aborts there", [.ci, .full]),
     ]
 
     static let captureReplay: [ConformanceCase] = replayRecordings.map { r in
@@ -47,7 +49,7 @@ extension Catalogue {
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-replay-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let report = try await CaptureReplay.run(prepared, bob: bob.file, executable: bob.executable, workRoot: work)
+        let report = try await CaptureReplay.run(prepared, bob: bob.file, executable: bob.executable, workRoot: work, idleTimeout: 10)
         return CaseOutcome(holds: report.passed, detail: report.detail,
                            measurements: ["frames_sent": Double(report.framesSent), "messages_compared": Double(report.messagesCompared),
                                           "keys": Double(report.liveKeys.count)])
