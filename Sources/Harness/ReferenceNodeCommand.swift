@@ -50,7 +50,7 @@ public struct ReferenceNodeCommand: Sendable {
         let common = ["--auth-key", "{auth_key}", "--frame-bits", String(frameBits), "--idle-timeout", "20", "--log-level", "error"]
         var declared = DeclaredParameters()
         declared.frameBits = frameBits
-        declared.features = ["cascade", "wegman-carter", "toeplitz"]
+        declared.features = ["cascade", "wegman-carter", "toeplitz", Catalogue.referenceCascadeSchedule]
         var file = TargetFile(
             name: name, controlProtocol: .reference,
             alice: .init(command: [executable, "node", "--role", "alice", "--control-listen", "127.0.0.1:{alice_control_port}",

@@ -50,9 +50,27 @@ extension Catalogue {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-replay-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         let report = try await CaptureReplay.run(prepared, bob: bob.file, executable: bob.executable, workRoot: work, idleTimeout: 10)
-        return CaseOutcome(holds: report.passed, detail: report.detail,
-                           measurements: ["frames_sent": Double(report.framesSent), "messages_compared": Double(report.messagesCompared),
-                                          "keys": Double(report.liveKeys.count)])
+        return replayVerdict(report, declared: bob.file.declared)
+    }
+
+    /// The feature a target declares when its Bob asks the reference Bob's Cascade queries
+    /// (docs/postprocessing.md): only then is a different CASCADE_REQUEST a divergence that fails.
+    public static let referenceCascadeSchedule = "reference-cascade-schedule"
+
+    /// The verdict of a replay: pass when the live Bob matched, fail when he diverged — except
+    /// that a different CASCADE_REQUEST from a Bob that does not declare the reference's Cascade
+    /// schedule is not judged (which queries to ask is Bob's own choice, docs/protocol.md; the
+    /// recorded Alice's replies answer only the recorded queries).
+    public static func replayVerdict(_ report: ReplayReport, declared: DeclaredParameters) -> CaseOutcome {
+        var measurements = ["frames_sent": Double(report.framesSent), "messages_compared": Double(report.messagesCompared),
+                            "keys": Double(report.liveKeys.count)]
+        if let p = report.divergence?.packet { measurements["divergence_packet"] = Double(p) }
+        if let d = report.divergence, d.field.hasPrefix("CASCADE_REQUEST."), !declared.features.contains(referenceCascadeSchedule) {
+            return CaseOutcome(holds: false, detail: report.detail + ". Not judged: which Cascade queries Bob asks is his own choice "
+                               + "(docs/protocol.md), the target does not declare '\(referenceCascadeSchedule)', and the recorded replies answer "
+                               + "only the recorded queries (docs/captures.md)", measurements: measurements, verdict: .unimplemented)
+        }
+        return CaseOutcome(holds: report.passed, detail: report.detail, measurements: measurements)
     }
 
     /// The target file whose Bob a replay starts: a process target's own file, or the reference
