@@ -85,6 +85,24 @@ struct ReplayTests {
         #expect(d.field == "ESTIMATION_RESULT.proceed")
     }
 
+    @Test("a Bob with another Cascade schedule (the Python stack) is not judged once his queries differ, unless he declares the reference's schedule")
+    func otherCascadeSchedule() async throws {
+        let prepared = try CaptureReplay.prepare(capture: "\(Executable.captures)/recording-clean.pcap")
+        let repository = URL(fileURLWithPath: Executable.captures).deletingLastPathComponent().path
+        let file = try TargetFile.load(path: "\(repository)/examples/targets/python-stack.json")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("replay-python-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let report = try await CaptureReplay.run(prepared, bob: file, executable: Executable.path, workRoot: work, idleTimeout: 15)
+        let d = try #require(report.divergence, "\(report.detail)")
+        // His queries differ from the reference Bob's at some CASCADE_REQUEST (his block order is his own).
+        #expect(d.message.hasPrefix("CASCADE_REQUEST") && d.field.hasPrefix("CASCADE_REQUEST.entries"), "\(d.description)")
+        #expect(Catalogue.replayVerdict(report, declared: file.declared).verdict == .unimplemented)
+        var declaring = file.declared
+        declaring.features.append(Catalogue.referenceCascadeSchedule)
+        let judged = Catalogue.replayVerdict(report, declared: declaring)
+        #expect(judged.verdict == nil && !judged.holds)
+    }
+
     @Test("every recording the manifest calls replayable has a sidecar that regenerates it, and shows the manifest's outcome")
     func manifestRecordings() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(Executable.captures)/manifest.json"))
