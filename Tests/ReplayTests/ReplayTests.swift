@@ -119,7 +119,7 @@ struct ReplayTests {
         #expect(replayable >= 2)
     }
 
-    @Test("a damaged capture, one without a sidecar and a sidecar of another seed are refused before any node starts")
+    @Test("a damaged capture, several sessions without --session, an unknown session, no sidecar and a sidecar of another seed are refused before any node starts")
     func unreplayable() throws {
         #expect(throws: UnreplayableRecording.self) { try CaptureReplay.prepare(capture: "\(Executable.captures)/damaged-frame.pcap") }
         #expect(throws: UnreplayableRecording.self) { try CaptureReplay.prepare(capture: "\(Executable.captures)/malformed-empty.pcap") }
@@ -127,6 +127,19 @@ struct ReplayTests {
             _ = try CaptureReplay.prepare(capture: "\(Executable.captures)/damaged-frame.pcap")
         } catch {
             #expect(error.description.contains("damaged"), "\(error.description)")
+        }
+        // 24 sessions (captures/manifest.json): one must be chosen; an ID not in the capture is named.
+        do {
+            _ = try CaptureReplay.prepare(capture: "\(Executable.captures)/edge-interleaved.pcap")
+            Issue.record("a capture of several sessions was replayed without --session")
+        } catch {
+            #expect(error.description.contains("holds 24 sessions"), "\(error.description)")
+        }
+        do {
+            _ = try CaptureReplay.prepare(capture: "\(Executable.captures)/edge-interleaved.pcap", session: 0xdead_beef)
+            Issue.record("a session not in the capture was accepted")
+        } catch {
+            #expect(error.description.contains("no session 00000000deadbeef"), "\(error.description)")
         }
         // The clean recording with a sidecar whose seed is not the recording's.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replay-sidecar-\(UUID().uuidString.prefix(8))").path
