@@ -144,5 +144,7 @@ let package = Package(
                                                             .product(name: "X509", package: "swift-certificates")]),
         // Reads every file in captures/ (manifest.json) and tests reassembly edge by edge.
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Wire", "PostProcessing"]),
+        // Replays captures/ recordings to reference node processes (depends on the executable so that it is built).
+        .testTarget(name: "ReplayTests", dependencies: ["Harness", "Capture", "Wire", "Node", "QuantumChannel", "qkdspec"]),
     ]
 )

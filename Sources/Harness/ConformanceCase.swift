@@ -73,13 +73,16 @@ public struct CaseContext: Sendable {
     public let seed: UInt64
     /// The known-answer vectors directory, if there is one.
     public let vectors: String?
+    /// The captures directory (with manifest.json), if there is one.
+    public let captures: String?
     /// Every key ID delivered in the run so far, across sessions and cases.
     public let runKeys: RunKeyLedger
 
-    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil, runKeys: RunKeyLedger = RunKeyLedger()) {
+    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil, captures: String? = nil, runKeys: RunKeyLedger = RunKeyLedger()) {
         self.target = target
         self.seed = seed
         self.vectors = vectors
+        self.captures = captures
         self.runKeys = runKeys
     }
 

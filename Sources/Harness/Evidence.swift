@@ -1,7 +1,8 @@
 import Foundation
 
 /// Evidence for a case that did not pass (`--evidence DIR`): a directory per case with the
-/// control channel's capture (pcap, opens in Wireshark with tools/wireshark/qkdspec.lua), the
+/// control channel's capture (pcap, opens in Wireshark with tools/wireshark/qkdspec.lua) with its
+/// replay sidecar (control.pcap.replay.json, for `qkdspec replay`), the
 /// decoded transcript, the nodes' logs, the seed, the result and a one-line reproduce command.
 /// No key material: the transcript carries message summaries, never keys.
 public struct EvidenceWriter: Sendable {
@@ -47,6 +48,13 @@ public struct EvidenceWriter: Sendable {
         try put("session.txt", summary)
         if let capture = session.capturePath, fm.fileExists(atPath: capture) {
             try? fm.copyItem(atPath: capture, toPath: "\(dir)/control.pcap")
+            // What `qkdspec replay control.pcap` needs to regenerate the session's records.
+            if let seed = session.seed, let blocks = session.blocksFed, let pulses = session.blockPulses {
+                let sidecar = ReplaySidecar(seed: seed, blocks: blocks, blockPulses: pulses,
+                                            phases: session.phases.map { ReplaySidecar.Phase(fromBlock: $0.fromBlock, scenario: $0.scenario) },
+                                            authenticationKey: session.referenceKey ? ReplaySidecar.referenceKeyName : nil, madeBy: result.reproduce)
+                try? sidecar.write(to: ReplaySidecar.path(forCapture: "\(dir)/control.pcap"))
+            }
             let sessionDir = (capture as NSString).deletingLastPathComponent
             for log in ["alice.log", "bob.log"] where fm.fileExists(atPath: "\(sessionDir)/\(log)") {
                 try? fm.copyItem(atPath: "\(sessionDir)/\(log)", toPath: "\(dir)/\(log)")

@@ -222,6 +222,9 @@ public struct ProcessTarget: SessionTarget {
         }
         session.capturePath = capture
         session.directory = keepsEvidence || keepsDirectory ? dir : nil
+        session.blocksFed = blocks
+        session.blockPulses = blockPulses
+        session.referenceKey = file.authKey == nil
         // A node that could not bind its port never took part: the session says nothing of the
         // stack, and is run again on other ports.
         session.lostPortRace = nodes.contains { $0.process.lastError()?.contains(Self.addressInUse) == true }

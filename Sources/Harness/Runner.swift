@@ -242,6 +242,8 @@ public struct Runner: Sendable {
     public var baseline: ExpectedFailures?
     /// The known-answer vectors directory for the vector cases (nil: they are skipped).
     public var vectorsDirectory: String?
+    /// The captures directory with its manifest.json, for the `capture/replay/…` cases (nil: skipped).
+    public var capturesDirectory: String?
 
     public init(target: any SessionTarget, profile: Profile, include: [String], exclude: [String], seed: UInt64, version: String) {
         self.target = target
@@ -304,7 +306,7 @@ public struct Runner: Sendable {
                 let verdict: Verdict, detail: String, measurements: [String: Double]
                 var session: Session?
                 do {
-                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed, vectors: vectorsDirectory, runKeys: runKeys))
+                    let outcome = try await c.check(CaseContext(target: target, seed: caseSeed, vectors: vectorsDirectory, captures: capturesDirectory, runKeys: runKeys))
                     measurements = outcome.measurements
                     detail = outcome.detail
                     session = outcome.session

@@ -81,6 +81,12 @@ public struct Session: Sendable {
     public var malformedKeyOutput: [String] = []
     /// The session's directory (logs, key outputs, capture), while it is kept.
     public var directory: String?
+    /// How the quantum-layer records were made, for the capture's replay sidecar: the plan's seed,
+    /// the blocks fed and their slots, and whether the pre-shared key is the harness's reference key.
+    public var seed: UInt64?
+    public var blocksFed: Int?
+    public var blockPulses: Int?
+    public var referenceKey = false
 
     public init(scenario: Scenario) {
         self.scenario = scenario
@@ -90,6 +96,7 @@ public struct Session: Sendable {
     public init(plan: SessionPlan) {
         scenario = plan.scenario
         phases = plan.phases
+        seed = plan.seed
     }
 
     /// Key IDs that only one end delivered.

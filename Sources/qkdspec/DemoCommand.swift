@@ -45,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Output format.")
     var format = OutputFormat.text
 
-    @Option(help: "Record the control channel (from Alice's side) to this pcap file.")
+    @Option(help: "Record the control channel (from Alice's side) to this pcap file, and beside it FILE.replay.json (what qkdspec replay needs).")
     var pcap: String?
 
     @Option(help: "Seconds to wait for the nodes to finish.")
@@ -105,6 +105,15 @@ struct DemoCommand: AsyncParsableCommand {
             throw UsageError("cannot write the pre-shared key to \(work)")
         }
 
+        if let pcap {
+            // What `qkdspec replay` needs to regenerate the nodes' records (the PSK is random: not named).
+            var words = ["qkdspec", "demo", "--distance-km", "\(distanceKm)", "--blocks", "\(blocks)", "--block-pulses", "\(blockPulses)",
+                         "--frame-bits", "\(frameBits)", "--seed", "\(seed)", "--eve", eve]
+            words += bugs.flatMap { ["--bug", $0.rawValue] }
+            let sidecar = ReplaySidecar(seed: seed, blocks: blocks, blockPulses: blockPulses, phases: [.init(fromBlock: 0, scenario: scenario)],
+                                        authenticationKey: nil, madeBy: words.joined(separator: " "))
+            do { try sidecar.write(to: ReplaySidecar.path(forCapture: pcap)) } catch { throw UsageError("\(error)") }
+        }
         // One session of the reference target, as `qkdspec run` starts it: the same node
         // commands, the harness's proxy between Bob and Alice, the same feed.
         let me = ChildProcess.selfExecutable

@@ -25,7 +25,7 @@ struct QKDSpec: AsyncParsableCommand {
             Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error, 3 the harness could not run, 130 interrupted.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self, PKICommand.self, KMECommand.self, CaptureCommand.self]
+        subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self, PKICommand.self, KMECommand.self, CaptureCommand.self, ReplayCommand.self]
     )
 }
 

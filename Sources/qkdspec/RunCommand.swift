@@ -67,6 +67,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Known-answer vectors for the vector cases (default: ./vectors when it exists).")
     var vectors: String?
 
+    @Option(help: "The captures directory with its manifest.json, for the capture/replay cases (default: ./captures when it exists).")
+    var captures: String?
+
     @Option(name: .customLong("kill-matrix"), help: "With --self-test: write the kill matrix as Markdown here (docs/kill-matrix.md).")
     var killMatrixPath: String?
 
@@ -163,6 +166,12 @@ struct RunCommand: AsyncParsableCommand {
         } else if FileManager.default.fileExists(atPath: "vectors/cascade.json") {
             runner.vectorsDirectory = "vectors"
         }
+        if let captures {
+            guard FileManager.default.fileExists(atPath: "\(captures)/manifest.json") else { throw UsageError("--captures \(captures): no manifest.json there") }
+            runner.capturesDirectory = captures
+        } else if FileManager.default.fileExists(atPath: "captures/manifest.json") {
+            runner.capturesDirectory = "captures"
+        }
         let cases = runner.selection()
         guard !cases.isEmpty else {
             if let shard, !Runner(target: sessionTarget, profile: profile, include: runner.include, exclude: exclude, seed: runSeed,
@@ -178,7 +187,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let console = Console(quiet: quiet, verbose: verbose)
         console.header(target: sessionTarget.name, profile: profile.rawValue, seed: runSeed, cases: cases.count, shard: shard, repeats: repeatCount)
-        let reproduce = reproduceCommand(bugs: bugs, profile: profile, vectors: runner.vectorsDirectory)
+        let reproduce = reproduceCommand(bugs: bugs, profile: profile, vectors: runner.vectorsDirectory, captures: runner.capturesDirectory)
         let stop = StopRequest()
         // An interrupt stops the cases at once: the processes in flight are killed (their
         // sessions would otherwise run to their deadlines), and the task stops at the next check.
@@ -251,11 +260,12 @@ struct RunCommand: AsyncParsableCommand {
     /// that changes what a case does, with absolute paths (reproduce.sh runs from anywhere).
     /// `vectors` is the directory the run uses (given, or ./vectors found), so the line works
     /// from another directory too.
-    func reproduceCommand(bugs: Set<BugKnob>, profile: Profile, vectors: String?) -> String {
+    func reproduceCommand(bugs: Set<BugKnob>, profile: Profile, vectors: String?, captures: String? = nil) -> String {
         var words = [ChildProcess.selfExecutable, "run", "--profile", profile.rawValue]
         if let target { words += ["--target", target == "in-process" ? target : Self.absolute(target)] }
         words += bugs.map(\.rawValue).sorted().flatMap { ["--reference-bug", $0] }
         if let vectors { words += ["--vectors", Self.absolute(vectors)] }
+        if let captures { words += ["--captures", Self.absolute(captures)] }
         return words.map(ShellWord.quote).joined(separator: " ")
     }
 

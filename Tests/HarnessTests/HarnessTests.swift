@@ -28,6 +28,7 @@ struct HarnessTests {
         target.executable = QKDSpecExecutable.path
         var r = Runner(target: target, profile: profile, include: include, exclude: [], seed: 11, version: "test")
         r.vectorsDirectory = QKDSpecExecutable.repository.appendingPathComponent("vectors").path
+        r.capturesDirectory = QKDSpecExecutable.repository.appendingPathComponent("captures").path
         return r
     }
 

@@ -3,7 +3,9 @@
 # the control channel, as a tap sees it), one clean and one per bug knob that shows on the wire.
 # Usage: captures/tools/record_reference.sh [QKDSPEC]   (default: .build/debug/qkdspec), from the
 # repository root. The nodes' keys and PSK are random per run, so the files differ byte for byte
-# between runs; what captures/manifest.json states about them does not.
+# between runs; what captures/manifest.json states about them does not. Each demo also writes
+# FILE.replay.json beside its capture (the scenario and seed, which `qkdspec replay` needs to
+# regenerate the nodes' records; docs/captures.md, "The replay sidecar").
 set -e
 Q=${1:-.build/debug/qkdspec}
 COMMON="--distance-km 10 --blocks 4 --block-pulses 4194304 --frame-bits 32768 --seed 1"

@@ -4,7 +4,7 @@ import Foundation
 /// registered by being defined in its family's array; `all` is the families in report order.
 public enum Catalogue {
     public static let all: [ConformanceCase] =
-        estimation + abort + liveness + keys + discard + peerDecisions + controlChannel + ordering + robustness + vectorCases + etsi014
+        estimation + abort + liveness + keys + discard + peerDecisions + controlChannel + ordering + robustness + vectorCases + captureReplay + etsi014
 
     /// α of every statistical judgement: a correct stack fails a case by bad luck at most this often.
     public static let alpha = 0.001

@@ -44,7 +44,7 @@ public struct ReferenceNodeCommand: Sendable {
     public var targetFile: TargetFile {
         let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", String(idleTimeoutSeconds), "--log-level", logLevel]
         var declared = DeclaredParameters(reference: parameters, frameBits: frameBits)
-        declared.features = ["cascade", "wegman-carter", "toeplitz"]
+        declared.features = ["cascade", "wegman-carter", "toeplitz", Catalogue.referenceCascadeSchedule]
         var file = TargetFile(
             name: name, controlProtocol: .reference,
             alice: .init(command: [executable, "node", "--role", "alice", "--control-listen", "127.0.0.1:{alice_control_port}",
