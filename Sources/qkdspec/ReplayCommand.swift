@@ -3,6 +3,7 @@ import Foundation
 import Harness
 import Node
 import PostProcessing
+import Wire
 
 /// `qkdspec replay`: plays the recorded side of a session back to a live stack and compares its
 /// answers with the recorded ones.
@@ -166,7 +167,7 @@ struct ReplayedTarget: SessionTarget {
     func run(_ plan: SessionPlan) async throws -> Session { throw HarnessError("replay runs no simulated session") }
     var blockPulses: Int { 1 << 20 }
     var blocksPerSession: Int { 1 }
-    func probe() throws -> NodeProcessProbe? { nil }
+    func probe(_ node: Role) throws -> NodeProcessProbe? { nil }
     var authenticationKey: BitKey? { nil }
     var shimCommand: [String]? { nil }
 }

@@ -159,7 +159,7 @@ public enum CaptureReplay {
 
         var report = ReplayReport(file: prepared.recorded.file, session: CaptureAnalyzer.hex(prepared.recorded.sessionID), target: file.name,
                                   recorded: prepared.outcome)
-        let qli = try splitHostPort(fill(file.bob.qli), field: "bob.qli")
+        let qli = try TargetFile.address(fill(file.bob.qli), field: "bob.qli")
         let blocks = prepared.bobBlocks
         // The feed stays open until the session ends: a node may take a closed QLI for a lost device.
         let feeding = Task { () -> (QuantumLayerFeeder?, String?) in
