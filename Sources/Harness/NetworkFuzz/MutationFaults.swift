@@ -43,7 +43,7 @@ final class MutationFaults: @unchecked Sendable {
             for m in mine where m.index == index {
                 let out = m.apply(to: unit, previous: before, framed: framed, key: key)
                 guard !out.unchanged else { continue }
-                lock.withLock { landings.append(Landing(mutation: m, frame: Self.frameName(bytes, framed: framed))) }
+                lock.withLock { landings.append(Landing(mutation: m.normalised(forUnitOf: unit.count, framed: framed), frame: Self.frameName(bytes, framed: framed))) }
                 unit = out.bytes
                 if out.close { close = true; break }
             }

@@ -237,6 +237,22 @@ extension WireMutation {
         return MutatedUnit(bytes: b, close: close, unchanged: b == unit && !close)
     }
 
+    /// This mutation with its byte and bit positions reduced as they apply to a unit of `count`
+    /// bytes (a cut "after 14 bytes" rather than after the raw value drawn), for reports.
+    public func normalised(forUnitOf count: Int, framed: Bool) -> WireMutation {
+        var m = self
+        guard count > 0 else { return m }
+        let payloadBits = UInt64(max(1, (count - Frame.headerBytes - Frame.tagBytes) * 8))
+        switch kind {
+        case .truncate: m.value = max(1, value % UInt64(count))
+        case .splice: m.value = value % UInt64(count)
+        case .payloadBit: m.value = value % (framed && count > Frame.headerBytes + Frame.tagBytes ? payloadBits : UInt64(count * 8))
+        case .tagBit: m.value = value % 64
+        default: break
+        }
+        return m
+    }
+
     /// `frame` with its tag recomputed under the pre-shared key for the sequence number its
     /// header now carries: what an attacker holding the key could send.
     static func retag(_ frame: [UInt8], side: Role, pool: AuthenticationKeyPool) -> [UInt8] {
