@@ -215,3 +215,11 @@ struct NetworkFuzzTests {
         try check(run.sarif(), results: 2)
     }
 }
+
+extension NetworkFuzzTests {
+    @Test("a reproducer's SARIF location is relative to the working directory when under it, else a file URI")
+    func sarifLocation() {
+        #expect(NetworkFuzzReport.uri("/repo/fuzz-findings/1-crash-bob/reproducer.json", base: "/repo") == "fuzz-findings/1-crash-bob/reproducer.json")
+        #expect(NetworkFuzzReport.uri("/tmp/f/reproducer.json", base: "/repo") == "file:///tmp/f/reproducer.json")
+    }
+}

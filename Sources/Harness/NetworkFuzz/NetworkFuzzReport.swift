@@ -127,12 +127,20 @@ public struct NetworkFuzzReport: Sendable, Codable {
         let results = findings.map { f in
             SARIFReport.Result(
                 ruleID: f.kind.ruleID, level: .error, message: "\(f.kind.title) (\(f.node)): \(f.detail). Reproduce: \(f.reproduce)",
-                location: f.directory.map { "\($0)/reproducer.json" } ?? "docs/protocol.md",
+                location: f.directory.map { Self.uri("\($0)/reproducer.json") } ?? "docs/protocol.md",
                 properties: ["session_seed": String(f.sessionSeed), "reproduce": f.reproduce,
                              "mutations": f.mutations.map(\.description).joined(separator: "; ")])
         }
         return SARIFReport(toolName: "qkdspec fuzz", toolVersion: version, informationURI: "docs/fuzzing.md", rules: rules, results: results,
                            properties: ["target": target, "seed": String(seed), "sessions": String(sessions)])
+    }
+
+    /// A reproducer's path as a SARIF artifact URI: relative to the working directory when it
+    /// lies under it (dashboards resolve such paths against the repository), else a file URI.
+    static func uri(_ path: String, base: String = FileManager.default.currentDirectoryPath) -> String {
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path).absoluteString : path
     }
 
     static func ruleText(_ k: NetworkFinding.Kind) -> String {

@@ -97,6 +97,8 @@ public struct NetworkFuzzer: Sendable {
                 if harnessErrors.count >= 5 { throw HarnessError("the harness could not run 5 sessions; the last: \(error)") }
                 continue
             }
+            // An interrupt kills the nodes (SIGKILL): that session says nothing about the stack.
+            if Task.isCancelled { interrupted = true; break }
             sessions += 1
             _ = scheduler.record(BehaviourSignature(outcome.session), mutations: mutations)
             report("fuzzing")

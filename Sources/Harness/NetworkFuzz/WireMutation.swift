@@ -232,8 +232,8 @@ extension WireMutation {
                 b = body + tag
             default: break
             }
-            if reauthenticate, kind.canReauthenticate, let key { b = Self.retag(b, side: side, pool: key) }
         }
+        if reauthenticate, kind.canReauthenticate, isFrame, b != unit, let key { b = Self.retag(b, side: side, pool: key) }
         return MutatedUnit(bytes: b, close: close, unchanged: b == unit && !close)
     }
 
