@@ -12,7 +12,7 @@ struct FuzzCommand: AsyncParsableCommand {
         discussion: """
             Every session runs the stack's two nodes on simulated photons with the harness as the man in the middle of their control channel, like `qkdspec run`; the fuzzer alters a few frames on their way: the length, type, flags, sequence number, session ID or version in the header, a cut (then the connection closes), two frames spliced, a bit of the payload or of the tag, a payload field (counts, offsets, booleans) overwritten or the payload resized. Header and payload changes are re-authenticated with the pre-shared key the harness holds, most of the time, so the stack's decoders and state machine are reached and not only its tag check. Sessions favour mutations that showed new behaviour (a new ending, ERROR code, ABORT reason, or place where a side's stream stopped).
 
-            Findings: a node that dies of a signal (crash); a node still running at --hang-timeout (hang); a node process whose resident memory or open descriptors pass --rss-limit-mib or --fd-limit (resource-blow-up); a node that completes its session although it received a frame it must refuse — a tag that no longer verifies, a broken header or framing, a frame out of sequence — or keys that differ under one key ID (wrong-acceptance). After a crash or hang a clean session checks the stack still works. Each finding is minimised (mutations dropped one by one, moved to an earlier frame, parameters shrunk), rerun --reruns times, and, when most reruns show it, saved under --findings: reproducer.json (target, seed, mutations), session.pcap (a rerun as the proxy relayed it) and reproduce.sh, whose one line replays it: `qkdspec fuzz --reproduce DIR/reproducer.json` (exit 1: reproduced, 0: not).
+            Findings: a node that dies of a signal (crash); a node still running at --hang-timeout (hang); a node process whose resident memory or open descriptors pass --rss-limit-mib or --fd-limit (resource-blow-up); a node that completes its session although it received a frame it must refuse — a tag that no longer verifies, a broken header or framing, a frame out of sequence — or keys that differ under one key ID (wrong-acceptance). After a crash or hang a clean session checks the stack still works. Each finding is minimised (mutations dropped one by one, moved to an earlier frame, parameters shrunk), rerun --reruns times, and, when every rerun shows it, saved under --findings: reproducer.json (target, seed, mutations), session.pcap (a rerun as the proxy relayed it) and reproduce.sh, whose one line replays it: `qkdspec fuzz --reproduce DIR/reproducer.json` (exit 1: reproduced, 0: not).
 
             A progress line on standard error shows sessions, sessions per second, distinct behaviours and findings. docs/fuzzing.md explains the mutations, the detectors and the reproducers.
 
@@ -62,7 +62,7 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Where the reproducer directories go.")
     var findings = "fuzz-findings"
 
-    @Option(help: "Reruns of a minimised finding; it is saved when most of them show it.")
+    @Option(help: "Reruns of a minimised finding; it is saved when every one of them shows it.")
     var reruns = 3
 
     @Option(name: .customLong("minimise-budget"), help: "Sessions minimisation may spend on one finding.")

@@ -45,7 +45,10 @@ struct MutationScheduler {
         if let opening = sweep.popLast() {
             let (kind, side) = opening
             let count = max(1, frames[side] ?? 1)
-            return [parameters(for: kind, side: side, index: random.int(in: 0...min(5, count - 1)))]
+            var m = parameters(for: kind, side: side, index: random.int(in: 0...min(5, count - 1)))
+            // The sweep tries a length at the boundary first: one byte past the protocol's limit.
+            if kind == .length { m.value = UInt64(Frame.maximumPayload) + 1 }
+            return [m]
         }
         guard !corpus.isEmpty, random.int(in: 0...9) >= 3 else { return [fresh()] }
         // The least-tried entry among a few drawn at random: new finds get their turn soon.

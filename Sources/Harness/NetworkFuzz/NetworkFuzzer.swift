@@ -7,7 +7,7 @@ import Wire
 /// each with a few structure-aware mutations of its control-channel frames (``WireMutation``),
 /// scheduled toward new behaviour (``MutationScheduler``). A session whose node crashed, hung or
 /// accepted what it must refuse is a suspect: it is minimised (mutations dropped one by one,
-/// then each simplified), rerun, and — when it reproduces in most reruns — saved as a
+/// then each simplified), rerun, and — when every rerun shows it again — saved as a
 /// reproducer: reproducer.json (seed and mutations), session.pcap (a rerun, as the proxy relayed
 /// it) and reproduce.sh (the one line that replays it).
 public struct NetworkFuzzer: Sendable {
@@ -21,7 +21,7 @@ public struct NetworkFuzzer: Sendable {
         public var maxSessions: Int?
         /// Where reproducer directories go (created when the first finding is saved).
         public var findingsDirectory: String
-        /// Reruns of a minimised finding; it is saved when most of them show it.
+        /// Reruns of a minimised finding; it is saved when every one of them shows it.
         public var reruns = 3
         /// Sessions minimisation may spend on one finding.
         public var minimiseBudget = 8
@@ -102,9 +102,9 @@ public struct NetworkFuzzer: Sendable {
             sessions += 1
             _ = scheduler.record(BehaviourSignature(outcome.session), mutations: mutations)
             report("fuzzing")
-            // A suspect that twice failed to reproduce is not chased again (a slow machine's
+            // A suspect that three times failed to reproduce is not chased again (a slow machine's
             // timeouts, a race): the campaign's time goes to new ground.
-            guard let suspect = outcome.suspect, !reported.contains(suspect.key), unconfirmed.filter({ $0.hasPrefix(suspect.key + " ") }).count < 2
+            guard let suspect = outcome.suspect, !reported.contains(suspect.key), unconfirmed.filter({ $0.hasPrefix(suspect.key + " ") }).count < 3
             else { continue }
             let foundAt = elapsed(), foundIn = sessions
             report("minimising \(suspect.key)")
@@ -131,7 +131,7 @@ public struct NetworkFuzzer: Sendable {
                 }
                 target.release(again.session)
             }
-            guard reproduced * 2 > options.reruns else {
+            guard reproduced == options.reruns else {
                 unconfirmed.append("\(suspect.key) in session \(foundIn) showed in \(reproduced) of \(options.reruns) reruns: \(suspect.detail)")
                 continue
             }
