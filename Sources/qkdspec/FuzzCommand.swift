@@ -38,11 +38,11 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Seed of every choice the fuzzer makes (default: fresh, printed).")
     var seed: UInt64?
 
-    @Option(name: .customLong("hang-timeout"), help: "Seconds after which a node still running has hung (default: 10 for the reference, the file's session_timeout_s or 60 otherwise).")
+    @Option(name: .customLong("hang-timeout"), help: "Seconds after which a node still running has hung (default: 15 for the reference, the file's session_timeout_s or 60 otherwise).")
     var hangTimeout: Double?
 
     @Option(name: .customLong("idle-timeout"), help: "Reference nodes: seconds of silence before they give up on their peer; keep it well under --hang-timeout.")
-    var idleTimeout = 3
+    var idleTimeout = 5
 
     @Option(help: "Quantum-layer blocks per session (default: 4 for the reference, the file's blocks otherwise).")
     var blocks: Int?
@@ -199,7 +199,7 @@ struct FuzzCommand: AsyncParsableCommand {
             }
             return spec
         }
-        let spec = FuzzTargetSpec(referenceBugs: referenceBugs.sorted { $0.rawValue < $1.rawValue }, file: nil, hangTimeoutSeconds: hangTimeout ?? 10,
+        let spec = FuzzTargetSpec(referenceBugs: referenceBugs.sorted { $0.rawValue < $1.rawValue }, file: nil, hangTimeoutSeconds: hangTimeout ?? 15,
                                   idleTimeoutSeconds: idleTimeout, blocks: blocks ?? 4)
         if Double(idleTimeout) >= spec.hangTimeoutSeconds {
             throw UsageError("--idle-timeout (\(idleTimeout) s) must be under --hang-timeout (\(spec.hangTimeoutSeconds) s): a node waiting on a peer the fuzzer silenced would count as hung")
