@@ -146,6 +146,9 @@ public struct ProcessTarget: SessionTarget {
             nodes.append((role, node))
         }
 
+        // Resident memory and open descriptors of the nodes, sampled while they run.
+        let sampler = ResourceSampler(pids: nodes.map { ($0.role == "alice" ? Role.alice : Role.bob, $0.process.pid) })
+
         // Simulate and feed both quantum-layer interfaces, block by block.
         var feedFailure: String?
         let simulators = try plan.simulators()
@@ -195,6 +198,9 @@ public struct ProcessTarget: SessionTarget {
                 session.bobFailure = failure
             }
         }
+        let peaks = sampler.stop()
+        session.aliceResources = peaks[.alice]
+        session.bobResources = peaks[.bob]
         if nodes.count < 2 {
             // Nodes the harness did not start: the session is over when the relayed connection
             // closes, and their keys are in place once the key outputs appear (they write them as
@@ -284,6 +290,9 @@ final class ManagedNode: Sendable {
     func wait(until deadline: ContinuousClock.Instant) async -> NodeEnding { await process.wait(until: deadline) }
 
     var isRunning: Bool { process.isRunning }
+
+    /// The process ID (for sampling its resources).
+    var pid: Int32 { process.pid }
 
     /// Kills the node's process group (whatever it started goes with it).
     func kill() { process.kill() }

@@ -69,6 +69,9 @@ public struct Session: Sendable {
     /// How each node process ended (nil for nodes in this process).
     public var aliceEnding: NodeEnding?
     public var bobEnding: NodeEnding?
+    /// The most each node process held while it ran (process targets on Linux; nil otherwise).
+    public var aliceResources: NodeResources?
+    public var bobResources: NodeResources?
     /// What a node reported when it failed, if it says (logs' last error line, or the engine's error).
     public var aliceFailure: String?
     public var bobFailure: String?

@@ -15,6 +15,7 @@ struct QKDSpec: AsyncParsableCommand {
             Examples:
               qkdspec run
               qkdspec run --reference-bug skip-verification --json report.json
+              qkdspec fuzz --duration 60s --sarif fuzz.sarif
               qkdspec simulate --distance-km 50 --pulses 1e8 --seed 7
               qkdspec simulate --distance-km 10 --eve intercept-resend:0.5 --format json
               qkdspec rate --distance-km 0,50,100,140 --mu 0.48 --format json
@@ -25,7 +26,7 @@ struct QKDSpec: AsyncParsableCommand {
             Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error, 3 the harness could not run, 130 interrupted.
             """,
         version: QKDSpecVersion.current,
-        subcommands: [RunCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self, PKICommand.self, KMECommand.self, CaptureCommand.self, ReplayCommand.self]
+        subcommands: [RunCommand.self, FuzzCommand.self, ListCommand.self, MergeCommand.self, ShimCommand.self, SimulateCommand.self, RateCommand.self, NodeCommand.self, DemoCommand.self, VectorsCommand.self, BenchCommand.self, PKICommand.self, KMECommand.self, CaptureCommand.self, ReplayCommand.self]
     )
 }
 

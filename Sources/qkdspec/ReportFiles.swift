@@ -2,18 +2,19 @@ import Foundation
 import Harness
 import Reports
 
-/// The report files `qkdspec run` and `qkdspec merge` write: JSON (docs/report-schema.json),
-/// JUnit XML and the HTML page.
+/// The report files `qkdspec run`, `qkdspec merge` and `qkdspec fuzz` write: JSON
+/// (docs/report-schema.json for run), JUnit XML, the HTML page and a SARIF 2.1.0 log.
 struct ReportFiles {
     var json: String?
     var junit: String?
     var html: String?
+    var sarif: String? = nil
 
     /// Checks, before any case runs, that every output can be written: not a directory, in a
     /// writable directory, no two outputs on one path, `-` (standard output) for one at most.
     /// `others` are further outputs of the command (a baseline, the kill matrix) by option name.
     func check(others: [(option: String, path: String?)] = []) throws {
-        let outputs = ([("--json", json), ("--junit", junit), ("--html", html)] + others).compactMap { o in o.1.map { (o.0, $0) } }
+        let outputs = ([("--json", json), ("--junit", junit), ("--html", html), ("--sarif", sarif)] + others).compactMap { o in o.1.map { (o.0, $0) } }
         var seen: [String: String] = [:]
         for (option, path) in outputs {
             let key = path == "-" ? "-" : URL(fileURLWithPath: path).standardizedFileURL.path
@@ -28,7 +29,7 @@ struct ReportFiles {
     }
 
     /// Whether one of the reports goes to standard output (`-`), so the console must not.
-    var usesStandardOutput: Bool { [json, junit, html].contains("-") }
+    var usesStandardOutput: Bool { [json, junit, html, sarif].contains("-") }
 
     func write(_ report: RunReport, killMatrix: KillMatrix? = nil) throws {
         if let json {
@@ -46,6 +47,30 @@ struct ReportFiles {
                 throw UsageError("cannot write the HTML report to \(html): \(FileProblem.reason(error))")
             }
         }
+        try writeSARIF(report.sarif())
+    }
+
+    /// Writes the SARIF log, if asked for.
+    func writeSARIF(_ log: SARIFReport) throws {
+        guard let sarif else { return }
+        do { try Self.put(log.render() + Data("\n".utf8), sarif) } catch {
+            throw UsageError("cannot write the SARIF log to \(sarif): \(FileProblem.reason(error))")
+        }
+    }
+
+    /// The reports of a network-fuzz campaign (`qkdspec fuzz`).
+    func write(fuzz report: NetworkFuzzReport) throws {
+        let files: [(String?, String, () throws -> Data)] = [
+            (json, "JSON report", { try report.json() }), (junit, "JUnit report", { Data(report.junit().render().utf8) }),
+            (html, "HTML report", { Data(report.html().utf8) }),
+        ]
+        for (path, what, data) in files {
+            guard let path else { continue }
+            do { try Self.put(data(), path) } catch {
+                throw UsageError("cannot write the \(what) to \(path): \(FileProblem.reason(error))")
+            }
+        }
+        try writeSARIF(report.sarif(version: QKDSpecVersion.current))
     }
 
     /// The file descriptor that was standard output before the console was moved to standard

@@ -17,7 +17,7 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               qkdspec run
-              qkdspec run --junit r.xml --json r.json --html r.html --evidence evidence/
+              qkdspec run --junit r.xml --json r.json --html r.html --sarif r.sarif --evidence evidence/
               qkdspec run --target examples/targets/reference.json --profile ci
               qkdspec run --case bb84/keys/agreement --seed 7 --repeat 5
               qkdspec run --reference-bug overclaim-key-length
@@ -82,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Write the self-contained HTML report here.")
     var html: String?
 
+    @Option(help: "Write a SARIF 2.1.0 log here (a result per failed case, for code-scanning dashboards).")
+    var sarif: String?
+
     @Option(help: "Write evidence for every case that does not pass here (pcap, transcript, logs, seed, reproduce line).")
     var evidence: String?
 
@@ -123,7 +126,7 @@ struct RunCommand: AsyncParsableCommand {
         let baseline: ExpectedFailures?
         do { baseline = try expected.map(ExpectedFailures.load(path:)) } catch { throw UsageError("\(error)") }
         // Every output is checked before any case runs: a run must not end in a usage error.
-        let outputs = ReportFiles(json: json, junit: junit, html: html)
+        let outputs = ReportFiles(json: json, junit: junit, html: html, sarif: sarif)
         try outputs.check(others: [("--write-expected", writeExpected), ("--kill-matrix", killMatrixPath)])
         if let path = writeExpected, path == "-" { throw UsageError("--write-expected needs a file, not '-'") }
         if let path = killMatrixPath, path == "-" { throw UsageError("--kill-matrix needs a file, not '-'") }
