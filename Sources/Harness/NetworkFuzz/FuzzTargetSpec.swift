@@ -51,11 +51,7 @@ public struct FuzzTargetSpec: Sendable, Codable, Equatable {
             target = ReferenceNodeCommand(executable: executable, bugs: Set(referenceBugs ?? [])).targetFile
             target.alice.command = target.alice.command.map(withIdleTimeout)
             target.bob.command = target.bob.command.map(withIdleTimeout)
-            // Swift's crash backtracer symbolicates before the process dies, which on a debug
-            // build of a loaded machine takes longer than the hang timeout: a crash would be
-            // judged a hang. The fuzzer needs the death, not the backtrace.
-            target.alice.environment = ["SWIFT_BACKTRACE": "enable=no"]
-            target.bob.environment = ["SWIFT_BACKTRACE": "enable=no"]
+            // ReferenceNodeCommand turns Swift's crash backtracer off: the fuzzer needs the death, not the backtrace.
         }
         target.sessionTimeoutSeconds = hangTimeoutSeconds
         target.blocks = blocks

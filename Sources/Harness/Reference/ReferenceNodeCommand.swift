@@ -55,6 +55,10 @@ public struct ReferenceNodeCommand: Sendable {
                        control: nil, qli: "127.0.0.1:{bob_qli_port}", keyOutput: "{bob_keys}"),
             declared: declared)
         file.shim = .init(command: [executable, "shim"])
+        // Swift's crash backtracer keeps a crashing node alive while it symbolicates (seconds on a
+        // loaded machine), so a crash could be judged a hang: the reference nodes die at once.
+        file.alice.environment = ["SWIFT_BACKTRACE": "enable=no"]
+        file.bob.environment = ["SWIFT_BACKTRACE": "enable=no"]
         return file
     }
 }
