@@ -9,14 +9,15 @@ extension Catalogue {
             id: "robustness/oversized-frame", title: "A frame over the size limit is refused without harm",
             requirement: """
                 A frame whose header announces more than the protocol's limit must be refused with an error before anything is \
-                allocated; the node must neither crash nor hang, and the stack must still work afterwards.
+                allocated, by Alice's node and by Bob's (each probed on its own); neither may crash or hang, and the stack must still \
+                work afterwards.
                 """,
             bytes: { _ in oversizedHeader }, describe: "a frame header announcing 2 GiB", closeAfter: false, wireOnly: true),
         probe(
             id: "robustness/truncated-frame", title: "A connection cut inside a frame ends the session cleanly",
             requirement: """
-                When the control connection closes in the middle of a frame, the node must end the session with an error; it \
-                must neither crash nor hang, and the stack must still work afterwards.
+                When the control connection closes in the middle of a frame, Alice's node and Bob's (each probed on its own) must \
+                end the session with an error; neither may crash or hang, and the stack must still work afterwards.
                 """,
             bytes: { _ in Array(oversizedHeader.prefix(12)) }, describe: "12 bytes of a frame header, then the connection closed",
             closeAfter: true, wireOnly: true),
@@ -24,16 +25,16 @@ extension Catalogue {
             id: "robustness/garbage/huge-lengths", title: "Lengths that would be huge in any framing are refused without harm",
             requirement: """
                 Bytes that announce a huge length in the common framings (big- and little-endian 16-, 32- and 64-bit length \
-                fields at the start, all ones) must be refused without allocating what they announce; the node must neither \
-                crash nor hang, and the stack must still work afterwards. Judged on any control protocol.
+                fields at the start, all ones) must be refused without allocating what they announce, by both nodes; neither \
+                may crash or hang, and the stack must still work afterwards. Judged on any control protocol.
                 """,
             bytes: { _ in [UInt8](repeating: 0xFF, count: 64) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0, count: 24) },
             describe: "all-ones length fields", closeAfter: false, wireOnly: false),
         probe(
             id: "robustness/garbage/random-bytes", title: "Random bytes are refused without harm",
             requirement: """
-                Four kilobytes of random bytes (drawn from the case's seed) on the control channel must be refused; the node \
-                must neither crash nor hang, and the stack must still work afterwards. Judged on any control protocol.
+                Four kilobytes of random bytes (drawn from the case's seed) on the control channel must be refused by both \
+                nodes; neither may crash or hang, and the stack must still work afterwards. Judged on any control protocol.
                 """,
             bytes: { random in (0..<512).flatMap { _ in withUnsafeBytes(of: random.next().littleEndian, Array.init) } },
             describe: "random bytes from the case's seed", closeAfter: true, wireOnly: false),
