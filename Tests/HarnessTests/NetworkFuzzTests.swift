@@ -16,7 +16,7 @@ struct NetworkFuzzTests {
     /// tagged as Alice's with the reference key.
     static let keepalive: [UInt8] = {
         let frame = Frame(sessionID: 0x1122_3344_5566_7788, sequence: 5, message: .keepalive(nonce: 0x0102_0304_0506_0708))
-        return ReferenceNodeCommand.retagged(frame)!
+        return DefaultAuthenticationKey.retagged(frame)!
     }()
 
     static let pool = try! AuthenticationKeyPool(material: ReferenceNodeCommand.authenticationKey)
