@@ -2,28 +2,28 @@ import Foundation
 import Wire
 
 /// One decoded control-channel frame, where the capture shows it.
-public struct ObservedFrame {
-    public var flow: Int
+package struct ObservedFrame {
+    package var flow: Int
     /// The sender's role when known.
-    public var role: Role?
-    public var direction: String
+    package var role: Role?
+    package var direction: String
     /// The packet that completed the frame, and its time.
-    public var packet: Int
-    public var time: Double
-    public var streamOffset: Int64
-    public var decoded: FrameDecoder.Decoded
+    package var packet: Int
+    package var time: Double
+    package var streamOffset: Int64
+    package var decoded: FrameDecoder.Decoded
 }
 
 /// Reads a capture, reassembles every TCP connection, decodes each direction as the reference
 /// control channel (or a QLI stream) and tallies what it found. Frames go to `onFrame` as they
 /// are decoded (in capture order), so audits run in one pass and bounded memory.
-public final class CaptureAnalyzer: ControlStreamObserver {
-    public let limits: ReassemblyLimits
-    public var onFrame: ((ObservedFrame) -> Void)?
+package final class CaptureAnalyzer: ControlStreamObserver {
+    package let limits: ReassemblyLimits
+    package var onFrame: ((ObservedFrame) -> Void)?
     /// Keep one ``MessageLine`` per frame (for `--messages`).
-    public var keepMessages = false
+    package var keepMessages = false
 
-    public private(set) var summary = CaptureSummary()
+    package private(set) var summary = CaptureSummary()
     private var flowIndex: [FlowKey: CaptureFlow] = [:]
     /// Flows by ID (nil once retired: closed both ways, summarised and freed).
     private var flows: [CaptureFlow?] = []
@@ -31,17 +31,17 @@ public final class CaptureAnalyzer: ControlStreamObserver {
     private var typeCounts = [Int](repeating: 0, count: 256 * 3)
     private var sessions: [UInt64: SessionTally] = [:]
     /// Flows that have ended (FIN/RST both ways) are retired from the table after this many packets.
-    public static let flowLimit = 1 << 16
+    package static let flowLimit = 1 << 16
 
     private struct FlowKey: Hashable {
         var a: TCPEndpoint
         var b: TCPEndpoint
     }
 
-    public init(limits: ReassemblyLimits = ReassemblyLimits()) { self.limits = limits }
+    package init(limits: ReassemblyLimits = ReassemblyLimits()) { self.limits = limits }
 
     /// Reads `reader` to its end. Throws only for a damaged file (after tallying what came before).
-    public func read(_ reader: PcapReader) throws(CaptureFileError) {
+    package func read(_ reader: PcapReader) throws(CaptureFileError) {
         summary.file = reader.path
         summary.linkType = PacketDissector.linkTypeName(reader.linkType)
         let link = reader.linkType
@@ -57,7 +57,7 @@ public final class CaptureAnalyzer: ControlStreamObserver {
     }
 
     /// One packet (exposed for tests that build packets in memory).
-    public func add(_ p: CapturedPacket, linkType: Int32) {
+    package func add(_ p: CapturedPacket, linkType: Int32) {
         summary.packets += 1
         if summary.firstTime == nil { summary.firstTime = p.time }
         summary.lastTime = p.time
@@ -100,7 +100,7 @@ public final class CaptureAnalyzer: ControlStreamObserver {
     }
 
     /// Ends every flow (holes left become gaps) and completes the summary.
-    public func finish() {
+    package func finish() {
         for case let f? in flows { summarise(f) }
         flows.removeAll()
         flowIndex.removeAll()
@@ -147,18 +147,18 @@ public final class CaptureAnalyzer: ControlStreamObserver {
         }
     }
 
-    public static func hex(_ v: UInt64) -> String {
+    package static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    public static func typeName(_ t: UInt8) -> String {
+    package static func typeName(_ t: UInt8) -> String {
         MessageType(rawValue: t).map { "\($0)" } ?? "0x\(String(t, radix: 16))"
     }
 
     // MARK: ControlStreamObserver
 
-    public func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64) {
+    package func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64) {
         let f = decoded.frame
         flows[decoder.flow - 1]?.learnRole(from: f.message, side: decoder.side)
         summary.messages += 1
@@ -179,14 +179,14 @@ public final class CaptureAnalyzer: ControlStreamObserver {
         onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset, decoded: decoded))
     }
 
-    public func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {}
+    package func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {}
 
-    public func decodeError(_ error: StreamDecodeError) {
+    package func decodeError(_ error: StreamDecodeError) {
         summary.decodeErrorCount += 1
         if summary.decodeErrors.count < 1000 { summary.decodeErrors.append(error) }
     }
 
-    public func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int) {
+    package func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int) {
         guard summary.resynchronisations.count < 1000 else { return }
         summary.resynchronisations.append("flow \(decoder.flow) \(decoder.label): frame boundary found at stream offset \(offset) (packet \(packet)) after \(skipped) skipped byte(s)")
     }

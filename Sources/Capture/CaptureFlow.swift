@@ -1,16 +1,16 @@
 import Wire
 
 /// One TCP connection in a capture: its two directions, each reassembled and decoded.
-public final class CaptureFlow {
-    public let id: Int
+package final class CaptureFlow {
+    package let id: Int
     /// The side that sent the first packet seen (the client when the SYN was captured).
-    public let client: TCPEndpoint
-    public let server: TCPEndpoint
-    public var packets = 0
-    public var firstPacket: Int
-    public var lastPacket: Int
-    public private(set) var reassemblers: [StreamReassembler] = []
-    public private(set) var decoders: [ControlStreamDecoder] = []
+    package let client: TCPEndpoint
+    package let server: TCPEndpoint
+    package var packets = 0
+    package var firstPacket: Int
+    package var lastPacket: Int
+    package private(set) var reassemblers: [StreamReassembler] = []
+    package private(set) var decoders: [ControlStreamDecoder] = []
 
     init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, observer: any ControlStreamObserver, limits: ReassemblyLimits) {
         self.id = id

@@ -1,36 +1,36 @@
 /// What `capture inspect` reports: the JSON keys are the documented format (docs/captures.md).
-public struct CaptureSummary: Codable, Sendable {
-    public var file = ""
-    public var linkType = ""
-    public var packets = 0
-    public var packetsFiltered = 0
-    public var tcpPackets = 0
-    public var nonTCPPackets = 0
-    public var nonIPPackets = 0
-    public var unsupportedLinkPackets = 0
-    public var fragments = 0
-    public var truncatedPackets = 0
+package struct CaptureSummary: Codable, Sendable {
+    package var file = ""
+    package var linkType = ""
+    package var packets = 0
+    package var packetsFiltered = 0
+    package var tcpPackets = 0
+    package var nonTCPPackets = 0
+    package var nonIPPackets = 0
+    package var unsupportedLinkPackets = 0
+    package var fragments = 0
+    package var truncatedPackets = 0
     /// Packets of a connection already closed both ways (its last ACKs): counted, not decoded.
-    public var packetsAfterClose = 0
-    public var firstTime: Double?
-    public var lastTime: Double?
-    public var flows: [FlowSummary] = []
-    public var sessions: [SessionSummary] = []
-    public var messages = 0
-    public var messagesByType: [String: [String: Int]] = [:]
-    public var qliBlocks = 0
-    public var decodeErrorCount = 0
+    package var packetsAfterClose = 0
+    package var firstTime: Double?
+    package var lastTime: Double?
+    package var flows: [FlowSummary] = []
+    package var sessions: [SessionSummary] = []
+    package var messages = 0
+    package var messagesByType: [String: [String: Int]] = [:]
+    package var qliBlocks = 0
+    package var decodeErrorCount = 0
     /// The first 1000 decode errors.
-    public var decodeErrors: [StreamDecodeError] = []
-    public var gaps: [GapSummary] = []
-    public var overlaps: [OverlapSummary] = []
-    public var limitsExceeded: [String] = []
-    public var resynchronisations: [String] = []
-    public var messageList: [MessageLine] = []
+    package var decodeErrors: [StreamDecodeError] = []
+    package var gaps: [GapSummary] = []
+    package var overlaps: [OverlapSummary] = []
+    package var limitsExceeded: [String] = []
+    package var resynchronisations: [String] = []
+    package var messageList: [MessageLine] = []
     /// Wall-clock seconds spent reading (for packets per second).
-    public var seconds = 0.0
+    package var seconds = 0.0
 
-    public var packetsPerSecond: Double { seconds > 0 ? Double(packets) / seconds : 0 }
+    package var packetsPerSecond: Double { seconds > 0 ? Double(packets) / seconds : 0 }
 
     enum CodingKeys: String, CodingKey {
         case file, packets, flows, sessions, messages, gaps, overlaps, fragments, seconds
@@ -41,9 +41,9 @@ public struct CaptureSummary: Codable, Sendable {
         case resynchronisations, messageList = "message_list", packetsPerSecond = "packets_per_second"
     }
 
-    public init() {}
+    package init() {}
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(file, forKey: .file); try c.encode(linkType, forKey: .linkType)
         try c.encode(packets, forKey: .packets); try c.encode(packetsFiltered, forKey: .packetsFiltered)
@@ -61,7 +61,7 @@ public struct CaptureSummary: Codable, Sendable {
         try c.encode(seconds, forKey: .seconds); try c.encode(packetsPerSecond, forKey: .packetsPerSecond)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         file = try c.decode(String.self, forKey: .file)
         packets = try c.decode(Int.self, forKey: .packets)
@@ -69,19 +69,19 @@ public struct CaptureSummary: Codable, Sendable {
     }
 }
 
-public struct DirectionSummary: Codable, Sendable {
-    public var from: String
-    public var kind: StreamKind
-    public var bytes: Int64
-    public var segments: Int
-    public var retransmissions: Int
-    public var outOfOrder: Int
-    public var sawSYN: Bool
-    public var sawFIN: Bool
-    public var sawRST: Bool
-    public var frames: Int
-    public var qliBlocks: Int
-    public var skippedBytes: Int64
+package struct DirectionSummary: Codable, Sendable {
+    package var from: String
+    package var kind: StreamKind
+    package var bytes: Int64
+    package var segments: Int
+    package var retransmissions: Int
+    package var outOfOrder: Int
+    package var sawSYN: Bool
+    package var sawFIN: Bool
+    package var sawRST: Bool
+    package var frames: Int
+    package var qliBlocks: Int
+    package var skippedBytes: Int64
 
     enum CodingKeys: String, CodingKey {
         case from, kind, bytes, segments, retransmissions, frames
@@ -89,14 +89,14 @@ public struct DirectionSummary: Codable, Sendable {
     }
 }
 
-public struct FlowSummary: Codable, Sendable {
-    public var id: Int
-    public var client: String
-    public var server: String
-    public var packets: Int
-    public var firstPacket: Int
-    public var lastPacket: Int
-    public var directions: [DirectionSummary]
+package struct FlowSummary: Codable, Sendable {
+    package var id: Int
+    package var client: String
+    package var server: String
+    package var packets: Int
+    package var firstPacket: Int
+    package var lastPacket: Int
+    package var directions: [DirectionSummary]
 
     enum CodingKeys: String, CodingKey {
         case id, client, server, packets, directions
@@ -104,14 +104,14 @@ public struct FlowSummary: Codable, Sendable {
     }
 }
 
-public struct SessionSummary: Codable, Sendable {
-    public var id: String
-    public var flows: [Int]
-    public var frames: Int
-    public var firstPacket: Int
-    public var lastPacket: Int
-    public var keysConfirmed: Int
-    public var aborts: Int
+package struct SessionSummary: Codable, Sendable {
+    package var id: String
+    package var flows: [Int]
+    package var frames: Int
+    package var firstPacket: Int
+    package var lastPacket: Int
+    package var keysConfirmed: Int
+    package var aborts: Int
 
     enum CodingKeys: String, CodingKey {
         case id, flows, frames, aborts
@@ -119,13 +119,13 @@ public struct SessionSummary: Codable, Sendable {
     }
 }
 
-public struct GapSummary: Codable, Sendable, Equatable {
-    public var flow: Int
-    public var direction: String
-    public var streamOffset: Int64
-    public var length: Int64
-    public var afterPacket: Int
-    public var beforePacket: Int
+package struct GapSummary: Codable, Sendable, Equatable {
+    package var flow: Int
+    package var direction: String
+    package var streamOffset: Int64
+    package var length: Int64
+    package var afterPacket: Int
+    package var beforePacket: Int
 
     enum CodingKeys: String, CodingKey {
         case flow, direction, length
@@ -133,12 +133,12 @@ public struct GapSummary: Codable, Sendable, Equatable {
     }
 }
 
-public struct OverlapSummary: Codable, Sendable, Equatable {
-    public var flow: Int
-    public var direction: String
-    public var streamOffset: Int64
-    public var length: Int64
-    public var packet: Int
+package struct OverlapSummary: Codable, Sendable, Equatable {
+    package var flow: Int
+    package var direction: String
+    package var streamOffset: Int64
+    package var length: Int64
+    package var packet: Int
 
     enum CodingKeys: String, CodingKey {
         case flow, direction, length, packet
@@ -147,18 +147,18 @@ public struct OverlapSummary: Codable, Sendable, Equatable {
 }
 
 /// One message as a dissector lists it.
-public struct MessageLine: Codable, Sendable {
-    public var packet: Int
-    public var time: Double
-    public var flow: Int
-    public var from: String
-    public var session: String
-    public var type: String
-    public var sequence: UInt64
-    public var length: Int
-    public var summary: String
+package struct MessageLine: Codable, Sendable {
+    package var packet: Int
+    package var time: Double
+    package var flow: Int
+    package var from: String
+    package var session: String
+    package var type: String
+    package var sequence: UInt64
+    package var length: Int
+    package var summary: String
 
-    public init(packet: Int, time: Double, flow: Int, from: String, session: String, type: String, sequence: UInt64, length: Int, summary: String) {
+    package init(packet: Int, time: Double, flow: Int, from: String, session: String, type: String, sequence: UInt64, length: Int, summary: String) {
         self.packet = packet; self.time = time; self.flow = flow; self.from = from; self.session = session
         self.type = type; self.sequence = sequence; self.length = length; self.summary = summary
     }

@@ -1,22 +1,22 @@
 import Wire
 
 /// A decode error in a reassembled stream: where it is in the capture and in the stream.
-public struct StreamDecodeError: Sendable, Codable, Equatable {
-    public var flow: Int
+package struct StreamDecodeError: Sendable, Codable, Equatable {
+    package var flow: Int
     /// "alice", "bob", or the sending endpoint when the role is not known.
-    public var direction: String
-    public var packet: Int
-    public var streamOffset: Int64
-    public var message: String
+    package var direction: String
+    package var packet: Int
+    package var streamOffset: Int64
+    package var message: String
 }
 
 /// What one direction of a connection carries, once its first bytes are seen.
-public enum StreamKind: String, Sendable, Codable {
+package enum StreamKind: String, Sendable, Codable {
     case unknown, control, quantumLayer = "qli", other
 }
 
 /// Receives what a ``ControlStreamDecoder`` finds.
-public protocol ControlStreamObserver: AnyObject {
+package protocol ControlStreamObserver: AnyObject {
     /// A complete frame; `packet` is the packet that completed it, `offset` its first byte's stream offset.
     func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64)
     func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int)
@@ -29,17 +29,17 @@ public protocol ControlStreamObserver: AnyObject {
 /// all the decoding), or quantum-layer blocks when the stream starts with the QLI magic. After a
 /// gap, a decode error or a mid-stream start, it scans for the next plausible frame header
 /// (``FrameBoundary``) instead of giving the stream up.
-public final class ControlStreamDecoder: ReassembledStreamConsumer {
-    public let flow: Int
+package final class ControlStreamDecoder: ReassembledStreamConsumer {
+    package let flow: Int
     /// 0: the connection's first sender (client), 1: the other.
-    public let side: Int
+    package let side: Int
     /// Set by whoever knows the roles (HELLO, or a message only one role sends).
-    public var role: Role?
-    public var directionLabel: String
-    public private(set) var kind: StreamKind = .unknown
-    public private(set) var frames = 0
-    public private(set) var blocks = 0
-    public private(set) var skippedBytes: Int64 = 0
+    package var role: Role?
+    package var directionLabel: String
+    package private(set) var kind: StreamKind = .unknown
+    package private(set) var frames = 0
+    package private(set) var blocks = 0
+    package private(set) var skippedBytes: Int64 = 0
     private unowned let observer: any ControlStreamObserver
     private var buffer: [UInt8] = []
     private var start = 0
@@ -54,7 +54,7 @@ public final class ControlStreamDecoder: ReassembledStreamConsumer {
     private var dead = false
 
     /// `midStream`: the capture missed the start, so the first frame boundary must be found.
-    public init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver) {
+    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver) {
         self.flow = flow
         self.side = side
         self.directionLabel = label
@@ -62,12 +62,12 @@ public final class ControlStreamDecoder: ReassembledStreamConsumer {
         self.observer = observer
     }
 
-    public var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
+    package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
 
     /// Called before the first byte when the reassembler turns out not to have seen the SYN.
-    public func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
+    package func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
 
-    public func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
+    package func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
         guard !dead else { return }
         if kind == .unknown && !scanning && buffer.count - start + bytes.count >= 4 {
             var head = Array(buffer[start...]); head += bytes.prefix(4)
@@ -85,7 +85,7 @@ public final class ControlStreamDecoder: ReassembledStreamConsumer {
         extract(packet: packet, time: time)
     }
 
-    public func gap(at offset: Int64, length: Int64) {
+    package func gap(at offset: Int64, length: Int64) {
         guard !dead, kind != .quantumLayer else {
             if kind == .quantumLayer { dead = true }
             return
@@ -195,8 +195,8 @@ public final class ControlStreamDecoder: ReassembledStreamConsumer {
 /// Where a frame may start in bytes that are not known to be aligned on frames: the magic
 /// "QKDW", version 1, no reserved flag bits, a payload length within the limit, and a type the
 /// protocol knows (or one marked IGNORABLE).
-public enum FrameBoundary {
-    public static func plausibleHeader(_ b: UnsafeRawBufferPointer) -> Bool {
+package enum FrameBoundary {
+    package static func plausibleHeader(_ b: UnsafeRawBufferPointer) -> Bool {
         guard b.count >= Frame.headerBytes else { return false }
         guard PacketDissector.be32(b, 0) == Frame.magic, b[4] == Frame.version else { return false }
         let flags = PacketDissector.be16(b, 6)
@@ -206,7 +206,7 @@ public enum FrameBoundary {
     }
 
     /// The index of the first plausible header in `b`, nil if none (more bytes may be needed).
-    public static func find(in b: UnsafeRawBufferPointer) -> Int? {
+    package static func find(in b: UnsafeRawBufferPointer) -> Int? {
         guard b.count >= Frame.headerBytes else { return nil }
         var i = 0
         let last = b.count - Frame.headerBytes

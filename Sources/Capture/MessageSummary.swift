@@ -2,8 +2,8 @@ import Wire
 
 /// A one-line description of a message, as a dissector shows it (no key material: sample bits,
 /// parities and tags are counted, never printed).
-public enum MessageSummary {
-    public static func line(_ m: Message) -> String {
+package enum MessageSummary {
+    package static func line(_ m: Message) -> String {
         switch m {
         case .hello(let h): return "\(h.role == .alice ? "alice" : "bob") \"\(h.nodeName)\""
         case .parameters(let p): return "frame \(p.frameBits) bits, threshold \(p.qberThreshold), eps_sec \(p.epsilonSecrecy)"

@@ -1,16 +1,16 @@
 /// One end of a TCP connection: an IPv4 or IPv6 address and a port.
-public struct TCPEndpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct TCPEndpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// IPv6 address as two words; an IPv4 address sits in the low 32 bits of `low` with `isIPv6` false.
-    public var high: UInt64
-    public var low: UInt64
-    public var port: UInt16
-    public var isIPv6: Bool
+    package var high: UInt64
+    package var low: UInt64
+    package var port: UInt16
+    package var isIPv6: Bool
 
-    public static func < (a: TCPEndpoint, b: TCPEndpoint) -> Bool {
+    package static func < (a: TCPEndpoint, b: TCPEndpoint) -> Bool {
         (a.high, a.low, a.port) < (b.high, b.low, b.port)
     }
 
-    public var address: String {
+    package var address: String {
         if !isIPv6 {
             let v = UInt32(truncatingIfNeeded: low)
             return "\(v >> 24).\((v >> 16) & 0xff).\((v >> 8) & 0xff).\(v & 0xff)"
@@ -22,26 +22,26 @@ public struct TCPEndpoint: Hashable, Sendable, Comparable, CustomStringConvertib
         return groups.joined(separator: ":")
     }
 
-    public var description: String { isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
+    package var description: String { isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
 }
 
 /// A TCP segment found in a packet; `payload` points into the packet's bytes.
-public struct TCPSegment {
-    public var source: TCPEndpoint
-    public var destination: TCPEndpoint
-    public var sequence: UInt32
-    public var acknowledgement: UInt32
-    public var flags: UInt8
-    public var payload: UnsafeRawBufferPointer
+package struct TCPSegment {
+    package var source: TCPEndpoint
+    package var destination: TCPEndpoint
+    package var sequence: UInt32
+    package var acknowledgement: UInt32
+    package var flags: UInt8
+    package var payload: UnsafeRawBufferPointer
 
-    public var syn: Bool { flags & 0x02 != 0 }
-    public var fin: Bool { flags & 0x01 != 0 }
-    public var rst: Bool { flags & 0x04 != 0 }
-    public var ack: Bool { flags & 0x10 != 0 }
+    package var syn: Bool { flags & 0x02 != 0 }
+    package var fin: Bool { flags & 0x01 != 0 }
+    package var rst: Bool { flags & 0x04 != 0 }
+    package var ack: Bool { flags & 0x10 != 0 }
 }
 
 /// What a packet turned out to hold.
-public enum DissectedPacket {
+package enum DissectedPacket {
     case tcp(TCPSegment)
     /// IP, but not TCP (UDP, ICMP, …): counted, not decoded.
     case notTCP
@@ -56,16 +56,16 @@ public enum DissectedPacket {
 /// Link-layer and IP dissection down to TCP: Ethernet (with 802.1Q/802.1ad VLAN tags), Linux
 /// cooked capture (SLL, SLL2), raw IP, BSD loopback (NULL, LOOP); IPv4 and IPv6 with extension
 /// headers skipped. No allocation: the payload is a window into the packet.
-public enum PacketDissector {
+package enum PacketDissector {
     /// Link types (DLT_ values as libpcap reports them) this dissector reads.
-    public static let supportedLinkTypes: [Int32: String] = [
+    package static let supportedLinkTypes: [Int32: String] = [
         1: "Ethernet", 113: "Linux cooked (SLL)", 276: "Linux cooked v2 (SLL2)", 12: "raw IP", 14: "raw IP",
         101: "raw IP", 228: "raw IPv4", 229: "raw IPv6", 0: "BSD loopback (NULL)", 108: "OpenBSD loopback (LOOP)",
     ]
 
-    public static func linkTypeName(_ dlt: Int32) -> String { supportedLinkTypes[dlt] ?? "link type \(dlt)" }
+    package static func linkTypeName(_ dlt: Int32) -> String { supportedLinkTypes[dlt] ?? "link type \(dlt)" }
 
-    public static func dissect(_ p: UnsafeRawBufferPointer, linkType: Int32) -> DissectedPacket {
+    package static func dissect(_ p: UnsafeRawBufferPointer, linkType: Int32) -> DissectedPacket {
         let n = p.count
         switch linkType {
         case 1:  // Ethernet, then any number of VLAN tags

@@ -2,7 +2,7 @@ import CPcap
 import Foundation
 
 /// Why a capture file cannot be read: always names the file and, where known, the byte offset.
-public enum CaptureFileError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum CaptureFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file is missing, empty, or not a pcap/pcapng file (libpcap's own reason kept).
     case cannotOpen(path: String, offset: Int, reason: String)
     /// The file broke off or lies about a length after `offset` bytes of valid records.
@@ -10,7 +10,7 @@ public enum CaptureFileError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The BPF expression does not compile for this file's link type.
     case badFilter(expression: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .cannotOpen(p, o, r): return "\(p): cannot read the capture at byte \(o): \(r)"
         case let .damaged(p, o, n, r): return "\(p): damaged at byte \(o) (after packet \(n)): \(r)"
@@ -20,32 +20,32 @@ public enum CaptureFileError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// One packet as libpcap hands it over: valid only until the next call to ``PcapReader/next()``.
-public struct CapturedPacket {
+package struct CapturedPacket {
     /// 1-based, as Wireshark numbers them.
-    public var number: Int
+    package var number: Int
     /// Seconds since the epoch (microsecond or nanosecond resolution, whichever the file has).
-    public var time: Double
+    package var time: Double
     /// The captured bytes (possibly shorter than `wireLength`).
-    public var bytes: UnsafeRawBufferPointer
-    public var wireLength: Int
+    package var bytes: UnsafeRawBufferPointer
+    package var wireLength: Int
 }
 
 /// A pcap or pcapng file opened through libpcap (`pcap_open_offline`), read one packet at a time
 /// (`pcap_next_ex`), so memory does not grow with the file. Owns its `pcap_t` and closes it once.
-public final class PcapReader {
+package final class PcapReader {
     private let handle: OpaquePointer
     private var filter: bpf_program?
-    public let path: String
+    package let path: String
     /// The file's link type (DLT_ value; libpcap 1.10 gives one per file, also for pcapng).
-    public let linkType: Int32
-    public let snapshotLength: Int
-    public private(set) var packetsRead = 0
+    package let linkType: Int32
+    package let snapshotLength: Int
+    package private(set) var packetsRead = 0
     /// Packets the `--filter` expression rejected.
-    public private(set) var packetsFiltered = 0
+    package private(set) var packetsFiltered = 0
 
     /// Opens `path`. A file libpcap refuses (empty, wrong magic, truncated header, a pcapng
     /// block that lies about its length) is a ``CaptureFileError/cannotOpen``.
-    public init(path: String, filter expression: String? = nil) throws(CaptureFileError) {
+    package init(path: String, filter expression: String? = nil) throws(CaptureFileError) {
         self.path = path
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
@@ -76,14 +76,14 @@ public final class PcapReader {
     }
 
     /// The byte offset libpcap has read up to (the end of the last complete record).
-    public var fileOffset: Int {
+    package var fileOffset: Int {
         guard let f = pcap_file(handle) else { return 0 }
         return ftell(f)
     }
 
     /// The next packet that passes the filter; nil at the end of the file. A truncated or lying
     /// record throws ``CaptureFileError/damaged`` with the offset where it starts.
-    public func next() throws(CaptureFileError) -> CapturedPacket? {
+    package func next() throws(CaptureFileError) -> CapturedPacket? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {

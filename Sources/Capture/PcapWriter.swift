@@ -3,22 +3,22 @@ import Foundation
 
 /// Writes classic pcap files through libpcap (`pcap_open_dead` + `pcap_dump`), Ethernet link
 /// type, so Wireshark, tshark and the project's dissector open them.
-public final class PcapWriter: @unchecked Sendable {
+package final class PcapWriter: @unchecked Sendable {
     private let handle: OpaquePointer
     private let dumper: OpaquePointer
     private let lock = NSLock()
     private var closed = false
 
-    public enum Error: Swift.Error, CustomStringConvertible {
+    package enum Error: Swift.Error, CustomStringConvertible {
         case cannotOpen(String)
-        public var description: String {
+        package var description: String {
             switch self {
             case .cannotOpen(let m): return "cannot write the capture: \(m)"
             }
         }
     }
 
-    public init(path: String, snapLength: Int32 = 262_144) throws {
+    package init(path: String, snapLength: Int32 = 262_144) throws {
         guard let h = pcap_open_dead(DLT_EN10MB, snapLength) else { throw Error.cannotOpen("pcap_open_dead failed") }
         guard let d = pcap_dump_open(h, path) else {
             let message = String(cString: pcap_geterr(h))
@@ -30,7 +30,7 @@ public final class PcapWriter: @unchecked Sendable {
     }
 
     /// Appends one link-layer frame with the given timestamp.
-    public func write(_ frame: [UInt8], at time: Date = Date()) {
+    package func write(_ frame: [UInt8], at time: Date = Date()) {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
@@ -47,7 +47,7 @@ public final class PcapWriter: @unchecked Sendable {
         }
     }
 
-    public func close() {
+    package func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }

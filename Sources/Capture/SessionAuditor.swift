@@ -3,7 +3,7 @@ import QKDMath
 import Wire
 
 /// The security rules `capture check` applies to every recorded session, with no stack attached.
-public enum AuditCheck: String, CaseIterable, Sendable, Codable {
+package enum AuditCheck: String, CaseIterable, Sendable, Codable {
     /// Messages in the order the state machines of docs/protocol.md allow.
     case messageOrder = "message-order"
     /// Per direction: 0, 1, 2, … with no replay, reorder or drop.
@@ -22,39 +22,39 @@ public enum AuditCheck: String, CaseIterable, Sendable, Codable {
 
 /// What a session is judged against: the declared threshold and ε (from the target file), or
 /// the ones the session itself announced in PARAMETERS when none are declared.
-public struct AuditDeclaration: Sendable {
-    public var qberThreshold: Double?
-    public var epsilonSecrecy: Double?
-    public var epsilonCorrectness: Double?
-    public init(qberThreshold: Double? = nil, epsilonSecrecy: Double? = nil, epsilonCorrectness: Double? = nil) {
+package struct AuditDeclaration: Sendable {
+    package var qberThreshold: Double?
+    package var epsilonSecrecy: Double?
+    package var epsilonCorrectness: Double?
+    package init(qberThreshold: Double? = nil, epsilonSecrecy: Double? = nil, epsilonCorrectness: Double? = nil) {
         self.qberThreshold = qberThreshold; self.epsilonSecrecy = epsilonSecrecy; self.epsilonCorrectness = epsilonCorrectness
     }
 }
 
 /// A check's verdict on one session.
-public struct CheckVerdict: Sendable, Codable, Equatable {
-    public enum Outcome: String, Sendable, Codable { case pass, fail, notRun = "not-run" }
-    public var check: AuditCheck
-    public var outcome: Outcome
+package struct CheckVerdict: Sendable, Codable, Equatable {
+    package enum Outcome: String, Sendable, Codable { case pass, fail, notRun = "not-run" }
+    package var check: AuditCheck
+    package var outcome: Outcome
     /// The packet that shows the first violation.
-    public var packet: Int?
-    public var detail: String
+    package var packet: Int?
+    package var detail: String
     /// How many violations in all.
-    public var violations: Int
+    package var violations: Int
 }
 
-public struct SessionVerdict: Sendable, Codable {
-    public var session: String
-    public var frames: Int
-    public var keysConfirmed: Int
-    public var checks: [CheckVerdict]
-    public var passed: Bool { !checks.contains { $0.outcome == .fail } }
+package struct SessionVerdict: Sendable, Codable {
+    package var session: String
+    package var frames: Int
+    package var keysConfirmed: Int
+    package var checks: [CheckVerdict]
+    package var passed: Bool { !checks.contains { $0.outcome == .fail } }
 }
 
 /// The bits a message discloses about a post-processing frame's key: Cascade parities (one per
 /// answered query) and 64 per verification tag. The same rule as the live harness's ledger.
-public enum DisclosedBits {
-    public static func of(_ m: Message) -> [(frame: UInt64, bits: Int)] {
+package enum DisclosedBits {
+    package static func of(_ m: Message) -> [(frame: UInt64, bits: Int)] {
         switch m {
         case .cascadeReply(let b): return b.entries.map { ($0.frame, $0.parities.bitCount) }
         case .verification(let v): return [(v.frame, 64 * v.hashKeys.count)]
@@ -64,17 +64,17 @@ public enum DisclosedBits {
 }
 
 /// Audits every session in a capture from its decoded frames, one frame at a time in capture order.
-public final class SessionAuditor {
+package final class SessionAuditor {
     private let declaration: AuditDeclaration
     private let authenticationKey: BitKey?
     private var sessions: [UInt64: SessionAudit] = [:]
 
-    public init(declaration: AuditDeclaration = AuditDeclaration(), authenticationKey: BitKey? = nil) {
+    package init(declaration: AuditDeclaration = AuditDeclaration(), authenticationKey: BitKey? = nil) {
         self.declaration = declaration
         self.authenticationKey = authenticationKey
     }
 
-    public func observe(_ f: ObservedFrame) {
+    package func observe(_ f: ObservedFrame) {
         let id = f.decoded.frame.sessionID
         if sessions[id] == nil {
             var pool: WegmanCarter?
@@ -85,7 +85,7 @@ public final class SessionAuditor {
     }
 
     /// Verdicts per session, in session ID order.
-    public func verdicts() -> [SessionVerdict] {
+    package func verdicts() -> [SessionVerdict] {
         sessions.keys.sorted().map { id in
             let s = sessions[id]!
             return SessionVerdict(session: CaptureAnalyzer.hex(id), frames: s.frames, keysConfirmed: s.keysConfirmed, checks: s.verdicts())

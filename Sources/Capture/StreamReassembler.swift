@@ -1,5 +1,5 @@
 /// Receives one direction's bytes in stream order from a ``StreamReassembler``.
-public protocol ReassembledStreamConsumer: AnyObject {
+package protocol ReassembledStreamConsumer: AnyObject {
     /// Bytes at stream `offset`, completed by packet `packet` (the packet whose arrival let them through).
     func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double)
     /// The bytes [offset, offset + length) were never captured: what follows does not continue
@@ -8,7 +8,7 @@ public protocol ReassembledStreamConsumer: AnyObject {
 }
 
 /// Something reassembly had to report about a direction.
-public enum ReassemblyEvent: Sendable, Equatable, Codable {
+package enum ReassemblyEvent: Sendable, Equatable, Codable {
     /// Missing bytes between the last packet delivered before them and the first one after.
     case gap(offset: Int64, length: Int64, afterPacket: Int, beforePacket: Int)
     /// A segment carried bytes for a range already taken, and they differ: how injection looks.
@@ -18,20 +18,20 @@ public enum ReassemblyEvent: Sendable, Equatable, Codable {
 }
 
 /// Limits that keep reassembly in bounded memory whatever the capture holds.
-public struct ReassemblyLimits: Sendable {
+package struct ReassemblyLimits: Sendable {
     /// Out-of-order bytes held for one direction before the hole in front of them is declared a gap.
-    public var pendingBytes = 4 << 20
+    package var pendingBytes = 4 << 20
     /// Out-of-order segments held for one direction.
-    public var pendingSegments = 4096
+    package var pendingSegments = 4096
     /// Bytes of delivered data kept to compare retransmissions and overlaps against.
-    public var historyBytes = 16 << 10
-    public init() {}
+    package var historyBytes = 16 << 10
+    package init() {}
 }
 
 /// TCP reassembly of one direction: segments in any order, retransmitted or overlapping, become
 /// one byte stream. Sequence numbers are compared modulo 2³² (wrap-around is ordinary). A hole
 /// is never glued over: when the data after it can no longer wait (limits, RST, end of capture), the hole is reported as a gap and the consumer is told.
-public final class StreamReassembler {
+package final class StreamReassembler {
     private struct Pending {
         var start: Int64
         var bytes: [UInt8]
@@ -40,31 +40,31 @@ public final class StreamReassembler {
         var end: Int64 { start + Int64(bytes.count) }
     }
 
-    public let limits: ReassemblyLimits
+    package let limits: ReassemblyLimits
     private unowned let consumer: any ReassembledStreamConsumer
     /// Sequence number of stream offset 0 (the byte after the SYN, or the first byte seen).
-    public private(set) var initialSequence: UInt32 = 0
-    public private(set) var started = false
+    package private(set) var initialSequence: UInt32 = 0
+    package private(set) var started = false
     /// True when the capture showed this direction's SYN (else it was picked up mid-stream).
-    public private(set) var sawSYN = false
-    public private(set) var sawFIN = false
-    public private(set) var sawRST = false
+    package private(set) var sawSYN = false
+    package private(set) var sawFIN = false
+    package private(set) var sawRST = false
     /// Next stream offset expected in order.
-    public private(set) var offset: Int64 = 0
+    package private(set) var offset: Int64 = 0
     private var pending: [Pending] = []
     private var pendingBytes = 0
     private var lastPacket = 0
     // Ring of the last `historyBytes` delivered bytes, the byte at stream offset o at o % capacity.
     private var history: [UInt8] = []
 
-    public private(set) var segments = 0
-    public private(set) var retransmissions = 0
-    public private(set) var outOfOrder = 0
-    public private(set) var events: [ReassemblyEvent] = []
-    public static let eventLimit = 1000
-    public private(set) var eventsDropped = 0
+    package private(set) var segments = 0
+    package private(set) var retransmissions = 0
+    package private(set) var outOfOrder = 0
+    package private(set) var events: [ReassemblyEvent] = []
+    package static let eventLimit = 1000
+    package private(set) var eventsDropped = 0
 
-    public init(consumer: any ReassembledStreamConsumer, limits: ReassemblyLimits = ReassemblyLimits()) {
+    package init(consumer: any ReassembledStreamConsumer, limits: ReassemblyLimits = ReassemblyLimits()) {
         self.consumer = consumer
         self.limits = limits
     }
@@ -80,7 +80,7 @@ public final class StreamReassembler {
     }
 
     /// One segment of this direction, from packet `packet`.
-    public func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
+    package func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
         segments += 1
         let syn = flags & 0x02 != 0, fin = flags & 0x01 != 0, rst = flags & 0x04 != 0
         if !started {
@@ -141,7 +141,7 @@ public final class StreamReassembler {
     }
 
     /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
-    public func flush() {
+    package func flush() {
         while !pending.isEmpty { skipToPending() }
     }
 

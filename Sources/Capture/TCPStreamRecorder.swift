@@ -4,11 +4,11 @@ import Foundation
 /// data segments of at most `maximumSegment` bytes with running sequence and acknowledgement
 /// numbers, and a closing FIN exchange. What it writes is what a tap on the wire would show, so
 /// Wireshark reassembles the stream and the dissector decodes it.
-public final class TCPStreamRecorder: @unchecked Sendable {
-    public struct Endpoint: Sendable {
-        public var address: (UInt8, UInt8, UInt8, UInt8)
-        public var port: UInt16
-        public init(address: (UInt8, UInt8, UInt8, UInt8), port: UInt16) {
+package final class TCPStreamRecorder: @unchecked Sendable {
+    package struct Endpoint: Sendable {
+        package var address: (UInt8, UInt8, UInt8, UInt8)
+        package var port: UInt16
+        package init(address: (UInt8, UInt8, UInt8, UInt8), port: UInt16) {
             self.address = address
             self.port = port
         }
@@ -19,10 +19,10 @@ public final class TCPStreamRecorder: @unchecked Sendable {
     private let server: Endpoint
     private var sequence: [UInt32] = [1000, 5000]
     private let lock = NSLock()
-    public let maximumSegment = 1460
+    package let maximumSegment = 1460
 
     /// `client` opened the connection to `server`.
-    public init(writer: PcapWriter, client: Endpoint, server: Endpoint) {
+    package init(writer: PcapWriter, client: Endpoint, server: Endpoint) {
         self.writer = writer
         self.client = client
         self.server = server
@@ -34,7 +34,7 @@ public final class TCPStreamRecorder: @unchecked Sendable {
     }
 
     /// Bytes sent by the client (true) or the server (false).
-    public func record(fromClient: Bool, _ bytes: [UInt8]) {
+    package func record(fromClient: Bool, _ bytes: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
         var offset = 0
@@ -46,7 +46,7 @@ public final class TCPStreamRecorder: @unchecked Sendable {
         }
     }
 
-    public func finish() {
+    package func finish() {
         lock.lock()
         defer { lock.unlock() }
         segment(fromClient: true, flags: 0x11, payload: [])   // FIN, ACK

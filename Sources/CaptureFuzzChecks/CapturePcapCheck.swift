@@ -14,8 +14,8 @@ import Wire
 /// is a ``CaptureFileError`` (never a trap); the summary's counts add up (every packet is
 /// counted once, as TCP or as one of the reasons it is not); every frame handed on re-encodes to
 /// the bytes it was decoded from.
-public enum CapturePcapCheck {
-    public static let maximumPackets = 512
+package enum CapturePcapCheck {
+    package static let maximumPackets = 512
 
     /// The in-memory file, made once per process (nil if the kernel has no memfd).
     nonisolated(unsafe) private static var memoryFile: (fd: Int32, path: String)? = {
@@ -23,7 +23,7 @@ public enum CapturePcapCheck {
         return fd >= 0 ? (fd, "/proc/self/fd/\(fd)") : nil
     }()
 
-    public static func check(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package static func check(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let file = memoryFile else { preconditionFailure("memfd_create failed: this target needs Linux's in-memory files") }
         guard ftruncate(file.fd, 0) == 0, pwriteAll(file.fd, bytes) else { preconditionFailure("cannot write the in-memory file") }
         let reader: PcapReader

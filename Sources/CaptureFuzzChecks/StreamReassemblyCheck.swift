@@ -12,11 +12,11 @@ import Capture
 /// - after the flush nothing given ahead of the stream is lost: every byte carried at or past
 ///   the stream offset of its arrival has been delivered;
 /// - its event list stays within its limit.
-public enum StreamReassemblyCheck {
+package enum StreamReassemblyCheck {
     /// Segments fed per input at most (the work cap).
-    public static let maximumSegments = 512
+    package static let maximumSegments = 512
 
-    public static let limits: ReassemblyLimits = {
+    package static let limits: ReassemblyLimits = {
         var l = ReassemblyLimits()
         l.pendingBytes = 1024
         l.pendingSegments = 8
@@ -24,7 +24,7 @@ public enum StreamReassemblyCheck {
         return l
     }()
 
-    public static func check(_ bytes: [UInt8]) {
+    package static func check(_ bytes: [UInt8]) {
         let consumer = RecordingConsumer()
         let reassembler = StreamReassembler(consumer: consumer, limits: limits)
         var given: [(start: Int64, bytes: ArraySlice<UInt8>)] = []

@@ -2,16 +2,16 @@ import Foundation
 import Vectors
 
 /// Key container data format (clause 6.3, Table 11): the keys a KME returns.
-public struct KeyContainer: StrictModel, Equatable {
+package struct KeyContainer: StrictModel, Equatable {
     /// One key: its UUID key ID and its bytes, base64 in JSON (RFC 4648).
-    public struct Key: Sendable, Equatable {
-        public var keyID: String
-        public var keyIDExtension: ExtensionObject?
+    package struct Key: Sendable, Equatable {
+        package var keyID: String
+        package var keyIDExtension: ExtensionObject?
         /// The key as sent: base64 text.
-        public var key: String
-        public var keyExtension: ExtensionObject?
+        package var key: String
+        package var keyExtension: ExtensionObject?
 
-        public init(keyID: String, key: String, keyIDExtension: ExtensionObject? = nil, keyExtension: ExtensionObject? = nil) {
+        package init(keyID: String, key: String, keyIDExtension: ExtensionObject? = nil, keyExtension: ExtensionObject? = nil) {
             self.keyID = keyID
             self.key = key
             self.keyIDExtension = keyIDExtension
@@ -19,13 +19,13 @@ public struct KeyContainer: StrictModel, Equatable {
         }
 
         /// The key's bytes, or nil when `key` is not base64.
-        public var bytes: [UInt8]? { Data(base64Encoded: key).map { [UInt8]($0) } }
+        package var bytes: [UInt8]? { Data(base64Encoded: key).map { [UInt8]($0) } }
     }
 
-    public var keys: [Key]
-    public var keyContainerExtension: ExtensionObject?
+    package var keys: [Key]
+    package var keyContainerExtension: ExtensionObject?
 
-    public init(keys: [Key], keyContainerExtension: ExtensionObject? = nil) {
+    package init(keys: [Key], keyContainerExtension: ExtensionObject? = nil) {
         self.keys = keys
         self.keyContainerExtension = keyContainerExtension
     }
@@ -35,7 +35,7 @@ public struct KeyContainer: StrictModel, Equatable {
         case keyID = "key_ID", keyIDExtension = "key_ID_extension", key, keyExtension = "key_extension"
     }
 
-    public static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyContainer> {
+    package static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyContainer> {
         var r = try FieldReader(json, path: path)
         let items = try r.array(CodingKeys.keys.rawValue, required: true) ?? []
         var unknown: [String] = []
@@ -56,9 +56,9 @@ public struct KeyContainer: StrictModel, Equatable {
         return Parsed(value: KeyContainer(keys: keys, keyContainerExtension: ext), unknownFields: r.unknown + unknown)
     }
 
-    public init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
+    package init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         var list = c.nestedUnkeyedContainer(forKey: .keys)
         for key in keys {

@@ -2,33 +2,33 @@ import Foundation
 import Vectors
 
 /// Key IDs data format (clause 6.4, Table 12): what a slave SAE asks of "Get key with key IDs".
-public struct KeyIDs: StrictModel, Equatable {
-    public struct Entry: Sendable, Equatable {
-        public var keyID: String
-        public var keyIDExtension: ExtensionObject?
+package struct KeyIDs: StrictModel, Equatable {
+    package struct Entry: Sendable, Equatable {
+        package var keyID: String
+        package var keyIDExtension: ExtensionObject?
 
-        public init(keyID: String, keyIDExtension: ExtensionObject? = nil) {
+        package init(keyID: String, keyIDExtension: ExtensionObject? = nil) {
             self.keyID = keyID
             self.keyIDExtension = keyIDExtension
         }
     }
 
-    public var keyIDs: [Entry]
-    public var keyIDsExtension: ExtensionObject?
+    package var keyIDs: [Entry]
+    package var keyIDsExtension: ExtensionObject?
 
-    public init(keyIDs: [Entry], keyIDsExtension: ExtensionObject? = nil) {
+    package init(keyIDs: [Entry], keyIDsExtension: ExtensionObject? = nil) {
         self.keyIDs = keyIDs
         self.keyIDsExtension = keyIDsExtension
     }
 
-    public init(_ ids: [String]) { self.init(keyIDs: ids.map { Entry(keyID: $0) }) }
+    package init(_ ids: [String]) { self.init(keyIDs: ids.map { Entry(keyID: $0) }) }
 
     enum CodingKeys: String, CodingKey { case keyIDs = "key_IDs", keyIDsExtension = "key_IDs_extension" }
     enum EntryCodingKeys: String, CodingKey { case keyID = "key_ID", keyIDExtension = "key_ID_extension" }
 
     /// Key IDs are read as strings: whether one is a UUID the KME knows is the KME's judgement
     /// (an unknown one is a 400 "not found", clause 6.4), not a format error.
-    public static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyIDs> {
+    package static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyIDs> {
         var r = try FieldReader(json, path: path)
         let items = try r.array(CodingKeys.keyIDs.rawValue, required: true) ?? []
         var unknown: [String] = []
@@ -43,9 +43,9 @@ public struct KeyIDs: StrictModel, Equatable {
         return Parsed(value: KeyIDs(keyIDs: entries, keyIDsExtension: ext), unknownFields: r.unknown + unknown)
     }
 
-    public init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
+    package init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         var list = c.nestedUnkeyedContainer(forKey: .keyIDs)
         for entry in keyIDs {

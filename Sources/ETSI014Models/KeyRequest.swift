@@ -3,18 +3,18 @@ import Vectors
 
 /// Key request data format (clause 6.2, Table 10): what a master SAE asks of "Get key". Every
 /// field is optional; an empty body asks for one key of the default size.
-public struct KeyRequest: StrictModel, Equatable {
+package struct KeyRequest: StrictModel, Equatable {
     /// Number of keys; the KME's default is 1.
-    public var number: Int?
+    package var number: Int?
     /// Size of each key in bits; the KME's default is its status's `key_size`.
-    public var size: Int?
-    public var additionalSlaveSAEIDs: [String]?
+    package var size: Int?
+    package var additionalSlaveSAEIDs: [String]?
     /// Parameters the KME shall handle or refuse with a 400.
-    public var extensionMandatory: [ExtensionObject]?
+    package var extensionMandatory: [ExtensionObject]?
     /// Parameters the KME may ignore.
-    public var extensionOptional: [ExtensionObject]?
+    package var extensionOptional: [ExtensionObject]?
 
-    public init(number: Int? = nil, size: Int? = nil, additionalSlaveSAEIDs: [String]? = nil,
+    package init(number: Int? = nil, size: Int? = nil, additionalSlaveSAEIDs: [String]? = nil,
                 extensionMandatory: [ExtensionObject]? = nil, extensionOptional: [ExtensionObject]? = nil) {
         self.number = number
         self.size = size
@@ -30,9 +30,9 @@ public struct KeyRequest: StrictModel, Equatable {
 
     /// Whether the request holds only `number` and/or `size`, so it may be sent as a GET with
     /// query parameters (clause 6.2).
-    public var fitsInQuery: Bool { additionalSlaveSAEIDs == nil && extensionMandatory == nil && extensionOptional == nil }
+    package var fitsInQuery: Bool { additionalSlaveSAEIDs == nil && extensionMandatory == nil && extensionOptional == nil }
 
-    public static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyRequest> {
+    package static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyRequest> {
         var r = try FieldReader(json, path: path)
         var request = KeyRequest()
         request.number = try r.integer(CodingKeys.number.rawValue, required: false)
@@ -55,7 +55,7 @@ public struct KeyRequest: StrictModel, Equatable {
 
     /// Reads a GET's query parameters (clause 6.2: `number` and/or `size` "as string data").
     /// Any other parameter is reported unknown.
-    public static func fromQuery(_ items: [(name: String, value: String)]) throws(ModelValidationError) -> Parsed<KeyRequest> {
+    package static func fromQuery(_ items: [(name: String, value: String)]) throws(ModelValidationError) -> Parsed<KeyRequest> {
         var request = KeyRequest()
         var unknown: [String] = []
         var seen = Set<String>()
@@ -72,9 +72,9 @@ public struct KeyRequest: StrictModel, Equatable {
         return Parsed(value: request, unknownFields: unknown)
     }
 
-    public init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
+    package init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(number, forKey: .number)
         try c.encodeIfPresent(size, forKey: .size)

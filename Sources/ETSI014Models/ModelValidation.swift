@@ -3,24 +3,24 @@ import Vectors
 
 /// A body that breaks the data format of clause 6: the field (as a JSON path such as
 /// `keys[2].key_ID`) and what is wrong with it.
-public struct ModelValidationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var field: String
-    public var reason: String
+package struct ModelValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var field: String
+    package var reason: String
 
-    public init(field: String, reason: String) {
+    package init(field: String, reason: String) {
         self.field = field
         self.reason = reason
     }
 
-    public var description: String { field.isEmpty ? reason : "\(field): \(reason)" }
+    package var description: String { field.isEmpty ? reason : "\(field): \(reason)" }
 }
 
 /// A value parsed strictly, with the fields the standard does not define. Unknown fields are
 /// reported, never fatal: the standard lets later versions add fields.
-public struct Parsed<Value: Sendable>: Sendable {
-    public var value: Value
+package struct Parsed<Value: Sendable>: Sendable {
+    package var value: Value
     /// JSON paths of fields clause 6 does not define, in document order where known.
-    public var unknownFields: [String]
+    package var unknownFields: [String]
 
     package init(value: Value, unknownFields: [String]) {
         self.value = value

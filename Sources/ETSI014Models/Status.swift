@@ -3,25 +3,25 @@ import Vectors
 
 /// Status data format (clause 6.1, Table 9): what a KME can deliver to a master SAE for one
 /// slave SAE. Every field is required but `status_extension`.
-public struct KeyStatus: StrictModel, Equatable {
-    public var sourceKMEID: String
-    public var targetKMEID: String
-    public var masterSAEID: String
-    public var slaveSAEID: String
+package struct KeyStatus: StrictModel, Equatable {
+    package var sourceKMEID: String
+    package var targetKMEID: String
+    package var masterSAEID: String
+    package var slaveSAEID: String
     /// Default key size, in bits.
-    public var keySize: Int
-    public var storedKeyCount: Int
-    public var maxKeyCount: Int
-    public var maxKeyPerRequest: Int
+    package var keySize: Int
+    package var storedKeyCount: Int
+    package var maxKeyCount: Int
+    package var maxKeyPerRequest: Int
     /// In bits.
-    public var maxKeySize: Int
+    package var maxKeySize: Int
     /// In bits.
-    public var minKeySize: Int
+    package var minKeySize: Int
     /// 0 when the KME does not support key multicast.
-    public var maxSAEIDCount: Int
-    public var statusExtension: ExtensionObject?
+    package var maxSAEIDCount: Int
+    package var statusExtension: ExtensionObject?
 
-    public init(sourceKMEID: String, targetKMEID: String, masterSAEID: String, slaveSAEID: String, keySize: Int, storedKeyCount: Int,
+    package init(sourceKMEID: String, targetKMEID: String, masterSAEID: String, slaveSAEID: String, keySize: Int, storedKeyCount: Int,
                 maxKeyCount: Int, maxKeyPerRequest: Int, maxKeySize: Int, minKeySize: Int, maxSAEIDCount: Int,
                 statusExtension: ExtensionObject? = nil) {
         self.sourceKMEID = sourceKMEID
@@ -45,7 +45,7 @@ public struct KeyStatus: StrictModel, Equatable {
         case maxSAEIDCount = "max_SAE_ID_count", statusExtension = "status_extension"
     }
 
-    public static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyStatus> {
+    package static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<KeyStatus> {
         var r = try FieldReader(json, path: path)
         func s(_ k: CodingKeys) throws(ModelValidationError) -> String { try r.string(k.rawValue, required: true) ?? "" }
         func n(_ k: CodingKeys) throws(ModelValidationError) -> Int {
@@ -62,9 +62,9 @@ public struct KeyStatus: StrictModel, Equatable {
         return Parsed(value: status, unknownFields: r.unknown)
     }
 
-    public init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
+    package init(from decoder: any Decoder) throws { self = try Self.decodeStrictly(from: decoder) }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sourceKMEID, forKey: .sourceKMEID)
         try c.encode(targetKMEID, forKey: .targetKMEID)

@@ -3,19 +3,19 @@ import Vectors
 
 /// A data format of clause 6: encoded with the standard's field names, read strictly (errors
 /// name the field, unknown fields are reported).
-public protocol StrictModel: Encodable, Decodable, Sendable {
+package protocol StrictModel: Encodable, Decodable, Sendable {
     /// Reads the value from a parsed JSON document at `path` (empty for the whole body).
     static func read(_ json: JSONValue, path: String) throws(ModelValidationError) -> Parsed<Self>
 }
 
 extension StrictModel {
     /// Parses a body: the value and the unknown fields, or the first field that is wrong.
-    public static func parse(_ data: Data) throws(ModelValidationError) -> Parsed<Self> {
+    package static func parse(_ data: Data) throws(ModelValidationError) -> Parsed<Self> {
         try read(try ModelJSON.parse(data), path: "")
     }
 
     /// The body as the standard spells it (keys sorted, so equal values encode equally).
-    public func jsonData() throws -> Data { try ModelJSON.encoder().encode(self) }
+    package func jsonData() throws -> Data { try ModelJSON.encoder().encode(self) }
 
     /// Decodable through the strict reader, so every way in is equally strict (each model's
     /// `init(from:)` calls this) — except for one check on the raw bytes: a body that is not
@@ -31,4 +31,4 @@ extension StrictModel {
 }
 
 /// An extension object or one extension parameter list entry: any JSON object.
-public typealias ExtensionObject = [String: JSONValue]
+package typealias ExtensionObject = [String: JSONValue]

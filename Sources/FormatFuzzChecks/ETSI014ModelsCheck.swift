@@ -9,8 +9,8 @@ import Foundation
 /// `Decodable` way in (JSONDecoder) accepts exactly what `parse` accepts, for UTF-8 bodies; a body that parses
 /// re-encodes (``StrictModel/jsonData()``) to one that parses to the same value with no unknown
 /// field, and whose encoding is a fixed point.
-public enum ETSI014ModelsCheck {
-    public static func check(_ bytes: [UInt8]) {
+package enum ETSI014ModelsCheck {
+    package static func check(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let body = Data(bytes.dropFirst())
         switch selector % 6 {

@@ -7,8 +7,8 @@ import TargetFiles
 ///
 /// Checked, besides "no crash": bad input is a ``HarnessError`` naming the line; keys that are
 /// read, written back in the documented format, read back as the same IDs and the same bits.
-public enum KeyOutputCheck {
-    public static func check(_ bytes: [UInt8]) {
+package enum KeyOutputCheck {
+    package static func check(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         let keys: [DeliveredKey]
         do { keys = try KeyOutput.parse(text, path: "keys.jsonl") } catch {

@@ -7,8 +7,8 @@ import TargetFiles
 ///
 /// Checked, besides "no crash": bad input is a ``HarnessError`` naming the problem; a file that
 /// is accepted re-encodes (JSONEncoder) to a file that is accepted as the same target.
-public enum TargetFileCheck {
-    public static func check(_ bytes: [UInt8]) {
+package enum TargetFileCheck {
+    package static func check(_ bytes: [UInt8]) {
         let file: TargetFile
         do { file = try TargetFile.parse(Data(bytes), path: "fuzz.json") } catch {
             precondition(error is HarnessError, "a target file was refused with \(type(of: error)), not a HarnessError")

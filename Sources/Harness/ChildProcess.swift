@@ -17,16 +17,16 @@ import Glibc
 /// - Its standard error may be drained continuously (``Output/tail(bytes:)``): a chatty child
 ///   never blocks on a full pipe.
 /// - ``stopAll()`` kills every live child at once (an interrupted run).
-public final class ChildProcess: @unchecked Sendable {
+package final class ChildProcess: @unchecked Sendable {
     /// Where the child's standard input comes from.
-    public enum Input: Sendable {
+    package enum Input: Sendable {
         case null
         /// A pipe the harness writes with ``write(_:)``.
         case pipe
     }
 
     /// Where a child's standard output or error goes.
-    public enum Output: Sendable, Equatable {
+    package enum Output: Sendable, Equatable {
         case null
         /// Appended to this file (created if needed); output and error may share one.
         case file(String)
@@ -38,7 +38,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// What waiting for a line of output gave.
-    public enum LineWait: Sendable, Equatable {
+    package enum LineWait: Sendable, Equatable {
         case line(String)
         /// The output closed (the child ended or closed it).
         case ended
@@ -47,10 +47,10 @@ public final class ChildProcess: @unchecked Sendable {
         case tooLong
     }
 
-    public let pid: pid_t
-    public let command: [String]
+    package let pid: pid_t
+    package let command: [String]
     /// The file standard error goes to, when it goes to one.
-    public let errorsPath: String?
+    package let errorsPath: String?
     private let lock = NSCondition()
     private var reaped: ProcessEnding?
     private var stopped = false
@@ -65,7 +65,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `command` (argv; a first element without `/` is looked up on PATH) with the
     /// harness's environment plus `environment`.
-    public init(command: [String], environment: [String: String] = [:], input: Input = .null, output: Output = .null,
+    package init(command: [String], environment: [String: String] = [:], input: Input = .null, output: Output = .null,
                 errors: Output = .null) throws {
         guard let first = command.first, !first.isEmpty else { throw HarnessError("the command is empty") }
         guard !Self.registry.isStopping else { throw HarnessError("the run was interrupted: '\(first)' was not started") }
@@ -146,10 +146,10 @@ public final class ChildProcess: @unchecked Sendable {
     // MARK: Ending
 
     /// Whether the child is still running (reaps it when it has ended).
-    public var isRunning: Bool { poll() == nil }
+    package var isRunning: Bool { poll() == nil }
 
     /// How the child ended, once it has (nil while it runs).
-    public var ending: ProcessEnding? { poll() }
+    package var ending: ProcessEnding? { poll() }
 
     private func poll() -> ProcessEnding? {
         lock.lock()
@@ -168,7 +168,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits for the child to end; at `deadline` (or when the task is cancelled) kills it and
     /// says `.timedOut`.
-    public func wait(until deadline: ContinuousClock.Instant) async -> ProcessEnding {
+    package func wait(until deadline: ContinuousClock.Instant) async -> ProcessEnding {
         while ContinuousClock.now < deadline && !Task.isCancelled {
             if let e = poll() { return e }
             try? await Task.sleep(for: .milliseconds(5))
@@ -179,7 +179,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// ``wait(until:)`` for callers that are not async.
-    public func waitBlocking(until deadline: ContinuousClock.Instant) -> ProcessEnding {
+    package func waitBlocking(until deadline: ContinuousClock.Instant) -> ProcessEnding {
         while ContinuousClock.now < deadline {
             if let e = poll() { return e }
             usleep(5_000)
@@ -191,7 +191,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Kills the child's process group (the child and whatever it started) and reaps the child.
     /// Safe to call more than once, and after the child ended by itself.
-    public func kill() {
+    package func kill() {
         lock.lock()
         if !stopped {
             stopped = true
@@ -213,10 +213,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Whether the harness killed the child (``kill()``, or a deadline passed).
-    public var killedByHarness: Bool { lock.withLock { stopped } }
+    package var killedByHarness: Bool { lock.withLock { stopped } }
 
     /// Asks the child to stop (SIGTERM to its group), then kills it after `grace`.
-    public func terminate(grace: Duration = .milliseconds(500)) {
+    package func terminate(grace: Duration = .milliseconds(500)) {
         lock.lock()
         let live = !stopped && reaped == nil
         lock.unlock()
@@ -228,7 +228,7 @@ public final class ChildProcess: @unchecked Sendable {
     // MARK: Standard input
 
     /// Writes `data` to the child's standard input (``Input/pipe``); throws when the child closed it.
-    public func write(_ data: Data) throws {
+    package func write(_ data: Data) throws {
         lock.lock()
         let fd = inputFD
         lock.unlock()
@@ -247,7 +247,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Closes the child's standard input (it sees end of file).
-    public func closeInput() {
+    package func closeInput() {
         lock.lock()
         if inputFD >= 0 {
             close(inputFD)
@@ -259,7 +259,7 @@ public final class ChildProcess: @unchecked Sendable {
     // MARK: Standard output and error
 
     /// The next line the child wrote (``Output/lines(maximum:)``), waiting until `deadline`.
-    public func nextLine(until deadline: Date) -> LineWait {
+    package func nextLine(until deadline: Date) -> LineWait {
         lock.lock()
         defer { lock.unlock() }
         while lines.isEmpty {
@@ -271,7 +271,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The last bytes the child wrote to a drained output (``Output/tail(bytes:)``), as text.
-    public var errorTail: String {
+    package var errorTail: String {
         lock.lock()
         defer { lock.unlock() }
         return String(decoding: tail, as: UTF8.self)
@@ -351,7 +351,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Kills every live child's process group, and refuses to start new ones from now on (an
     /// interrupted run stops its sessions and shims at once instead of waiting for deadlines).
-    public static func stopAll() {
+    package static func stopAll() {
         for pid in registry.stop() { _ = killpg(pid, SIGKILL) }
     }
 
@@ -428,7 +428,7 @@ public final class ChildProcess: @unchecked Sendable {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// This executable's path, to start child nodes from the same build and to write reproduce lines.
-    public static var selfExecutable: String {
+    package static var selfExecutable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }

@@ -2,21 +2,21 @@ import QuantumChannel
 
 /// One conformance case: a short declarative value naming what is checked and why, and the
 /// check itself. Reading the catalogue reads the requirements.
-public struct ConformanceCase: Sendable {
+package struct ConformanceCase: Sendable {
     /// Stable ID anchored in what it checks, e.g. `bb84/abort/qber-above-threshold/intercept-resend`.
-    public let id: String
-    public let title: String
+    package let id: String
+    package let title: String
     /// The requirement, in our own words.
-    public let requirement: String
-    public let level: RequirementLevel
+    package let requirement: String
+    package let level: RequirementLevel
     /// Spec clause or paper.
-    public let reference: String
-    public let tags: [String]
+    package let reference: String
+    package let tags: [String]
     /// Profiles that include the case.
-    public let profiles: Set<Profile>
+    package let profiles: Set<Profile>
     let check: @Sendable (CaseContext) async throws -> CaseOutcome
 
-    public init(id: String, title: String, requirement: String, level: RequirementLevel, reference: String, tags: [String] = [],
+    package init(id: String, title: String, requirement: String, level: RequirementLevel, reference: String, tags: [String] = [],
                 profiles: Set<Profile> = [.quick, .ci, .full], check: @escaping @Sendable (CaseContext) async throws -> CaseOutcome) {
         self.id = id
         self.title = title
@@ -39,21 +39,21 @@ struct CaseEnded: Error {
 }
 
 /// Named selections of cases.
-public enum Profile: String, Sendable, Codable, CaseIterable {
+package enum Profile: String, Sendable, Codable, CaseIterable {
     case quick, ci, full, etsi014
 }
 
 /// What a case's check found: whether the requirement held, and the evidence.
-public struct CaseOutcome: Sendable {
-    public var holds: Bool
-    public var detail: String
-    public var measurements: [String: Double]
+package struct CaseOutcome: Sendable {
+    package var holds: Bool
+    package var detail: String
+    package var measurements: [String: Double]
     /// A verdict of its own (crash, timeout, unimplemented) instead of pass/fail.
-    public var verdict: Verdict?
+    package var verdict: Verdict?
     /// The session the verdict rests on, for evidence (the capture, the decoded transcript).
-    public var session: Session?
+    package var session: Session?
 
-    public init(holds: Bool, detail: String, measurements: [String: Double] = [:], verdict: Verdict? = nil, session: Session? = nil) {
+    package init(holds: Bool, detail: String, measurements: [String: Double] = [:], verdict: Verdict? = nil, session: Session? = nil) {
         self.holds = holds
         self.detail = detail
         self.measurements = measurements
@@ -62,23 +62,23 @@ public struct CaseOutcome: Sendable {
     }
 
     /// The case cannot be judged on this target (it says why).
-    public static func unimplemented(_ why: String) -> CaseOutcome {
+    package static func unimplemented(_ why: String) -> CaseOutcome {
         CaseOutcome(holds: false, detail: why, verdict: .unimplemented)
     }
 }
 
 /// What a case runs against.
-public struct CaseContext: Sendable {
-    public let target: any SessionTarget
-    public let seed: UInt64
+package struct CaseContext: Sendable {
+    package let target: any SessionTarget
+    package let seed: UInt64
     /// The known-answer vectors directory, if there is one.
-    public let vectors: String?
+    package let vectors: String?
     /// The captures directory (with manifest.json), if there is one.
-    public let captures: String?
+    package let captures: String?
     /// Every key ID delivered in the run so far, across sessions and cases.
-    public let runKeys: RunKeyLedger
+    package let runKeys: RunKeyLedger
 
-    public init(target: any SessionTarget, seed: UInt64, vectors: String? = nil, captures: String? = nil, runKeys: RunKeyLedger = RunKeyLedger()) {
+    package init(target: any SessionTarget, seed: UInt64, vectors: String? = nil, captures: String? = nil, runKeys: RunKeyLedger = RunKeyLedger()) {
         self.target = target
         self.seed = seed
         self.vectors = vectors
@@ -88,7 +88,7 @@ public struct CaseContext: Sendable {
 
     /// Runs one session as `plan` says. A node that crashed or hung ends the case there, with
     /// that verdict; the keys delivered join the run's ledger.
-    public func session(_ plan: SessionPlan) async throws -> Session {
+    package func session(_ plan: SessionPlan) async throws -> Session {
         let session = try await target.run(plan)
         if let ended = Catalogue.survival(session) { throw CaseEnded(outcome: ended) }
         if !session.malformedKeyOutput.isEmpty {
@@ -100,7 +100,7 @@ public struct CaseContext: Sendable {
     }
 
     /// Runs one session on `scenario` with the case's seed and the given faults.
-    public func session(_ scenario: Scenario, alice: ChannelFault? = nil, bob: ChannelFault? = nil, blocks: Int? = nil,
+    package func session(_ scenario: Scenario, alice: ChannelFault? = nil, bob: ChannelFault? = nil, blocks: Int? = nil,
                         seed: UInt64? = nil) async throws -> Session {
         try await session(SessionPlan(scenario: scenario, seed: seed ?? self.seed, aliceFault: alice, bobFault: bob, blocks: blocks))
     }

@@ -9,8 +9,8 @@ import Wire
 /// side's stream into frames, hands each to the ledger and to that direction's fault, and sends
 /// on what the fault says; for an opaque (vendor) protocol it does the same with the chunks as
 /// they arrive. It records what Bob and Alice actually received to a pcap file.
-public final class ControlProxy: @unchecked Sendable {
-    public let kind: ControlChannelKind
+package final class ControlProxy: @unchecked Sendable {
+    package let kind: ControlChannelKind
     private let upstream: (host: String, port: Int)
     private let aliceFault: ChannelFault?
     private let bobFault: ChannelFault?
@@ -24,9 +24,9 @@ public final class ControlProxy: @unchecked Sendable {
     private var connectError: String?
 
     /// The port Bob connects to.
-    public private(set) var port = 0
+    package private(set) var port = 0
 
-    public init(kind: ControlChannelKind, upstream: (host: String, port: Int), aliceFault: ChannelFault?, bobFault: ChannelFault? = nil,
+    package init(kind: ControlChannelKind, upstream: (host: String, port: Int), aliceFault: ChannelFault?, bobFault: ChannelFault? = nil,
                 capturePath: String?) {
         self.kind = kind
         self.upstream = upstream
@@ -38,7 +38,7 @@ public final class ControlProxy: @unchecked Sendable {
     }
 
     /// Listens on `host:port` (0: a free port).
-    public func start(host: String = "127.0.0.1", port: Int = 0) async throws {
+    package func start(host: String = "127.0.0.1", port: Int = 0) async throws {
         let proxy = self
         let channel = try await ServerBootstrap(group: loop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -53,13 +53,13 @@ public final class ControlProxy: @unchecked Sendable {
     }
 
     /// What the ledger decoded (reference protocol) so far.
-    public var observation: WireObservation { ledger.snapshot() }
+    package var observation: WireObservation { ledger.snapshot() }
 
     /// Why the proxy could not reach Alice, if it could not.
-    public var upstreamFailure: String? { lock.withLock { connectError } }
+    package var upstreamFailure: String? { lock.withLock { connectError } }
 
     /// Completes when the relayed connection has closed on both sides.
-    public func finished(timeout: Duration) async -> Bool {
+    package func finished(timeout: Duration) async -> Bool {
         let timer = loop.scheduleTask(in: TimeAmount(max(timeout, .zero))) {}
         let result = loop.makePromise(of: Bool.self)
         done.futureResult.whenComplete { _ in result.succeed(true) }
@@ -68,7 +68,7 @@ public final class ControlProxy: @unchecked Sendable {
         return (try? await result.futureResult.get()) ?? false
     }
 
-    public func stop() async {
+    package func stop() async {
         try? await server?.close()
         done.succeed()
     }

@@ -5,10 +5,10 @@ import Foundation
 /// replay sidecar (control.pcap.replay.json, for `qkdspec replay`), the
 /// decoded transcript, the nodes' logs, the seed, the result and a one-line reproduce command.
 /// No key material: the transcript carries message summaries, never keys.
-public struct EvidenceWriter: Sendable {
-    public let root: String
+package struct EvidenceWriter: Sendable {
+    package let root: String
 
-    public init(root: String) throws {
+    package init(root: String) throws {
         self.root = root
         do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) } catch {
             throw HarnessError("cannot create the evidence directory \(root): \(FileProblem.reason(error))")
@@ -16,7 +16,7 @@ public struct EvidenceWriter: Sendable {
     }
 
     /// Writes the evidence of `result` (with its session, when the case ran one); returns the directory.
-    public func write(_ result: CaseResult, session: Session?) throws -> String {
+    package func write(_ result: CaseResult, session: Session?) throws -> String {
         let name = result.id.replacingOccurrences(of: "/", with: "__") + (result.iteration > 1 ? "-\(result.iteration)" : "")
         let dir = "\(root)/\(name)"
         let fm = FileManager.default

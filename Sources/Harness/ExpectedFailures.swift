@@ -3,40 +3,40 @@ import Foundation
 /// A baseline of known failures (`--expected FILE`): listed cases that fail do not fail the run,
 /// and a listed case that passes is reported as an unexpected pass, so the baseline can shrink.
 /// `--write-expected FILE` writes the failures of a run in this format.
-public struct ExpectedFailures: Sendable, Codable, Equatable {
-    public struct Entry: Sendable, Codable, Equatable {
-        public var id: String
+package struct ExpectedFailures: Sendable, Codable, Equatable {
+    package struct Entry: Sendable, Codable, Equatable {
+        package var id: String
         /// The verdict seen when the baseline was written (informational).
-        public var verdict: String
+        package var verdict: String
         /// Why the failure is accepted, for the humans who read the file.
-        public var reason: String?
+        package var reason: String?
     }
 
-    public var tool = "qkdspec"
-    public var target: String
-    public var expectedFailures: [Entry]
+    package var tool = "qkdspec"
+    package var target: String
+    package var expectedFailures: [Entry]
 
     enum CodingKeys: String, CodingKey {
         case tool, target
         case expectedFailures = "expected_failures"
     }
 
-    public init(target: String, expectedFailures: [Entry]) {
+    package init(target: String, expectedFailures: [Entry]) {
         self.target = target
         self.expectedFailures = expectedFailures
     }
 
     /// The failures of `report`, as a baseline.
-    public init(report: RunReport) {
+    package init(report: RunReport) {
         target = report.target
         var seen = Set<String>()
         expectedFailures = report.results.filter { $0.verdict.failsRun && seen.insert($0.id).inserted }
             .map { Entry(id: $0.id, verdict: $0.verdict.rawValue, reason: nil) }
     }
 
-    public func lists(_ id: String) -> Bool { expectedFailures.contains { Catalogue.currentID($0.id) == id } }
+    package func lists(_ id: String) -> Bool { expectedFailures.contains { Catalogue.currentID($0.id) == id } }
 
-    public static func load(path: String) throws -> ExpectedFailures {
+    package static func load(path: String) throws -> ExpectedFailures {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw HarnessError("cannot read the baseline \(path): \(FileProblem.reason(error))")
@@ -46,7 +46,7 @@ public struct ExpectedFailures: Sendable, Codable, Equatable {
         }
     }
 
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try encoder.encode(self).write(to: URL(fileURLWithPath: path)) } catch {

@@ -5,8 +5,8 @@ import Reports
 /// the verdict matrix with failing cases first, SVG plots of QBER against the threshold and key
 /// length against the finite-key bound, the kill matrix of a self-test run, and every case's
 /// details. One file, no scripts, no external resources.
-public enum HTMLReport {
-    public static func render(_ report: RunReport, killMatrix: KillMatrix? = nil) -> String {
+package enum HTMLReport {
+    package static func render(_ report: RunReport, killMatrix: KillMatrix? = nil) -> String {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">

@@ -7,17 +7,17 @@ import Glibc
 /// robustness cases whose outcome may be a crash or a hang (which must not take the harness down
 /// with it). Alice listens, so the probe connects to her; Bob connects, so the probe listens where
 /// Bob is told Alice (the proxy) is, and sends once he is connected.
-public struct NodeProcessProbe: Sendable {
+package struct NodeProcessProbe: Sendable {
     /// The robustness cases' name for how the probe ended; ``ProcessEnding`` is the one type
     /// (`.stillRunning` is its `.timedOut`).
-    public enum Ending: Equatable, Sendable {
+    package enum Ending: Equatable, Sendable {
         case exited(Int32)
         case crashed(Int32)
         case stillRunning
     }
 
     /// How the probe reaches the node's control channel.
-    public enum Reach: Sendable, Equatable {
+    package enum Reach: Sendable, Equatable {
         /// The node listens (Alice): the probe connects to this port on 127.0.0.1.
         case connect(port: Int)
         /// The node connects (Bob): the probe listens on this port on 127.0.0.1 before starting it.
@@ -25,7 +25,7 @@ public struct NodeProcessProbe: Sendable {
     }
 
     /// Which node: "Alice" or "Bob", for details.
-    public let node: String
+    package let node: String
     /// argv; the first element is the executable.
     let command: [String]
     let reach: Reach
@@ -34,7 +34,7 @@ public struct NodeProcessProbe: Sendable {
     var environment: [String: String] = [:]
 
     /// ``run(sending:closeAfter:seconds:)`` in the robustness cases' terms.
-    public func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
+    package func probe(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (Ending, String) {
         let (ending, log) = try run(sending: bytes, closeAfter: closeAfter, seconds: seconds)
         switch ending {
         case .exited(let s): return (.exited(s), log)
@@ -46,7 +46,7 @@ public struct NodeProcessProbe: Sendable {
     /// Starts the node, reaches its control channel (connecting while it starts, or accepting its
     /// connection), sends `bytes` (closing the connection afterwards if `closeAfter`), and watches
     /// it for `seconds`: how it ended (`.timedOut` when it still ran, then killed) and its log.
-    public func run(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (ProcessEnding, String) {
+    package func run(sending bytes: [UInt8], closeAfter: Bool, seconds: Double) throws -> (ProcessEnding, String) {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logPath = "\(directory)/\(node.lowercased()).log"
         func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

@@ -4,18 +4,18 @@ import Wire
 /// The most a node process held during a session: resident memory and open file descriptors,
 /// sampled from /proc (Linux). The process the harness started is the one measured: a node
 /// started through a wrapper script is measured as the script.
-public struct NodeResources: Sendable, Codable, Equatable {
+package struct NodeResources: Sendable, Codable, Equatable {
     /// Peak resident set (VmRSS), KiB.
-    public var peakResidentKiB = 0
+    package var peakResidentKiB = 0
     /// Peak entries in /proc/PID/fd.
-    public var peakOpenFiles = 0
+    package var peakOpenFiles = 0
     /// Samples taken (0: /proc could not be read, e.g. not Linux).
-    public var samples = 0
+    package var samples = 0
 
-    public init() {}
+    package init() {}
 
     /// VmRSS of `pid` in KiB, from /proc/PID/status; nil when it cannot be read.
-    public static func residentKiB(of pid: Int32) -> Int? {
+    package static func residentKiB(of pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
@@ -24,7 +24,7 @@ public struct NodeResources: Sendable, Codable, Equatable {
     }
 
     /// Open file descriptors of `pid` (entries of /proc/PID/fd); nil when they cannot be listed.
-    public static func openFiles(of pid: Int32) -> Int? {
+    package static func openFiles(of pid: Int32) -> Int? {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 }

@@ -1,11 +1,11 @@
 /// How a child process (a node, a shim) ended.
-public enum ProcessEnding: Sendable, Equatable, CustomStringConvertible {
+package enum ProcessEnding: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     case crashed(signal: Int32)
     /// Still running when its time was up (then killed).
     case timedOut
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .exited(let s): return "exit \(s)"
         case .crashed(let s): return "killed by signal \(s)"
@@ -15,4 +15,4 @@ public enum ProcessEnding: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How a node process ended (the sessions' name for ``ProcessEnding``).
-public typealias NodeEnding = ProcessEnding
+package typealias NodeEnding = ProcessEnding

@@ -7,28 +7,28 @@ import Wire
 /// or already running): every session fills the placeholders with fresh ports and paths, starts
 /// the proxy, starts Alice and Bob, feeds both quantum-layer interfaces from the simulator, waits
 /// for the session to end, and reads the keys the nodes wrote.
-public struct ProcessTarget: SessionTarget {
-    public let file: TargetFile
+package struct ProcessTarget: SessionTarget {
+    package let file: TargetFile
     /// This executable, for `{qkdspec}`.
-    public let executable: String
+    package let executable: String
     /// Where session directories go (logs, key outputs, the capture); the caller removes it.
-    public let workRoot: String
+    package let workRoot: String
     /// The pre-shared key, when the harness knows it (a fault may then re-authenticate a frame).
-    public let authenticationKey: BitKey?
+    package let authenticationKey: BitKey?
     /// Record every session's control channel and keep its directory until the runner releases
     /// it (for `--evidence`); otherwise nothing is recorded and a session's files go when it ends.
-    public var keepsEvidence = false
+    package var keepsEvidence = false
     /// Keep every session's directory (node logs, key outputs) until the runner releases it,
     /// without recording the control channel (the demo reads the nodes' summaries there).
-    public var keepsDirectory = false
+    package var keepsDirectory = false
     /// Simulate every block of a session on every core before the nodes start, so that the
     /// nodes' clocks measure post-processing, not the simulator (the demo); otherwise each block
     /// is simulated just before it is fed. The blocks are the same either way.
-    public var simulatesAhead = false
+    package var simulatesAhead = false
     /// Told after each block has gone to both nodes, with the blocks fed and the session's total.
-    public var onBlockFed: (@Sendable (Int, Int) -> Void)?
+    package var onBlockFed: (@Sendable (Int, Int) -> Void)?
 
-    public init(file: TargetFile, executable: String, workRoot: String) throws {
+    package init(file: TargetFile, executable: String, workRoot: String) throws {
         self.file = file
         self.executable = executable
         self.workRoot = workRoot
@@ -42,7 +42,7 @@ public struct ProcessTarget: SessionTarget {
     }
 
     /// Checks, before any case runs, that every command the target names can be started.
-    public func preflight() throws {
+    package func preflight() throws {
         let commands = [("alice.command", file.alice.command), ("bob.command", file.bob.command), ("shim.command", file.shim?.command)]
         for (field, command) in commands {
             guard let first = command?.first else { continue }
@@ -53,14 +53,14 @@ public struct ProcessTarget: SessionTarget {
         }
     }
 
-    public var name: String { file.name }
-    public var declared: DeclaredParameters { file.declared }
-    public var channel: ControlChannelKind { file.controlProtocol }
-    public var shimCommand: [String]? {
+    package var name: String { file.name }
+    package var declared: DeclaredParameters { file.declared }
+    package var channel: ControlChannelKind { file.controlProtocol }
+    package var shimCommand: [String]? {
         file.shim.map { $0.command.map { TargetFile.fill($0, ["qkdspec": executable, "work_dir": workRoot]) } }
     }
-    public var blocksPerSession: Int { file.blocks ?? 12 }
-    public var blockPulses: Int { file.blockPulses ?? 1 << 22 }
+    package var blocksPerSession: Int { file.blocks ?? 12 }
+    package var blockPulses: Int { file.blockPulses ?? 1 << 22 }
     var timeout: Duration { .milliseconds(Int64((file.sessionTimeoutSeconds ?? 60) * 1000)) }
 
     /// The placeholder values of one session in `directory`.
@@ -95,7 +95,7 @@ public struct ProcessTarget: SessionTarget {
     /// the many loopback connections a run makes, can take it in between).
     static let portAttempts = 3
 
-    public func run(_ plan: SessionPlan) async throws -> Session {
+    package func run(_ plan: SessionPlan) async throws -> Session {
         var attempt = 1
         while true {
             let last = attempt == Self.portAttempts
@@ -240,7 +240,7 @@ public struct ProcessTarget: SessionTarget {
     /// strerror(EADDRINUSE), as nodes (the reference's among them) report a failed bind.
     static let addressInUse = "Address already in use"
 
-    public func release(_ session: Session) {
+    package func release(_ session: Session) {
         if let dir = session.directory { try? FileManager.default.removeItem(atPath: dir) }
     }
 
@@ -257,7 +257,7 @@ public struct ProcessTarget: SessionTarget {
         }
     }
 
-    public func probe(_ node: Role) throws -> NodeProcessProbe? {
+    package func probe(_ node: Role) throws -> NodeProcessProbe? {
         let spec = node == .alice ? file.alice : file.bob
         guard let command = spec.command else { return nil }
         let dir = try newDirectory()

@@ -3,7 +3,7 @@ import NIOPosix
 import Wire
 
 /// The harness's end of a node's quantum-layer interface: connects and streams blocks.
-public final class QuantumLayerFeeder: Sendable {
+package final class QuantumLayerFeeder: Sendable {
     /// The feeder writes on the channel directly; its async wrapper only reads, so dropping a
     /// feeder that was never closed (a session that failed half-way) cannot trap.
     private let channel: NIOAsyncChannel<ByteBuffer, Never>
@@ -11,7 +11,7 @@ public final class QuantumLayerFeeder: Sendable {
     private init(channel: NIOAsyncChannel<ByteBuffer, Never>) { self.channel = channel }
 
     /// Connects to a node's QLI listener, retrying for up to `timeout` while it starts.
-    public static func connect(to address: HostPort, timeout: Duration = .seconds(10)) async throws -> QuantumLayerFeeder {
+    package static func connect(to address: HostPort, timeout: Duration = .seconds(10)) async throws -> QuantumLayerFeeder {
         let deadline = ContinuousClock.now + timeout
         var lastError: (any Error)?
         while ContinuousClock.now < deadline {
@@ -32,13 +32,13 @@ public final class QuantumLayerFeeder: Sendable {
     }
 
     /// Sends raw bytes (a block's encoding, or anything a robustness test wants to send).
-    public func send(_ bytes: [UInt8]) async throws {
+    package func send(_ bytes: [UInt8]) async throws {
         try await channel.channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
-    public func send(_ block: QuantumLayerBlock) async throws { try await send(block.encoded()) }
+    package func send(_ block: QuantumLayerBlock) async throws { try await send(block.encoded()) }
 
-    public func close() async {
+    package func close() async {
         try? await channel.channel.close()
     }
 }

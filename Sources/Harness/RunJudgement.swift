@@ -1,9 +1,9 @@
 /// What a run judged and what it could not, in one place, so the console, the HTML banner and
 /// the summary line never claim more than the results show (a MUST case an opaque target leaves
 /// `unimplemented` is not a MUST case that passed).
-public struct RunJudgement: Sendable {
+package struct RunJudgement: Sendable {
     /// The banner's word for the whole run.
-    public enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         case pass = "PASS"
         case fail = "FAIL"
         case interrupted = "INTERRUPTED"
@@ -13,19 +13,19 @@ public struct RunJudgement: Sendable {
     /// The run's outcome: interrupted first (it proves nothing about the rest), then a failure
     /// the baseline does not excuse, then "not judged" when no MUST case was judged at all or the
     /// harness could not run a case; otherwise pass.
-    public var outcome: Outcome
+    package var outcome: Outcome
     /// MUST results that passed, and those that failed the run.
-    public var mustPassed: Int
-    public var mustFailed: Int
+    package var mustPassed: Int
+    package var mustFailed: Int
     /// MUST failures the baseline lists as known.
-    public var mustKnownFailures: Int
+    package var mustKnownFailures: Int
     /// MUST results with no judgement, per verdict (unimplemented, skipped, error), in that order.
-    public var mustNotJudged: [(verdict: Verdict, count: Int)]
+    package var mustNotJudged: [(verdict: Verdict, count: Int)]
     /// Every result that fails the run, at any level.
-    public var failing: Int
+    package var failing: Int
 
     /// Judges `results`; `interrupted` when the run was stopped before every case ran.
-    public init(results: [CaseResult], interrupted: Bool) {
+    package init(results: [CaseResult], interrupted: Bool) {
         let must = results.filter { $0.level == .must }
         mustPassed = must.filter { $0.verdict == .pass }.count
         mustFailed = must.filter(\.failsRun).count
@@ -48,11 +48,11 @@ public struct RunJudgement: Sendable {
     }
 
     /// MUST results the run did not judge, all verdicts together.
-    public var mustNotJudgedCount: Int { mustNotJudged.reduce(0) { $0 + $1.count } }
+    package var mustNotJudgedCount: Int { mustNotJudged.reduce(0) { $0 + $1.count } }
 
     /// One sentence that says exactly what was and was not judged, e.g. "12 MUST cases passed;
     /// 7 MUST cases not judged (unimplemented)". `pointer` ends the not-judged part (" — see below").
-    public func sentence(pointer: String = "") -> String {
+    package func sentence(pointer: String = "") -> String {
         func cases(_ n: Int) -> String { n == 1 ? "1 MUST case" : "\(n) MUST cases" }
         var parts = ["\(cases(mustPassed)) passed"]
         if mustFailed > 0 { parts.append("\(cases(mustFailed)) failed") }

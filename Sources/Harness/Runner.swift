@@ -2,27 +2,27 @@ import Foundation
 import QKDMath
 
 /// The result of one case (one iteration of it, with `--repeat`), as reports show it.
-public struct CaseResult: Sendable, Codable {
-    public var id: String
-    public var title: String
-    public var level: RequirementLevel
-    public var reference: String
-    public var requirement: String
-    public var verdict: Verdict
-    public var detail: String
-    public var seed: UInt64
+package struct CaseResult: Sendable, Codable {
+    package var id: String
+    package var title: String
+    package var level: RequirementLevel
+    package var reference: String
+    package var requirement: String
+    package var verdict: Verdict
+    package var detail: String
+    package var seed: UInt64
     /// 1-based; above 1 only with `--repeat`.
-    public var iteration: Int
-    public var seconds: Double
-    public var measurements: [String: Double]
+    package var iteration: Int
+    package var seconds: Double
+    package var measurements: [String: Double]
     /// One line that reruns this case alone.
-    public var reproduce: String
+    package var reproduce: String
     /// The baseline lists this failure as known: it does not fail the run.
-    public var expectedFailure: Bool
+    package var expectedFailure: Bool
     /// The baseline lists this case as failing, but it passed.
-    public var unexpectedPass: Bool
+    package var unexpectedPass: Bool
     /// Where this case's evidence went (`--evidence`).
-    public var evidence: String?
+    package var evidence: String?
 
     enum CodingKeys: String, CodingKey {
         case id, title, level, reference, requirement, verdict, detail, seed, iteration, seconds, measurements, reproduce, evidence
@@ -30,51 +30,51 @@ public struct CaseResult: Sendable, Codable {
     }
 
     /// Whether this result fails the run (a failure the baseline does not excuse).
-    public var failsRun: Bool { verdict.failsRun && !expectedFailure }
+    package var failsRun: Bool { verdict.failsRun && !expectedFailure }
 }
 
 /// A case iteration an interrupted run did not run (or did not finish).
-public struct NotRunCase: Sendable, Codable, Equatable {
-    public var id: String
-    public var iteration: Int
+package struct NotRunCase: Sendable, Codable, Equatable {
+    package var id: String
+    package var iteration: Int
 
-    public init(id: String, iteration: Int) {
+    package init(id: String, iteration: Int) {
         self.id = id
         self.iteration = iteration
     }
 }
 
 /// A whole run: what was selected, what came out, and the exit code it earns.
-public struct RunReport: Sendable, Codable {
+package struct RunReport: Sendable, Codable {
     /// The report format this qkdspec writes and reads (docs/report-schema.json).
-    public static let currentSchema = 2
+    package static let currentSchema = 2
     /// The exit code (and JSON `exit_code`) of an interrupted run, as a shell reports SIGINT.
 
-    public var tool = "qkdspec"
-    public var schema = RunReport.currentSchema
-    public var version: String
-    public var target: String
-    public var profile: String
-    public var seed: UInt64
+    package var tool = "qkdspec"
+    package var schema = RunReport.currentSchema
+    package var version: String
+    package var target: String
+    package var profile: String
+    package var seed: UInt64
     /// "I/N" when the run was one shard of N.
-    public var shard: String?
-    public var startedAt: String
-    public var seconds: Double
-    public var results: [CaseResult]
-    public var counts: [String: Int]
-    public var exitCode: Int32
+    package var shard: String?
+    package var startedAt: String
+    package var seconds: Double
+    package var results: [CaseResult]
+    package var counts: [String: Int]
+    package var exitCode: Int32
     /// The run was stopped (SIGINT/SIGTERM) before every selected case ran: it proves nothing
     /// about ``notRun``, and its exit code is 130 whatever the results.
-    public var interrupted = false
+    package var interrupted = false
     /// The selected case iterations that did not run (empty unless ``interrupted``).
-    public var notRun: [NotRunCase] = []
+    package var notRun: [NotRunCase] = []
 
     enum CodingKeys: String, CodingKey {
         case tool, schema, version, target, profile, seed, shard, results, counts, interrupted
         case startedAt = "started_at", seconds, exitCode = "exit_code", notRun = "not_run"
     }
 
-    public init(version: String, target: String, profile: String, seed: UInt64, shard: String?, startedAt: String, seconds: Double,
+    package init(version: String, target: String, profile: String, seed: UInt64, shard: String?, startedAt: String, seconds: Double,
                 results: [CaseResult], counts: [String: Int], exitCode: Int32, interrupted: Bool = false, notRun: [NotRunCase] = []) {
         self.version = version
         self.target = target
@@ -90,7 +90,7 @@ public struct RunReport: Sendable, Codable {
         self.notRun = notRun
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         tool = try c.decode(String.self, forKey: .tool)
         schema = try c.decode(Int.self, forKey: .schema)
@@ -114,14 +114,14 @@ public struct RunReport: Sendable, Codable {
 
     /// The exit code `results` earn: 1 for a failure the baseline does not excuse, 3 when the
     /// harness could not run a case, 0 otherwise (130 for an interrupted run, whatever they are).
-    public static func exitCode(_ results: [CaseResult], interrupted: Bool = false) -> Int32 {
+    package static func exitCode(_ results: [CaseResult], interrupted: Bool = false) -> Int32 {
         if interrupted { return ExitStatus.interrupted }
         if results.contains(where: \.failsRun) { return ExitStatus.conformanceFailure }
         if results.contains(where: { $0.verdict == .error }) { return ExitStatus.harnessFailure }
         return ExitStatus.success
     }
 
-    public static func counts(_ results: [CaseResult]) -> [String: Int] {
+    package static func counts(_ results: [CaseResult]) -> [String: Int] {
         var counts = [String: Int]()
         for r in results { counts[r.verdict.rawValue, default: 0] += 1 }
         return counts
@@ -134,7 +134,7 @@ public struct RunReport: Sendable, Codable {
     /// counts and exit code recomputed. Refused (with the reason): an interrupted report, reports
     /// of different targets, seeds or profiles, an incomplete or repeated set of shards, a mix of
     /// sharded and whole runs, and negative or absurd times.
-    public static func merged(_ reports: [RunReport], names: [String]? = nil) throws -> RunReport {
+    package static func merged(_ reports: [RunReport], names: [String]? = nil) throws -> RunReport {
         guard var first = reports.first else { throw HarnessError("nothing to merge") }
         let names = names ?? reports.indices.map { "report \($0 + 1)" }
         for (report, name) in zip(reports, names) {
@@ -195,12 +195,12 @@ public struct RunReport: Sendable, Codable {
 }
 
 /// One shard of a run split across machines: shard `index` (0-based) of `count`.
-public struct Shard: Sendable, Equatable {
-    public var index: Int
-    public var count: Int
+package struct Shard: Sendable, Equatable {
+    package var index: Int
+    package var count: Int
 
     /// Parses `I/N` (1-based I, as people count).
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else {
             throw HarnessError("--shard takes I/N with 1 ≤ I ≤ N, as in --shard 2/4")
@@ -209,13 +209,13 @@ public struct Shard: Sendable, Equatable {
         count = n
     }
 
-    public init(index: Int, count: Int) {
+    package init(index: Int, count: Int) {
         self.index = index
         self.count = count
     }
 
     /// Bazel's test sharding (TEST_TOTAL_SHARDS, TEST_SHARD_INDEX, 0-based), when present.
-    public static func fromEnvironment(_ env: [String: String]) throws -> Shard? {
+    package static func fromEnvironment(_ env: [String: String]) throws -> Shard? {
         guard let total = env["TEST_TOTAL_SHARDS"] else { return nil }
         guard let n = Int(total), n >= 1, let i = Int(env["TEST_SHARD_INDEX"] ?? ""), (0..<n).contains(i) else {
             throw HarnessError("TEST_TOTAL_SHARDS=\(total) needs TEST_SHARD_INDEX in 0 ..< \(total)")
@@ -223,29 +223,29 @@ public struct Shard: Sendable, Equatable {
         return Shard(index: i, count: n)
     }
 
-    public var description: String { "\(index + 1)/\(count)" }
+    package var description: String { "\(index + 1)/\(count)" }
 }
 
 /// Selects and runs cases, sequentially, each with its own seed derived from the run's seed.
-public struct Runner: Sendable {
-    public var target: any SessionTarget
-    public var profile: Profile
-    public var include: [String]
-    public var exclude: [String]
-    public var seed: UInt64
-    public var version: String
-    public var repeatCount = 1
+package struct Runner: Sendable {
+    package var target: any SessionTarget
+    package var profile: Profile
+    package var include: [String]
+    package var exclude: [String]
+    package var seed: UInt64
+    package var version: String
+    package var repeatCount = 1
     /// Run only this iteration of each case (`--iteration K`, which a reproduce line of a
     /// `--repeat` run gives): its seed is the one iteration K of `repeatCount` had.
-    public var onlyIteration: Int?
-    public var shard: Shard?
-    public var baseline: ExpectedFailures?
+    package var onlyIteration: Int?
+    package var shard: Shard?
+    package var baseline: ExpectedFailures?
     /// The known-answer vectors directory for the vector cases (nil: they are skipped).
-    public var vectorsDirectory: String?
+    package var vectorsDirectory: String?
     /// The captures directory with its manifest.json, for the `capture/replay/…` cases (nil: skipped).
-    public var capturesDirectory: String?
+    package var capturesDirectory: String?
 
-    public init(target: any SessionTarget, profile: Profile, include: [String], exclude: [String], seed: UInt64, version: String) {
+    package init(target: any SessionTarget, profile: Profile, include: [String], exclude: [String], seed: UInt64, version: String) {
         self.target = target
         self.profile = profile
         self.include = include
@@ -256,7 +256,7 @@ public struct Runner: Sendable {
 
     /// The cases the profile, the globs and the shard select, in catalogue order. Shards deal the
     /// profile's cases round-robin, so every shard gets a share of the slow ones.
-    public func selection(from catalogue: [ConformanceCase] = Catalogue.all) -> [ConformanceCase] {
+    package func selection(from catalogue: [ConformanceCase] = Catalogue.all) -> [ConformanceCase] {
         // A case renamed since keeps answering to its old ID.
         let include = include.map(Catalogue.currentID), exclude = exclude.map(Catalogue.currentID)
         let chosen = catalogue.filter { c in
@@ -270,7 +270,7 @@ public struct Runner: Sendable {
 
     /// A case's seed: the run seed mixed with the case ID (and the iteration), so adding cases
     /// never shifts others. Kept to 53 bits, so every JSON reader holds it exactly.
-    public func seed(for id: String, iteration: Int = 1) -> UInt64 {
+    package func seed(for id: String, iteration: Int = 1) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
         for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         for _ in 1..<max(1, iteration) { h = (h ^ 0x9E37_79B9_7F4A_7C15) &* 0x0000_0100_0000_01B3 }
@@ -278,7 +278,7 @@ public struct Runner: Sendable {
     }
 
     /// The iterations every case runs.
-    public var iterations: [Int] { onlyIteration.map { [$0] } ?? Array(1...max(1, repeatCount)) }
+    package var iterations: [Int] { onlyIteration.map { [$0] } ?? Array(1...max(1, repeatCount)) }
 
     /// Runs `cases` (`repeatCount` times each, or ``onlyIteration``). `onStart` is told before
     /// each case, `onResult` after it with the outcome's session (for evidence). A cancelled task
@@ -286,7 +286,7 @@ public struct Runner: Sendable {
     /// report is marked interrupted with the case iterations that did not run.
     /// `reproduceCommand` is the command line up to the case's own options (`--case`, `--seed`,
     /// and `--iteration` when a case runs more than once).
-    public func run(_ cases: [ConformanceCase], reproduceCommand: String,
+    package func run(_ cases: [ConformanceCase], reproduceCommand: String,
                     onStart: @Sendable (ConformanceCase, Int, Int) -> Void = { _, _, _ in },
                     onResult: @Sendable (inout CaseResult, Session?, Int, Int) -> Void = { _, _, _, _ in }) async -> RunReport {
         let started = Date()
@@ -361,8 +361,8 @@ public struct Runner: Sendable {
 }
 
 /// Shell-style globs over case IDs: `*` any run of characters (across `/`), `?` one character.
-public enum Glob {
-    public static func matches(_ pattern: String, _ text: String) -> Bool {
+package enum Glob {
+    package static func matches(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {

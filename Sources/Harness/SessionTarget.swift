@@ -5,7 +5,7 @@ import Wire
 
 /// A QKD stack the cases run against: it runs sessions on simulated photons, with the harness in
 /// the middle of its control channel.
-public protocol SessionTarget: Sendable {
+package protocol SessionTarget: Sendable {
     /// How reports name the target.
     var name: String { get }
     /// What the stack says of itself; cases judge it against these.
@@ -32,17 +32,17 @@ public protocol SessionTarget: Sendable {
 }
 
 extension SessionTarget {
-    public func release(_ session: Session) {}
+    package func release(_ session: Session) {}
 
     /// Runs one session on `scenario` with `seed`; `fault` alters Alice's control frames (or, for
     /// an opaque channel, her byte stream in chunks) on their way to Bob.
-    public func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
+    package func run(scenario: Scenario, seed: UInt64, fault: ChannelFault?) async throws -> Session {
         try await run(SessionPlan(scenario: scenario, seed: seed, aliceFault: fault))
     }
 }
 
 /// What the man in the middle does with one of Alice's frames (or chunks).
-public enum FaultAction: Sendable {
+package enum FaultAction: Sendable {
     /// Pass these bytes on.
     case send([UInt8])
     /// Hold the channel for this long before what follows.
@@ -53,68 +53,68 @@ public enum FaultAction: Sendable {
 
 /// A fault: given the index of Alice's frame (or chunk, for an opaque channel) and its bytes,
 /// what to do. `[.send(bytes)]` leaves it alone.
-public typealias ChannelFault = @Sendable (_ index: Int, _ bytes: [UInt8]) -> [FaultAction]
+package typealias ChannelFault = @Sendable (_ index: Int, _ bytes: [UInt8]) -> [FaultAction]
 
 /// What a session produced and what the harness saw on the wire.
-public struct Session: Sendable {
-    public var aliceKeys: [DeliveredKey] = []
-    public var bobKeys: [DeliveredKey] = []
+package struct Session: Sendable {
+    package var aliceKeys: [DeliveredKey] = []
+    package var bobKeys: [DeliveredKey] = []
     /// The decoded control channel (empty for an opaque channel).
-    public var wire = WireObservation()
-    public var scenario: Scenario
+    package var wire = WireObservation()
+    package var scenario: Scenario
     /// The channel per block, when it changed during the session (one phase otherwise).
-    public var phases: [SessionPlan.Phase] = []
+    package var phases: [SessionPlan.Phase] = []
     /// The oracle's ground truth: both ends' sifted signal bits (nil when the target cannot tell).
-    public var truth: SessionTruth?
+    package var truth: SessionTruth?
     /// How each node process ended (nil for nodes in this process).
-    public var aliceEnding: NodeEnding?
-    public var bobEnding: NodeEnding?
+    package var aliceEnding: NodeEnding?
+    package var bobEnding: NodeEnding?
     /// The most each node process held while it ran (process targets on Linux; nil otherwise).
-    public var aliceResources: NodeResources?
-    public var bobResources: NodeResources?
+    package var aliceResources: NodeResources?
+    package var bobResources: NodeResources?
     /// What a node reported when it failed, if it says (logs' last error line, or the engine's error).
-    public var aliceFailure: String?
-    public var bobFailure: String?
+    package var aliceFailure: String?
+    package var bobFailure: String?
     /// The control channel as the proxy relayed it, for evidence (nil when not recorded).
-    public var capturePath: String?
+    package var capturePath: String?
     /// A node failed to bind a port the harness had chosen for it (taken in between); the
     /// process target then runs the session again on new ports.
-    public var lostPortRace = false
+    package var lostPortRace = false
     /// Key outputs the harness could not read, with the file and line (the stack's fault).
-    public var malformedKeyOutput: [String] = []
+    package var malformedKeyOutput: [String] = []
     /// The session's directory (logs, key outputs, capture), while it is kept.
-    public var directory: String?
+    package var directory: String?
     /// How the quantum-layer records were made, for the capture's replay sidecar: the plan's seed,
     /// the blocks fed and their slots, and whether the pre-shared key is the harness's reference key.
-    public var seed: UInt64?
-    public var blocksFed: Int?
-    public var blockPulses: Int?
-    public var referenceKey = false
+    package var seed: UInt64?
+    package var blocksFed: Int?
+    package var blockPulses: Int?
+    package var referenceKey = false
 
-    public init(scenario: Scenario) {
+    package init(scenario: Scenario) {
         self.scenario = scenario
         phases = [SessionPlan.Phase(fromBlock: 0, scenario: scenario)]
     }
 
-    public init(plan: SessionPlan) {
+    package init(plan: SessionPlan) {
         scenario = plan.scenario
         phases = plan.phases
         seed = plan.seed
     }
 
     /// Key IDs that only one end delivered.
-    public var oneSidedKeys: Int {
+    package var oneSidedKeys: Int {
         Set(aliceKeys.map(\.keyID)).symmetricDifference(Set(bobKeys.map(\.keyID))).count
     }
 
     /// Key IDs Bob delivered that Alice did not.
-    public var keysOnlyAtBob: Int { Set(bobKeys.map(\.keyID)).subtracting(Set(aliceKeys.map(\.keyID))).count }
+    package var keysOnlyAtBob: Int { Set(bobKeys.map(\.keyID)).subtracting(Set(aliceKeys.map(\.keyID))).count }
 
     /// Whether Bob's node reported a failure or ended with a non-zero status.
-    public var bobFailed: Bool { bobFailure != nil || (bobEnding.map { $0 != .exited(0) } ?? false) }
+    package var bobFailed: Bool { bobFailure != nil || (bobEnding.map { $0 != .exited(0) } ?? false) }
 
     /// Alice's keys whose ID Bob does not hold with the same bits.
-    public var mismatchedKeys: Int {
+    package var mismatchedKeys: Int {
         let bobByID = Dictionary(bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
         return aliceKeys.filter { bobByID[$0.keyID] != $0.key }.count
     }

@@ -6,9 +6,9 @@ import Wire
 
 /// Turns the simulator's output into quantum-layer blocks for a pair of nodes: each block holds
 /// the slots where Bob detected, with Alice's records and Bob's records there.
-public enum SimulatedFeed {
+package enum SimulatedFeed {
     /// Block `block` of `pulses` slots (a multiple of the simulator's 2²⁰-slot block).
-    public static func blocks(_ simulator: QuantumChannelSimulator, block: UInt64, pulses: Int) -> (alice: QuantumLayerBlock, bob: QuantumLayerBlock) {
+    package static func blocks(_ simulator: QuantumChannelSimulator, block: UInt64, pulses: Int) -> (alice: QuantumLayerBlock, bob: QuantumLayerBlock) {
         let per = QuantumChannelSimulator.pulsesPerBlock
         let simBlocks = max(1, pulses / per)
         var offsets = [UInt32](), aBits = [UInt8](), aBases = [UInt8](), aClasses = [UInt8]()

@@ -1,5 +1,5 @@
 /// The outcome of one conformance case.
-public enum Verdict: String, Sendable, Codable, CaseIterable {
+package enum Verdict: String, Sendable, Codable, CaseIterable {
     /// The requirement holds.
     case pass
     /// A MUST requirement does not hold.
@@ -20,11 +20,11 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     case crash
 
     /// Whether this verdict makes the run fail (exit code 1).
-    public var failsRun: Bool { self == .fail || self == .crash || self == .timeout }
+    package var failsRun: Bool { self == .fail || self == .crash || self == .timeout }
 }
 
 /// How strongly a case's requirement binds (RFC 2119).
-public enum RequirementLevel: String, Sendable, Codable {
+package enum RequirementLevel: String, Sendable, Codable {
     case must = "MUST"
     case should = "SHOULD"
     case may = "MAY"

@@ -3,65 +3,65 @@ import Wire
 
 /// What the harness saw on a control channel that speaks the reference protocol. It decodes every
 /// frame itself and never trusts a stack's own accounting.
-public struct WireObservation: Sendable {
+package struct WireObservation: Sendable {
     /// One frame's parameter estimation as the two sides exchanged it.
-    public struct Estimate: Sendable {
+    package struct Estimate: Sendable {
         /// Sifted bits in the frame and bits sampled (from Alice's ESTIMATION_SAMPLE).
-        public var siftedBits = 0
-        public var sampleSize = 0
+        package var siftedBits = 0
+        package var sampleSize = 0
         /// Sample errors and Bob's decision (from his ESTIMATION_RESULT); nil until he answered.
-        public var errors: Int?
-        public var proceed: Bool?
+        package var errors: Int?
+        package var proceed: Bool?
         /// The seed Alice drew the sample positions from (ESTIMATION_SAMPLE).
-        public var sampleSeed: UInt64?
+        package var sampleSeed: UInt64?
     }
 
     /// One frame's privacy amplification as Alice announced it, and Bob's confirmation.
-    public struct Amplification: Sendable {
-        public var finalBits = 0
-        public var toeplitzSeed: UInt64 = 0
-        public var keyID: UUID?
+    package struct Amplification: Sendable {
+        package var finalBits = 0
+        package var toeplitzSeed: UInt64 = 0
+        package var keyID: UUID?
         /// The fingerprint Bob's KEY_CONFIRMATION carried, when he sent one.
-        public var confirmedFingerprint: UInt64?
+        package var confirmedFingerprint: UInt64?
     }
 
     /// One line of the decoded transcript (evidence).
-    public struct Entry: Sendable, Codable {
-        public var from: String
-        public var sequence: UInt64
-        public var type: String
-        public var bytes: Int
-        public var summary: String
+    package struct Entry: Sendable, Codable {
+        package var from: String
+        package var sequence: UInt64
+        package var type: String
+        package var bytes: Int
+        package var summary: String
     }
 
-    public var framesFromAlice = 0
-    public var framesFromBob = 0
+    package var framesFromAlice = 0
+    package var framesFromBob = 0
     /// Per post-processing frame: parity and verification-tag bits Alice disclosed.
-    public var leaked: [UInt64: Int] = [:]
+    package var leaked: [UInt64: Int] = [:]
     /// Per frame: the final key length Alice announced in PRIVACY_AMPLIFICATION.
-    public var announced: [UInt64: Int] = [:]
+    package var announced: [UInt64: Int] = [:]
     /// Per frame: what privacy amplification used (reference protocol), for recomputing the key.
-    public var amplifications: [UInt64: Amplification] = [:]
+    package var amplifications: [UInt64: Amplification] = [:]
     /// Per frame: whether Bob said the verification tags matched.
-    public var verificationMatches: [UInt64: Bool] = [:]
-    public var estimates: [UInt64: Estimate] = [:]
-    public var aborts: [(from: Role, frame: UInt64, reason: AbortReason)] = []
-    public var errors: [(from: Role, code: ErrorCode)] = []
-    public var parameters: SessionParameters?
+    package var verificationMatches: [UInt64: Bool] = [:]
+    package var estimates: [UInt64: Estimate] = [:]
+    package var aborts: [(from: Role, frame: UInt64, reason: AbortReason)] = []
+    package var errors: [(from: Role, code: ErrorCode)] = []
+    package var parameters: SessionParameters?
     /// Bytes a side sent that did not decode as frames (the ledger stops decoding that side).
-    public var undecodable: [Role: String] = [:]
+    package var undecodable: [Role: String] = [:]
     /// The first ``transcriptLimit`` frames, decoded.
-    public var transcript: [Entry] = []
-    public static let transcriptLimit = 20_000
+    package var transcript: [Entry] = []
+    package static let transcriptLimit = 20_000
 
     /// Whether `side` told its peer it refused something: an ABORT or an ERROR.
-    public func refused(by side: Role) -> Bool {
+    package func refused(by side: Role) -> Bool {
         aborts.contains { $0.from == side } || errors.contains { $0.from == side }
     }
 
     /// Frames Bob let through parameter estimation, and frames he stopped.
-    public var framesEstimated: Int { estimates.values.filter { $0.proceed != nil }.count }
-    public var framesAborted: Int { estimates.values.filter { $0.proceed == false }.count }
+    package var framesEstimated: Int { estimates.values.filter { $0.proceed != nil }.count }
+    package var framesAborted: Int { estimates.values.filter { $0.proceed == false }.count }
 }
 
 /// Decodes both directions of a control channel into a ``WireObservation``; thread-safe, as the

@@ -1,11 +1,11 @@
 /// ETSI GS QKD 014 V1.1.1 (2019-02), "Protocol and data format of REST-based key delivery API":
 /// the constants the standard fixes, with the clause each comes from.
-public enum ETSI014 {
+package enum ETSI014 {
     /// The URL prefix of every method (clause 5.1, Table 2): `/api/v1/keys/{SAE_ID}/{method}`.
-    public static let pathPrefix = "/api/v1/keys/"
+    package static let pathPrefix = "/api/v1/keys/"
 
     /// The three methods of Table 2 and the last path segment of each.
-    public enum Method: String, Sendable, CaseIterable {
+    package enum Method: String, Sendable, CaseIterable {
         /// Get status: `GET .../{slave_SAE_ID}/status` (clause 5.2).
         case status
         /// Get key: `POST (or GET) .../{slave_SAE_ID}/enc_keys` (clause 5.3).
@@ -17,13 +17,13 @@ public enum ETSI014 {
 
     /// The URL path of `method` for `saeID`, the SAE ID percent-encoded as a path segment
     /// (Tables 3, 5 and 7: "URL-encoded SAE ID").
-    public static func path(_ method: Method, saeID: String) -> String {
+    package static func path(_ method: Method, saeID: String) -> String {
         pathPrefix + encodePathSegment(saeID) + "/" + method.rawValue
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters, so that `/`, `%`, `?` or
     /// `#` in an SAE ID can never change the path's structure.
-    public static func encodePathSegment(_ segment: String) -> String {
+    package static func encodePathSegment(_ segment: String) -> String {
         var out = ""
         for byte in segment.utf8 {
             switch byte {
@@ -38,26 +38,26 @@ public enum ETSI014 {
     }
 
     /// The error messages the standard fixes; each comes with a 400.
-    public enum Message {
+    package enum Message {
         /// Clause 6.2: only where the KME supports multiples of 8 only.
-        public static let sizeNotMultipleOf8 = "size shall be a multiple of 8"
+        package static let sizeNotMultipleOf8 = "size shall be a multiple of 8"
         /// Clause 6.2: an `extension_mandatory` parameter the KME does not support.
-        public static let extensionMandatoryUnsupported = "not all extension_mandatory parameters are supported"
+        package static let extensionMandatoryUnsupported = "not all extension_mandatory parameters are supported"
         /// Clause 6.2: supported but the requirements cannot be met.
-        public static let extensionMandatoryUnmet = "not all extension_mandatory request options could be met"
+        package static let extensionMandatoryUnmet = "not all extension_mandatory request options could be met"
         /// Clause 6.2: optional; a KME may instead ignore the options and answer as usual.
-        public static let extensionOptionalUnhandled = "not all extension_optional request options handled"
+        package static let extensionOptionalUnhandled = "not all extension_optional request options handled"
         /// Clause 6.4: a key ID the KME cannot return.
-        public static let keysNotFound = "one or more keys specified are not found on KME"
+        package static let keysNotFound = "one or more keys specified are not found on KME"
     }
 
     /// Whether `text` is a UUID in the textual form of RFC 4122 (8-4-4-4-12 hex digits), as
     /// Table 11 asks of a key_ID.
-    public static func isUUID(_ text: String) -> Bool { ModelJSON.isUUID(text) }
+    package static func isUUID(_ text: String) -> Bool { ModelJSON.isUUID(text) }
 
     /// The status codes Tables 4, 6 and 8 define for every method. Nothing else (404 included)
     /// is defined.
-    public static let definedStatusCodes: Set<Int> = [200, 400, 401, 503]
+    package static let definedStatusCodes: Set<Int> = [200, 400, 401, 503]
 }
 
 extension String {

@@ -1,5 +1,5 @@
 /// What goes wrong in key delivery outside the HTTP exchange itself.
-public enum KeyDeliveryError: Error, Sendable, CustomStringConvertible {
+package enum KeyDeliveryError: Error, Sendable, CustomStringConvertible {
     /// A configuration or target file, or a PKI file, is missing or wrong (exit 2).
     case configuration(String)
     /// The KME could not be reached or the TLS handshake failed.
@@ -7,7 +7,7 @@ public enum KeyDeliveryError: Error, Sendable, CustomStringConvertible {
     /// An answer that breaks the data formats of clause 6.
     case protocolViolation(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .configuration(let s): return "configuration: \(s)"
         case .transport(let s): return "transport: \(s)"

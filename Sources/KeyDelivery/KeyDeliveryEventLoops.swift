@@ -4,6 +4,6 @@ import NIOPosix
 /// own, so that a process that also runs reference node engines on NIO's shared loops — the
 /// harness, with cross-layer cases — never makes a KME or a client wait behind a node's Cascade.
 /// They live as long as the process.
-public enum KeyDeliveryEventLoops {
-    public static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+package enum KeyDeliveryEventLoops {
+    package static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 }

@@ -1,6 +1,6 @@
 /// A realistic defect that the reference node can be told to have, so the harness can prove it
 /// catches that defect. A clean node is the default; a bug is only ever switched on by name.
-public enum BugKnob: String, Sendable, CaseIterable, Codable {
+package enum BugKnob: String, Sendable, CaseIterable, Codable {
     case ignoreQBERThreshold = "ignore-qber-threshold"
     case skipVerification = "skip-verification"
     case ignoreAuthTag = "ignore-auth-tag"
@@ -22,7 +22,7 @@ public enum BugKnob: String, Sendable, CaseIterable, Codable {
     case partialTagCheck = "partial-tag-check"
 
     /// One line each, for `qkdspec node --list-bugs`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .ignoreQBERThreshold: return "Bob never aborts: a frame above the declared QBER threshold is still distilled"
         case .skipVerification: return "Bob reports every verification as a match: frames Cascade left with errors are delivered"

@@ -7,9 +7,9 @@ import Wire
 /// Two reference node engines joined by an in-memory control channel, with a hook on every frame
 /// either of them sends: the fastest way to run a session, and the place where tests and the
 /// in-process target put faults (NIO's `EmbeddedChannel` plays the same part for handlers).
-public struct EnginePair: Sendable {
+package struct EnginePair: Sendable {
     /// What becomes of one sent frame.
-    public enum Action: Sendable {
+    package enum Action: Sendable {
         /// Deliver these bytes to the other end.
         case send([UInt8])
         /// Hold this sender for this long before what follows (its send is synchronous, so the
@@ -22,26 +22,26 @@ public struct EnginePair: Sendable {
     /// Sees each frame as it is sent: the sender, the index of that sender's frame (0 for its
     /// first) and the frame's bytes; returns what the other end gets instead. nil delivers the
     /// frame unchanged.
-    public typealias Interception = @Sendable (_ from: Role, _ index: Int, _ bytes: [UInt8]) -> [Action]
+    package typealias Interception = @Sendable (_ from: Role, _ index: Int, _ bytes: [UInt8]) -> [Action]
 
     /// How each end came out of the session.
-    public struct Outcome: Sendable {
-        public var alice: End
-        public var bob: End
+    package struct Outcome: Sendable {
+        package var alice: End
+        package var bob: End
     }
 
     /// One engine's results: its summary, the keys it delivered, and the error that ended it.
-    public struct End: Sendable {
-        public var summary: NodeSummary
-        public var keys: [(keyID: UUID, key: BitKey)]
-        public var error: NodeError?
+    package struct End: Sendable {
+        package var summary: NodeSummary
+        package var keys: [(keyID: UUID, key: BitKey)]
+        package var error: NodeError?
     }
 
-    public var alice: NodeConfiguration
-    public var bob: NodeConfiguration
-    public var logger: Logger
+    package var alice: NodeConfiguration
+    package var bob: NodeConfiguration
+    package var logger: Logger
 
-    public init(alice: NodeConfiguration, bob: NodeConfiguration, logger: Logger? = nil) {
+    package init(alice: NodeConfiguration, bob: NodeConfiguration, logger: Logger? = nil) {
         self.alice = alice
         self.bob = bob
         self.logger = logger ?? {
@@ -53,7 +53,7 @@ public struct EnginePair: Sendable {
 
     /// Runs one session: connects the engines, lets `feed` hand them their quantum-layer blocks,
     /// and returns once both ends are done. A failure of `feed` closes the channel both ways.
-    public func run(intercept: Interception? = nil,
+    package func run(intercept: Interception? = nil,
                     feed: @Sendable (_ alice: NodeEngine, _ bob: NodeEngine) async throws -> Void) async throws -> Outcome {
         let aliceEngine = try NodeEngine(configuration: alice, logger: logger)
         let bobEngine = try NodeEngine(configuration: bob, logger: logger)

@@ -3,34 +3,34 @@ import PostProcessing
 import Wire
 
 /// Everything a node needs to run.
-public struct NodeConfiguration: Sendable {
-    public enum ControlEndpoint: Sendable, Equatable {
+package struct NodeConfiguration: Sendable {
+    package enum ControlEndpoint: Sendable, Equatable {
         case listen(HostPort)
         case connect(HostPort)
     }
 
-    public var role: Role
-    public var name: String
-    public var control: ControlEndpoint
-    public var quantumLayer: HostPort
+    package var role: Role
+    package var name: String
+    package var control: ControlEndpoint
+    package var quantumLayer: HostPort
     /// The pre-shared authentication key (hash key and one-time pads).
-    public var authenticationKey: BitKey
-    public var parameters: PostProcessingParameters
+    package var authenticationKey: BitKey
+    package var parameters: PostProcessingParameters
     /// Sifted signal bits per post-processing frame.
-    public var frameBits: Int
-    public var bugs: Set<BugKnob>
+    package var frameBits: Int
+    package var bugs: Set<BugKnob>
     /// Where the delivered keys are written (hex, one JSON object per line) when the session ends.
-    public var keyOutput: String?
+    package var keyOutput: String?
     /// Give up on a silent peer after this long.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// Once a control-channel frame's first byte has arrived, the whole frame must arrive within
     /// this long (docs/protocol.md, "Limits"): a peer that trickles bytes to keep the idle timer
     /// from firing (slowloris) gets ERROR 1 and the session ends.
-    public var frameTimeout: Duration = .seconds(10)
+    package var frameTimeout: Duration = .seconds(10)
     /// Record the control channel to this pcap file (Ethernet/IPv4/TCP, as a tap would see it).
-    public var capturePath: String?
+    package var capturePath: String?
 
-    public init(role: Role, name: String? = nil, control: ControlEndpoint, quantumLayer: HostPort, authenticationKey: BitKey,
+    package init(role: Role, name: String? = nil, control: ControlEndpoint, quantumLayer: HostPort, authenticationKey: BitKey,
                 parameters: PostProcessingParameters = PostProcessingParameters(), frameBits: Int = 1 << 17,
                 bugs: Set<BugKnob> = [], keyOutput: String? = nil, idleTimeout: Duration = .seconds(30)) {
         self.role = role
@@ -48,7 +48,7 @@ public struct NodeConfiguration: Sendable {
 
     /// Reads a pre-shared authentication key: hex text (whitespace ignored) or raw bytes
     /// (``AuthenticationKeyPool/loadKey(path:)``).
-    public static func loadAuthenticationKey(path: String) throws(NodeError) -> BitKey {
+    package static func loadAuthenticationKey(path: String) throws(NodeError) -> BitKey {
         do { return try AuthenticationKeyPool.loadKey(path: path) } catch { throw .configuration(error.description) }
     }
 }

@@ -14,17 +14,17 @@ import Wire
 /// dispatch of messages and what the peer is told when an error ends the session. The per-frame
 /// rules live beside it, one step of the protocol per file (`NodeEngine+Sifting`, `+Estimation`,
 /// `+Cascade`, `+Amplification`), on the frame states of ``FramePhase``.
-public actor NodeEngine {
+package actor NodeEngine {
     /// Queues bytes for the control channel, in call order. Synchronous on purpose: an actor that
     /// awaited its writes could interleave two transmissions and put frames out of sequence.
-    public typealias Sender = @Sendable ([UInt8]) throws -> Void
+    package typealias Sender = @Sendable ([UInt8]) throws -> Void
 
     let config: NodeConfiguration
     let logger: Logger
     /// The event loop the engine runs on. The node's control-channel handler lives on the same
     /// loop and calls the engine directly: a Cascade round trip then costs no thread hop.
-    public nonisolated let eventLoop: any EventLoop
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+    package nonisolated let eventLoop: any EventLoop
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
     var auth: WegmanCarter
     var sessionID: UInt64
     var sendSequence: UInt64 = 0
@@ -48,7 +48,7 @@ public actor NodeEngine {
     var quantumLayerEnded = false
     var peerClosed = false
     var sentClose = false
-    public private(set) var finished = false
+    package private(set) var finished = false
     var firstBlockTime: ContinuousClock.Instant?
     var permutationCache: [Int: CascadePermutations] = [:]
     var preparedPermutations: PreparedPermutations?
@@ -66,12 +66,12 @@ public actor NodeEngine {
     var decoy = DecoyMonitor()
 
     /// Final keys, by ID, for delivery (ETSI 014 will serve from here).
-    public internal(set) var store: KeyStore
+    package internal(set) var store: KeyStore
     /// Every key deposited, in order, as the key output lists them.
-    public internal(set) var depositLog: [(keyID: UUID, key: BitKey)] = []
-    public internal(set) var summary = NodeSummary()
+    package internal(set) var depositLog: [(keyID: UUID, key: BitKey)] = []
+    package internal(set) var summary = NodeSummary()
 
-    public init(configuration: NodeConfiguration, logger: Logger,
+    package init(configuration: NodeConfiguration, logger: Logger,
                 eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) throws(NodeError) {
         config = configuration
         self.logger = logger
@@ -97,7 +97,7 @@ public actor NodeEngine {
     // MARK: Connection lifecycle
 
     /// Attaches the control channel. Alice opens the session: HELLO, then her PARAMETERS.
-    public func connected(send: @escaping Sender) throws(NodeError) {
+    package func connected(send: @escaping Sender) throws(NodeError) {
         self.send = send
         if config.role == .alice {
             try transmit(.hello(Hello(role: .alice, nodeName: config.name)))
@@ -114,7 +114,7 @@ public actor NodeEngine {
 
     /// Bytes from the control channel. Returns true once the session is over. An error that ends
     /// the session is told to the peer here, and only here (``NodeError/peerNotice``).
-    public func receiveControl(_ bytes: [UInt8]) throws(NodeError) -> Bool {
+    package func receiveControl(_ bytes: [UInt8]) throws(NodeError) -> Bool {
         let began = ContinuousClock.now
         defer { summary.busySeconds += (ContinuousClock.now - began).inSeconds }
         decoder.append(bytes)
@@ -156,11 +156,11 @@ public actor NodeEngine {
     }
 
     /// Bytes of a control-channel frame that has begun but not ended.
-    public var pendingFrameBytes: Int { decoder.pendingBytes }
+    package var pendingFrameBytes: Int { decoder.pendingBytes }
 
     /// The frame being read did not complete within `limit` of its first byte: the peer hears
     /// ERROR 1, and the returned error ends the session.
-    public func frameDeadlinePassed(_ limit: Duration) -> NodeError {
+    package func frameDeadlinePassed(_ limit: Duration) -> NodeError {
         let error = NodeError.frameIncomplete(pendingBytes: decoder.pendingBytes, limit: limit)
         offendingSequence = receiveSequence
         tell(error)
@@ -168,7 +168,7 @@ public actor NodeEngine {
     }
 
     /// The control channel closed. A frame cut short is an error (or, with the bug knob, a hang).
-    public func controlClosed() async throws(NodeError) {
+    package func controlClosed() async throws(NodeError) {
         if decoder.pendingBytes > 0 {
             if config.bugs.contains(.hangOnTruncatedFrame) {
                 logger.critical("bug knob hang-on-truncated-frame: hanging")
@@ -189,7 +189,7 @@ public actor NodeEngine {
 
     /// A block from the quantum-layer interface; for Bob, optionally with its announcement
     /// already encoded (``siftingAnnouncement(for:)``).
-    public func receiveQuantumLayer(_ block: QuantumLayerBlock, announcement: EncodedPayload? = nil) throws(NodeError) {
+    package func receiveQuantumLayer(_ block: QuantumLayerBlock, announcement: EncodedPayload? = nil) throws(NodeError) {
         if firstBlockTime == nil { firstBlockTime = .now }
         let began = ContinuousClock.now
         defer { summary.busySeconds += (ContinuousClock.now - began).inSeconds }
@@ -224,7 +224,7 @@ public actor NodeEngine {
         }
     }
 
-    public var postProcessingSeconds: Double {
+    package var postProcessingSeconds: Double {
         guard let t = firstBlockTime else { return 0 }
         return (ContinuousClock.now - t).inSeconds
     }
@@ -367,7 +367,7 @@ public actor NodeEngine {
     }
 
     /// Summary with the final counters filled in.
-    public func finalSummary() -> NodeSummary {
+    package func finalSummary() -> NodeSummary {
         var s = summary
         s.leftoverSiftedBits = siftBuffer.count
         s.authenticationBitsConsumed = auth.pool.consumedBits

@@ -2,7 +2,7 @@ import PostProcessing
 import Wire
 
 /// Why a node stopped, in words an operator can act on.
-public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case configuration(String)
     case network(String)
     /// A control-channel frame the decoder refused.
@@ -26,7 +26,7 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case frameIncomplete(pendingBytes: Int, limit: Duration)
     case postProcessing(PostProcessingError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .configuration(let m): return "configuration: \(m)"
         case .network(let m): return "network: \(m)"
@@ -51,7 +51,7 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// What the peer is told when this error ends the session: an ERROR (the sequence number it
     /// refers to is the engine's to fill in) or an ABORT; nil when the peer is told nothing.
-    public var peerNotice: PeerNotice? {
+    package var peerNotice: PeerNotice? {
         switch self {
         case .wire(let e):
             return .error(e.code, message: e.description)
@@ -74,7 +74,7 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// What a node tells its peer as a session ends on an error.
-public enum PeerNotice: Equatable, Sendable {
+package enum PeerNotice: Equatable, Sendable {
     case error(ErrorCode, message: String)
     case abort(frame: UInt64, reason: AbortReason, message: String)
 }

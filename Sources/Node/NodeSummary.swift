@@ -1,33 +1,33 @@
 /// What a node reports when its session ends (no key material).
-public struct NodeSummary: Sendable, Codable, Equatable {
-    public var role = "alice"
-    public var blocks = 0
-    public var detections = 0
+package struct NodeSummary: Sendable, Codable, Equatable {
+    package var role = "alice"
+    package var blocks = 0
+    package var detections = 0
     /// Signal-class sifted bits that entered frames (and the leftover below one frame).
-    public var siftedBits = 0
-    public var leftoverSiftedBits = 0
-    public var frames = 0
-    public var framesDelivered = 0
-    public var framesAborted = 0
-    public var framesDiscarded = 0
-    public var sampleBits = 0
-    public var sampleErrors = 0
+    package var siftedBits = 0
+    package var leftoverSiftedBits = 0
+    package var frames = 0
+    package var framesDelivered = 0
+    package var framesAborted = 0
+    package var framesDiscarded = 0
+    package var sampleBits = 0
+    package var sampleErrors = 0
     /// Cascade parities and verification tags disclosed.
-    public var disclosedBits = 0
-    public var finalKeyBits = 0
-    public var keys = 0
-    public var authenticationBitsConsumed = 0
-    public var messagesSent = 0
-    public var messagesReceived = 0
-    public var bytesSent = 0
+    package var disclosedBits = 0
+    package var finalKeyBits = 0
+    package var keys = 0
+    package var authenticationBitsConsumed = 0
+    package var messagesSent = 0
+    package var messagesReceived = 0
+    package var bytesSent = 0
     /// Seconds from the first quantum-layer block to the end of the session.
-    public var postProcessingSeconds = 0.0
+    package var postProcessingSeconds = 0.0
     /// Seconds the engine spent working on control-channel and quantum-layer input (the rest of
     /// the post-processing time it waited for the peer or the device).
-    public var busySeconds = 0.0
-    public var bugs: [String] = []
+    package var busySeconds = 0.0
+    package var bugs: [String] = []
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case role, blocks, detections, frames, keys, bugs

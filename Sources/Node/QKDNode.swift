@@ -9,13 +9,13 @@ import Wire
 
 /// Runs a reference node: the control channel and the quantum-layer interface over real TCP
 /// (SwiftNIO), feeding a ``NodeEngine``.
-public enum QKDNode {
+package enum QKDNode {
     /// Where the node is listening, reported as soon as the sockets are bound (port 0 resolved).
-    public struct Listening: Sendable, Codable, Equatable {
-        public var event = "listening"
-        public var role: String
-        public var controlPort: Int?
-        public var qliPort: Int
+    package struct Listening: Sendable, Codable, Equatable {
+        package var event = "listening"
+        package var role: String
+        package var controlPort: Int?
+        package var qliPort: Int
 
         enum CodingKeys: String, CodingKey {
             case event, role
@@ -24,7 +24,7 @@ public enum QKDNode {
     }
 
     /// Runs one session to its end and returns the engine (for its summary and keys).
-    public static func run(
+    package static func run(
         _ config: NodeConfiguration, logger: Logger, onListening: @escaping @Sendable (Listening) -> Void
     ) async throws -> NodeEngine {
         let engine = try NodeEngine(configuration: config, logger: logger)
@@ -34,7 +34,7 @@ public enum QKDNode {
 
     /// Runs one session on an engine the caller keeps, so that its summary and keys can be
     /// written however the session ends (completed, failed, or stopped by a signal).
-    public static func run(
+    package static func run(
         _ config: NodeConfiguration, engine: NodeEngine, logger: Logger, onListening: @escaping @Sendable (Listening) -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -192,7 +192,7 @@ public enum QKDNode {
     }
 
     /// Writes the delivered keys as JSON lines {"key_id", "bits", "hex"} (mode 0600: key material).
-    public static func writeKeys(_ log: [(keyID: UUID, key: BitKey)], to path: String) throws {
+    package static func writeKeys(_ log: [(keyID: UUID, key: BitKey)], to path: String) throws {
         var text = ""
         for (id, key) in log {
             text += "{\"key_id\":\"\(id.uuidString.lowercased())\",\"bits\":\(key.count),\"hex\":\"\(key.hex)\"}\n"

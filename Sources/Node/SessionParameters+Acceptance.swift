@@ -5,13 +5,13 @@ import Wire
 /// checks its options against the same rules, so a node never proposes what its peer refuses.
 extension SessionParameters {
     /// Sifted bits per frame: 1024 ... 2²⁴.
-    public static let acceptedFrameBits = 1024...(1 << 24)
-    public static let acceptedSampleFractionText = "(0, 0.5)"
+    package static let acceptedFrameBits = 1024...(1 << 24)
+    package static let acceptedSampleFractionText = "(0, 0.5)"
 
-    public static func acceptsSampleFraction(_ f: Double) -> Bool { f > 0 && f < 0.5 }
+    package static func acceptsSampleFraction(_ f: Double) -> Bool { f > 0 && f < 0.5 }
 
     /// Why the reference node refuses these parameters, or nil when it accepts them.
-    public var refusal: String? {
+    package var refusal: String? {
         if protocolID != 1 { return "protocol \(protocolID) is not supported (1 = decoy-state BB84)" }
         if !Self.acceptedFrameBits.contains(Int(frameBits)) { return "frame of \(frameBits) bits is outside 1024 ... 2^24" }
         if !ReferenceDefaults.acceptsQBERThreshold(qberThreshold) {

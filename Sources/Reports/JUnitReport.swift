@@ -3,18 +3,18 @@ import Foundation
 /// JUnit XML as the common CI readers take it (Jenkins, GitLab, GitHub test reporters): one
 /// `testsuite`, one `testcase` per case, `failure` for a conformance failure, `error` for a
 /// harness problem, `skipped` for cases not run, the time per case, and the seed as a property.
-public struct JUnitReport: Sendable {
-    public enum Outcome: Sendable { case passed, failure, error, skipped }
+package struct JUnitReport: Sendable {
+    package enum Outcome: Sendable { case passed, failure, error, skipped }
 
-    public struct TestCase: Sendable {
-        public var name: String
-        public var className: String
-        public var seconds: Double
-        public var outcome: Outcome
-        public var message: String
-        public var detail: String
+    package struct TestCase: Sendable {
+        package var name: String
+        package var className: String
+        package var seconds: Double
+        package var outcome: Outcome
+        package var message: String
+        package var detail: String
 
-        public init(name: String, className: String, seconds: Double, outcome: Outcome, message: String, detail: String) {
+        package init(name: String, className: String, seconds: Double, outcome: Outcome, message: String, detail: String) {
             self.name = name
             self.className = className
             self.seconds = seconds
@@ -24,19 +24,19 @@ public struct JUnitReport: Sendable {
         }
     }
 
-    public var suiteName: String
-    public var timestamp: String
-    public var properties: [(String, String)]
-    public var cases: [TestCase]
+    package var suiteName: String
+    package var timestamp: String
+    package var properties: [(String, String)]
+    package var cases: [TestCase]
 
-    public init(suiteName: String, timestamp: String, properties: [(String, String)], cases: [TestCase]) {
+    package init(suiteName: String, timestamp: String, properties: [(String, String)], cases: [TestCase]) {
         self.suiteName = suiteName
         self.timestamp = timestamp
         self.properties = properties
         self.cases = cases
     }
 
-    public func render() -> String {
+    package func render() -> String {
         func count(_ o: Outcome) -> Int { cases.filter { $0.outcome == o }.count }
         let time = String(format: "%.3f", cases.reduce(0) { $0 + $1.seconds })
         let totals = "tests=\"\(cases.count)\" failures=\"\(count(.failure))\" errors=\"\(count(.error))\" skipped=\"\(count(.skipped))\" time=\"\(time)\""

@@ -1,7 +1,7 @@
 /// Text made safe for XML, SVG and HTML: the five markup characters escaped, and the control
 /// characters XML 1.0 forbids replaced by spaces (tab, newline and carriage return stay).
-public enum MarkupText {
-    public static func escape(_ s: String) -> String {
+package enum MarkupText {
+    package static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for ch in s.unicodeScalars {

@@ -5,19 +5,19 @@ import Foundation
 /// one result per finding with its rule, level, message and a location. qkdspec's findings are
 /// about a running stack, not a line of source, so a result's location is the file that best
 /// stands for it: a reproducer, or the specification text of the failed requirement.
-public struct SARIFReport: Sendable {
-    public static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
-    public static let version = "2.1.0"
+package struct SARIFReport: Sendable {
+    package static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
+    package static let version = "2.1.0"
 
     /// A kind of finding (a conformance case, a fuzzer detector).
-    public struct Rule: Sendable {
-        public var id: String
-        public var name: String
-        public var shortDescription: String
-        public var fullDescription: String
-        public var helpURI: String?
+    package struct Rule: Sendable {
+        package var id: String
+        package var name: String
+        package var shortDescription: String
+        package var fullDescription: String
+        package var helpURI: String?
 
-        public init(id: String, name: String, shortDescription: String, fullDescription: String, helpURI: String? = nil) {
+        package init(id: String, name: String, shortDescription: String, fullDescription: String, helpURI: String? = nil) {
             self.id = id
             self.name = name
             self.shortDescription = shortDescription
@@ -26,19 +26,19 @@ public struct SARIFReport: Sendable {
         }
     }
 
-    public enum Level: String, Sendable { case error, warning, note }
+    package enum Level: String, Sendable { case error, warning, note }
 
-    public struct Result: Sendable {
-        public var ruleID: String
-        public var level: Level
-        public var message: String
+    package struct Result: Sendable {
+        package var ruleID: String
+        package var level: Level
+        package var message: String
         /// The artifact standing for the result (a relative path or a URI), with a line.
-        public var location: String
-        public var line: Int
+        package var location: String
+        package var line: Int
         /// Extra key–value pairs (seed, reproduce line) under `properties`.
-        public var properties: [String: String]
+        package var properties: [String: String]
 
-        public init(ruleID: String, level: Level, message: String, location: String, line: Int = 1, properties: [String: String] = [:]) {
+        package init(ruleID: String, level: Level, message: String, location: String, line: Int = 1, properties: [String: String] = [:]) {
             self.ruleID = ruleID
             self.level = level
             self.message = message
@@ -48,15 +48,15 @@ public struct SARIFReport: Sendable {
         }
     }
 
-    public var toolName: String
-    public var toolVersion: String
-    public var informationURI: String
-    public var rules: [Rule]
-    public var results: [Result]
+    package var toolName: String
+    package var toolVersion: String
+    package var informationURI: String
+    package var rules: [Rule]
+    package var results: [Result]
     /// Run-level properties (seed, target).
-    public var properties: [String: String]
+    package var properties: [String: String]
 
-    public init(toolName: String, toolVersion: String, informationURI: String, rules: [Rule], results: [Result], properties: [String: String] = [:]) {
+    package init(toolName: String, toolVersion: String, informationURI: String, rules: [Rule], results: [Result], properties: [String: String] = [:]) {
         self.toolName = toolName
         self.toolVersion = toolVersion
         self.informationURI = informationURI
@@ -66,7 +66,7 @@ public struct SARIFReport: Sendable {
     }
 
     /// The log as a JSON value, ready for JSONSerialization.
-    public var object: [String: Any] {
+    package var object: [String: Any] {
         let ruleIndex = Dictionary(rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let driverRules: [[String: Any]] = rules.map { r in
             var o: [String: Any] = ["id": r.id, "name": r.name, "shortDescription": ["text": r.shortDescription],
@@ -92,7 +92,7 @@ public struct SARIFReport: Sendable {
     }
 
     /// The log as pretty-printed JSON text.
-    public func render() -> Data {
+    package func render() -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// One data series of an ``SVGChart``.
-public struct ChartSeries: Sendable {
-    public enum Style: Sendable { case line, points, dashedLine }
-    public var name: String
-    public var points: [(x: Double, y: Double)]
-    public var style: Style
+package struct ChartSeries: Sendable {
+    package enum Style: Sendable { case line, points, dashedLine }
+    package var name: String
+    package var points: [(x: Double, y: Double)]
+    package var style: Style
     /// A CSS colour.
-    public var color: String
+    package var color: String
 
-    public init(name: String, points: [(x: Double, y: Double)], style: Style, color: String) {
+    package init(name: String, points: [(x: Double, y: Double)], style: Style, color: String) {
         self.name = name
         self.points = points
         self.style = style
@@ -20,34 +20,34 @@ public struct ChartSeries: Sendable {
 /// A self-contained SVG line/scatter chart with labelled axes, tick marks, a legend and an
 /// optional logarithmic y axis. No scripts, no external fonts: it opens in any browser and
 /// embeds in an HTML report.
-public struct SVGChart: Sendable {
+package struct SVGChart: Sendable {
     /// Where the legend goes.
-    public enum LegendPlacement: Sendable {
+    package enum LegendPlacement: Sendable {
         /// Top right inside the plot, on a white card (fine for curves, which rarely run there).
         case insideTopRight
         /// In a row between the title and the plot, where it can cover no data.
         case above
     }
 
-    public var title: String
-    public var xLabel: String
-    public var yLabel: String
-    public var logarithmicY: Bool
-    public var series: [ChartSeries]
-    public var width = 800.0
-    public var height = 520.0
+    package var title: String
+    package var xLabel: String
+    package var yLabel: String
+    package var logarithmicY: Bool
+    package var series: [ChartSeries]
+    package var width = 800.0
+    package var height = 520.0
     /// A linear y axis reaches down to 0 (right for rates and counts; wrong for data far from 0,
     /// which it flattens into a line at the top).
-    public var linearYFromZero = true
+    package var linearYFromZero = true
     /// Widen both axes by this fraction of the data's span on each side, so points at the
     /// extremes are drawn whole instead of cut by the frame.
-    public var padding = 0.0
+    package var padding = 0.0
     /// Categorical x axis: point x = 1 is `categories[0]` and so on; each tick is labelled with
     /// its category (slanted), so the chart needs no lookup table.
-    public var categories: [String]?
-    public var legend = LegendPlacement.insideTopRight
+    package var categories: [String]?
+    package var legend = LegendPlacement.insideTopRight
 
-    public init(title: String, xLabel: String, yLabel: String, logarithmicY: Bool, series: [ChartSeries]) {
+    package init(title: String, xLabel: String, yLabel: String, logarithmicY: Bool, series: [ChartSeries]) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -56,7 +56,7 @@ public struct SVGChart: Sendable {
     }
 
     /// The chart as an SVG document.
-    public func render() -> String {
+    package func render() -> String {
         // Slanted category labels need room below the axis: about 5.8 px per 11-px character at 40°.
         let slant = 40.0 * Double.pi / 180
         let categoryDepth = categories.map { c in Double(c.map(\.count).max() ?? 0) * 5.8 * sin(slant) + 10 } ?? 0

@@ -2,10 +2,10 @@ import Foundation
 
 /// File errors in plain words: "cannot write the JSON report to r.json: Permission denied"
 /// instead of Foundation's "The operation could not be completed (NSCocoaErrorDomain error 513)".
-public enum FileProblem {
+package enum FileProblem {
     /// The reason of a file error: the system's text for its errno when there is one, else a
     /// plain description of Foundation's code.
-    public static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
@@ -31,7 +31,7 @@ public enum FileProblem {
     /// Whether `path` can be written as an output file, checked before a run spends its time:
     /// nil when it can, else why not (a directory, a missing or unwritable directory, an
     /// unwritable file).
-    public static func unwritable(_ path: String) -> String? {
+    package static func unwritable(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             if isDirectory.boolValue { return "it is a directory" }

@@ -1,5 +1,5 @@
 /// A problem of the harness itself, or of its configuration (verdict `error`).
-public struct HarnessError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ message: String) { description = message }
+package struct HarnessError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }

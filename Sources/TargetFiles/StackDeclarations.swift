@@ -2,7 +2,7 @@ import Foundation
 import PostProcessing
 
 /// The control protocol a target's nodes speak.
-public enum ControlChannelKind: String, Sendable, Codable {
+package enum ControlChannelKind: String, Sendable, Codable {
     /// The documented reference protocol (docs/protocol.md): the proxy decodes every frame.
     case reference = "qkdspec-wire/1"
     /// The vendor's own protocol, relayed as bytes; checks that need to decode it are `unimplemented`.
@@ -10,22 +10,22 @@ public enum ControlChannelKind: String, Sendable, Codable {
 }
 
 /// What a stack declares of itself (a target file's `declared` object).
-public struct DeclaredParameters: Sendable, Codable, Equatable {
+package struct DeclaredParameters: Sendable, Codable, Equatable {
     /// e.g. "bb84-decoy".
-    public var protocolName = "bb84-decoy"
-    public var qberThreshold = ReferenceDefaults.qberThreshold
-    public var epsilonSecrecy = ReferenceDefaults.epsilonSecrecy
-    public var epsilonCorrectness = ReferenceDefaults.epsilonCorrectness
+    package var protocolName = "bb84-decoy"
+    package var qberThreshold = ReferenceDefaults.qberThreshold
+    package var epsilonSecrecy = ReferenceDefaults.epsilonSecrecy
+    package var epsilonCorrectness = ReferenceDefaults.epsilonCorrectness
     /// Sifted bits per post-processing frame.
-    public var frameBits = ReferenceDefaults.frameBits
+    package var frameBits = ReferenceDefaults.frameBits
     /// Sifted bits of a frame disclosed for parameter estimation (k); nil: a tenth of the frame,
     /// as the reference does.
-    public var declaredSampleBits: Int?
+    package var declaredSampleBits: Int?
     /// Reconciliation inefficiency f the stack works with (leakage ≈ f·n·h(Q)).
-    public var reconciliationEfficiency = 1.10
-    public var features: [String] = []
+    package var reconciliationEfficiency = 1.10
+    package var features: [String] = []
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case protocolName = "protocol", qberThreshold = "qber_threshold", epsilonSecrecy = "epsilon_secrecy"
@@ -34,7 +34,7 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
         case declaredSampleBits = "sample_bits"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = DeclaredParameters()
         protocolName = try c.decodeIfPresent(String.self, forKey: .protocolName) ?? d.protocolName
@@ -48,15 +48,15 @@ public struct DeclaredParameters: Sendable, Codable, Equatable {
     }
 
     /// The sample size k the cases judge against.
-    public var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * ReferenceDefaults.sampleFraction).rounded())) }
+    package var sampleBits: Int { declaredSampleBits ?? max(1, Int((Double(frameBits) * ReferenceDefaults.sampleFraction).rounded())) }
 }
 
 /// A key one node delivered.
-public struct DeliveredKey: Sendable {
-    public var keyID: UUID
-    public var key: BitKey
+package struct DeliveredKey: Sendable {
+    package var keyID: UUID
+    package var key: BitKey
 
-    public init(keyID: UUID, key: BitKey) {
+    package init(keyID: UUID, key: BitKey) {
         self.keyID = keyID
         self.key = key
     }

@@ -9,26 +9,26 @@ import Wire
 /// `{alice_qli_port}`, `{bob_qli_port}`, `{proxy_port}` (where Bob must connect: the harness's
 /// man in the middle), `{auth_key}` (the pre-shared key file), `{alice_keys}`, `{bob_keys}` (where
 /// the nodes write their keys), `{work_dir}`, `{qkdspec}` (this executable) and `{seed}`.
-public struct TargetFile: Sendable, Codable, Equatable {
+package struct TargetFile: Sendable, Codable, Equatable {
     /// How one node is started (or reached).
-    public struct NodeSpec: Sendable, Codable, Equatable {
+    package struct NodeSpec: Sendable, Codable, Equatable {
         /// argv of the node; absent when the node is already running.
-        public var command: [String]?
+        package var command: [String]?
         /// Alice only: her control-channel address, which the proxy connects to.
-        public var control: String?
+        package var control: String?
         /// The node's quantum-layer interface address (docs/protocol.md, QLI).
-        public var qli: String
+        package var qli: String
         /// Where the node writes its delivered keys: JSON lines {"key_id", "hex", "bits"}.
-        public var keyOutput: String
+        package var keyOutput: String
         /// Extra environment variables for the command.
-        public var environment: [String: String]?
+        package var environment: [String: String]?
 
         enum CodingKeys: String, CodingKey {
             case command, control, qli, environment
             case keyOutput = "key_output"
         }
 
-        public init(command: [String]?, control: String?, qli: String, keyOutput: String, environment: [String: String]? = nil) {
+        package init(command: [String]?, control: String?, qli: String, keyOutput: String, environment: [String: String]? = nil) {
             self.command = command
             self.control = control
             self.qli = qli
@@ -38,29 +38,29 @@ public struct TargetFile: Sendable, Codable, Equatable {
     }
 
     /// How the harness reaches the stack's implementation with known-answer vectors.
-    public struct ShimSpec: Sendable, Codable, Equatable {
+    package struct ShimSpec: Sendable, Codable, Equatable {
         /// argv of the shim; it reads JSON requests on stdin and answers on stdout, a line each.
-        public var command: [String]
+        package var command: [String]
 
-        public init(command: [String]) { self.command = command }
+        package init(command: [String]) { self.command = command }
     }
 
-    public var name: String
+    package var name: String
     /// "qkdspec-wire/1" (the reference protocol, decoded by the proxy) or "opaque" (a vendor's own).
-    public var controlProtocol: ControlChannelKind
-    public var alice: NodeSpec
-    public var bob: NodeSpec
+    package var controlProtocol: ControlChannelKind
+    package var alice: NodeSpec
+    package var bob: NodeSpec
     /// Where the proxy listens for Bob; default `127.0.0.1:{proxy_port}`.
-    public var proxyListen: String?
+    package var proxyListen: String?
     /// The pre-shared authentication key file; default: the harness writes one per session.
-    public var authKey: String?
-    public var declared: DeclaredParameters
+    package var authKey: String?
+    package var declared: DeclaredParameters
     /// Seconds a session may take before the nodes are stopped and the case times out.
-    public var sessionTimeoutSeconds: Double?
+    package var sessionTimeoutSeconds: Double?
     /// Quantum-layer blocks per session and slots per block.
-    public var blocks: Int?
-    public var blockPulses: Int?
-    public var shim: ShimSpec?
+    package var blocks: Int?
+    package var blockPulses: Int?
+    package var shim: ShimSpec?
 
     enum CodingKeys: String, CodingKey {
         case name, alice, bob, declared, blocks, shim
@@ -68,7 +68,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
         case sessionTimeoutSeconds = "session_timeout_s", blockPulses = "block_pulses"
     }
 
-    public init(name: String, controlProtocol: ControlChannelKind, alice: NodeSpec, bob: NodeSpec, declared: DeclaredParameters) {
+    package init(name: String, controlProtocol: ControlChannelKind, alice: NodeSpec, bob: NodeSpec, declared: DeclaredParameters) {
         self.name = name
         self.controlProtocol = controlProtocol
         self.alice = alice
@@ -76,11 +76,11 @@ public struct TargetFile: Sendable, Codable, Equatable {
         self.declared = declared
     }
 
-    public static let placeholders = ["alice_control_port", "alice_qli_port", "bob_qli_port", "proxy_port", "auth_key",
+    package static let placeholders = ["alice_control_port", "alice_qli_port", "bob_qli_port", "proxy_port", "auth_key",
                                       "alice_keys", "bob_keys", "work_dir", "qkdspec", "seed"]
 
     /// Reads and checks a target file; every problem is a ``HarnessError`` naming the field.
-    public static func load(path: String) throws -> TargetFile {
+    package static func load(path: String) throws -> TargetFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw HarnessError("cannot read the target file \(path): \(FileProblem.reason(error))")
@@ -91,7 +91,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
 
     /// Checks a target file's bytes (`path` names it in errors): the part of ``load(path:)`` after
     /// the read, which the fuzz target runs on untrusted bytes.
-    public static func parse(_ data: Data, path: String) throws -> TargetFile {
+    package static func parse(_ data: Data, path: String) throws -> TargetFile {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
             throw HarnessError("target file \(path): not valid JSON")
         }
@@ -124,7 +124,7 @@ public struct TargetFile: Sendable, Codable, Equatable {
     package static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
 
     /// The checks JSON decoding cannot make.
-    public func check() throws {
+    package func check() throws {
         for (field, text) in strings where text.contains("{") {
             if let unterminated = Self.unterminatedPlaceholder(in: text) {
                 throw HarnessError("target file: \(field): unterminated placeholder '\(unterminated)' (a '{' without its '}')")

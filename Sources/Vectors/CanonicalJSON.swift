@@ -8,8 +8,8 @@
 /// JSON requires it (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as `\u00xx`), and a
 /// final newline. It is exactly what Python's `json.dump(doc, indent=1, sort_keys=True,
 /// ensure_ascii=False)` writes, which vectors/tools/qkdvectors.py uses.
-public enum CanonicalJSON {
-    public static func text(_ value: JSONValue) -> String {
+package enum CanonicalJSON {
+    package static func text(_ value: JSONValue) -> String {
         var out = ""
         write(value, level: 0, into: &out)
         out += "\n"

@@ -5,7 +5,7 @@ import QKDMath
 /// Records Cascade transcripts from the reference implementation as vectors: the full parity
 /// exchange of seeded runs, and transcripts that end in a reply for blocks never asked.
 /// The replies are re-derived independently by vectors/tools/qkdvectors.py.
-public enum CascadeVectorGenerator {
+package enum CascadeVectorGenerator {
     struct Case {
         var bits: Int, errors: Int, variant: CascadeVariant, seed: UInt64, comment: String, tamper: Bool
     }
@@ -13,9 +13,9 @@ public enum CascadeVectorGenerator {
     /// The generator's version, in the file's `source.version`: 2 since the initiator asks every
     /// pass's top-level parities in round 0 (version 1 asked each pass's at its start; the parities
     /// disclosed are the same).
-    public static let version = "2"
+    package static let version = "2"
 
-    public static func document() throws -> JSONValue {
+    package static func document() throws -> JSONValue {
         let cases = [
             Case(bits: 64, errors: 2, variant: .original, seed: 1, comment: "one word, two errors", tamper: false),
             Case(bits: 1_000, errors: 20, variant: .original, seed: 2, comment: "1000 bits at 2 %", tamper: false),
@@ -111,7 +111,7 @@ public enum CascadeVectorGenerator {
     }
 
     /// The document in the canonical form every vector file is written in (``CanonicalJSON``).
-    public static func json() throws -> Data {
+    package static func json() throws -> Data {
         Data(CanonicalJSON.text(try document()).utf8)
     }
 }

@@ -1,12 +1,12 @@
 /// What the vector fuzz targets (Fuzz/VectorFileFuzzer, Fuzz/ShimAnswerFuzzer) run on each
 /// input, here so that the regression tests replay a finding through exactly the same code.
 /// A broken oracle stops the process (`precondition`): that is how libFuzzer sees a finding.
-public enum FuzzOracles {
+package enum FuzzOracles {
     /// A vector file as `vectors lint` and `vectors verify` read it: the strict parser, the
     /// schema validator against the embedded schemas, the linter and the reference on every
     /// test. Whatever parses prints canonically, parses back to the same value, and its
     /// canonical text is a fixed point.
-    public static func vectorFile(_ bytes: [UInt8]) {
+    package static func vectorFile(_ bytes: [UInt8]) {
         guard let file = try? VectorFile(name: "fuzz.json", bytes: bytes) else { return }
         let text = CanonicalJSON.text(file.document)
         let again = try? JSONParser.parse(Array(text.utf8))
@@ -20,7 +20,7 @@ public enum FuzzOracles {
     /// as a request the reference shim answers (every numeric field of every algorithm). The
     /// reference's answer always has an id and exactly one of output/error/unimplemented, and
     /// parses back through ``ShimProtocol/answer(_:id:)``.
-    public static func shimLine(_ bytes: [UInt8]) {
+    package static func shimLine(_ bytes: [UInt8]) {
         let line = String(decoding: bytes, as: UTF8.self)
         if let answer = try? ShimProtocol.answer(line, id: 1) {
             for result in ["valid", "invalid", "acceptable"] {

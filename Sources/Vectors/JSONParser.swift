@@ -5,21 +5,21 @@
 /// written with a fraction or exponent stays a floating-point number (so the canonical writer can
 /// print it back the same way), duplicate object keys are refused, and nesting is bounded so a
 /// hostile file cannot exhaust the stack. Every error names the byte offset.
-public struct JSONParser {
+package struct JSONParser {
     /// Deeper nesting than this is refused (the vector files need 8 levels).
-    public static let maximumDepth = 256
+    package static let maximumDepth = 256
 
-    public struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
-        public let offset: Int
-        public let message: String
-        public var description: String { "\(message) at byte \(offset)" }
+    package struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        package let offset: Int
+        package let message: String
+        package var description: String { "\(message) at byte \(offset)" }
     }
 
     private let bytes: [UInt8]
     private var i = 0
 
     /// Parses one JSON value filling `bytes` (surrounding whitespace allowed).
-    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         var p = JSONParser(bytes: bytes)
         p.skipSpace()
         let value = try p.value(depth: 0)
@@ -28,7 +28,7 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ text: String) throws(Failure) -> JSONValue { try parse(Array(text.utf8)) }
+    package static func parse(_ text: String) throws(Failure) -> JSONValue { try parse(Array(text.utf8)) }
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 

@@ -6,10 +6,10 @@ import Foundation
 /// an even number of lowercase hex digits, as Wycheproof names it) and `$ref` to `#/$defs/…` or
 /// `OTHER.json#/$defs/…` among the documents it is given. Any other keyword in a schema is
 /// reported, so a schema never silently checks less than it says.
-public struct JSONSchemaValidator: Sendable {
-    public let schema: JSONValue
+package struct JSONSchemaValidator: Sendable {
+    package let schema: JSONValue
     /// Other schema documents `$ref` may name, by file name (e.g. "common.json").
-    public let documents: [String: JSONValue]
+    package let documents: [String: JSONValue]
     private static let known: Set<String> = [
         "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "type", "enum", "const", "required",
         "properties", "additionalProperties", "items", "minItems", "maxItems", "minimum", "maximum", "minLength",
@@ -18,13 +18,13 @@ public struct JSONSchemaValidator: Sendable {
     /// `$ref` chains longer than this are reported (a reference cycle).
     static let maximumReferenceDepth = 32
 
-    public init(schema: JSONValue, documents: [String: JSONValue] = [:]) {
+    package init(schema: JSONValue, documents: [String: JSONValue] = [:]) {
         self.schema = schema
         self.documents = documents
     }
 
     /// Every violation, as "path: problem".
-    public func validate(_ value: JSONValue) -> [String] {
+    package func validate(_ value: JSONValue) -> [String] {
         var problems = [String]()
         check(value, against: schema, document: schema, path: "$", references: 0, &problems)
         return problems

@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed JSON document, keeping integers apart from floating-point numbers and booleans
 /// apart from numbers, as a schema check needs.
-public indirect enum JSONValue: Sendable, Equatable, Decodable {
+package indirect enum JSONValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
     case int(Int)
@@ -13,7 +13,7 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
         if let b = try? c.decode(Bool.self) { self = .bool(b); return }
@@ -27,20 +27,20 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
     }
 
     /// Parses JSON strictly (``JSONParser``).
-    public static func parse(_ bytes: [UInt8]) throws(JSONParser.Failure) -> JSONValue { try JSONParser.parse(bytes) }
+    package static func parse(_ bytes: [UInt8]) throws(JSONParser.Failure) -> JSONValue { try JSONParser.parse(bytes) }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var int: Int? { if case .int(let i) = self { return i } else { return nil } }
-    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
-    public var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+    package var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    package var int: Int? { if case .int(let i) = self { return i } else { return nil } }
+    package var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    package var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    package var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
     /// A non-negative integer that fits 64 bits (a seed), nil for anything else.
-    public var uint64: UInt64? {
+    package var uint64: UInt64? {
         switch self {
         case .int(let i): return i >= 0 ? UInt64(i) : nil
         case .uint(let u): return u
@@ -48,7 +48,7 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
     /// A number of either kind, as Double.
-    public var number: Double? {
+    package var number: Double? {
         switch self {
         case .int(let i): return Double(i)
         case .uint(let u): return Double(u)
@@ -72,7 +72,7 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
 }
 
 extension JSONValue: Encodable {
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()

@@ -4,9 +4,9 @@ import QKDMath
 
 /// The reference shim (`qkdspec shim`): answers shim requests with the reference
 /// implementation, so the reference stack meets the vectors the same way any stack does.
-public enum ReferenceShim {
+package enum ReferenceShim {
     /// The answer to one request (never throws: a refusal is an answer).
-    public static func answer(_ request: JSONValue) -> JSONValue {
+    package static func answer(_ request: JSONValue) -> JSONValue {
         let id = request["id"]?.int ?? -1
         guard let algorithm = request["algorithm"]?.string, let input = request["input"], input.object != nil else {
             return .object(["id": .int(id), "error": .string("bad request: it needs \"algorithm\" and an \"input\" object")])

@@ -11,9 +11,9 @@ import Foundation
 ///
 /// `input` is the vector without its expected outputs and bookkeeping; `output` must hold the
 /// fields listed in ``outputFields`` for the algorithm, encoded as in the vector files.
-public enum ShimProtocol {
+package enum ShimProtocol {
     /// The outputs a shim computes, per algorithm; every other field of a vector is input.
-    public static let outputFields: [String: [String]] = [
+    package static let outputFields: [String: [String]] = [
         "BB84-SIFTING": ["sifted"],
         "BB84-PARAMETER-ESTIMATION": ["samplePositions", "sampleErrors", "abort"],
         "GF2_64-POLYHASH-VERIFICATION": ["tag"],
@@ -29,14 +29,14 @@ public enum ShimProtocol {
     /// secret (her recorded replies are in the transcript).
     static let withheld: [String: Set<String>] = ["CASCADE-TRANSCRIPT": ["alice"]]
 
-    public struct Request: Sendable, Encodable {
-        public var id: Int
-        public var algorithm: String
-        public var input: JSONValue
+    package struct Request: Sendable, Encodable {
+        package var id: Int
+        package var algorithm: String
+        package var input: JSONValue
     }
 
     /// What a shim answered.
-    public enum Answer: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
         case output([String: JSONValue])
         case unimplemented
         /// The shim refused the input (the right answer to an invalid vector).
@@ -44,7 +44,7 @@ public enum ShimProtocol {
     }
 
     /// The request for one vector of `algorithm`.
-    public static func request(id: Int, algorithm: String, test: JSONValue) -> Request {
+    package static func request(id: Int, algorithm: String, test: JSONValue) -> Request {
         var input = test.object ?? [:]
         let dropped = Set(outputFields[algorithm] ?? []).union(bookkeeping).union(withheld[algorithm] ?? [])
         for k in input.keys where dropped.contains(k) { input[k] = nil }
@@ -52,7 +52,7 @@ public enum ShimProtocol {
     }
 
     /// Parses one answer line for request `id`.
-    public static func answer(_ line: String, id: Int) throws -> Answer {
+    package static func answer(_ line: String, id: Int) throws -> Answer {
         guard let value = try? JSONParser.parse(Array(line.utf8)), value.object != nil else {
             throw ShimError("the shim answered something that is not a JSON object: \(line.prefix(200))")
         }
@@ -78,10 +78,10 @@ public enum ShimProtocol {
     /// Flags whose invalid vectors carry a forged value rather than a refusable input: the vector's
     /// tag is what a forger presents, and an implementation that computes the right tag (one that
     /// differs from it) has rejected it. Every other invalid vector must be refused with `error`.
-    public static let tagMismatchFlags: Set<String> = ["WrongTag"]
+    package static let tagMismatchFlags: Set<String> = ["WrongTag"]
 
     /// Whether `test` is an invalid vector judged by tag mismatch (``tagMismatchFlags``).
-    public static func isTagMismatch(_ test: JSONValue) -> Bool {
+    package static func isTagMismatch(_ test: JSONValue) -> Bool {
         (test["flags"]?.array ?? []).contains { $0.string.map(tagMismatchFlags.contains) ?? false }
     }
 
@@ -90,7 +90,7 @@ public enum ShimProtocol {
     /// - `invalid`: a refusal (`error`); an output never passes, except that a `WrongTag` vector
     ///   also passes when the computed tag differs from the forged one;
     /// - `acceptable`: a refusal, or every expected output exactly (an answer given must be right).
-    public static func judge(_ answer: Answer, algorithm: String, test: JSONValue) -> (ok: Bool, why: String) {
+    package static func judge(_ answer: Answer, algorithm: String, test: JSONValue) -> (ok: Bool, why: String) {
         let expectation = test["result"]?.string ?? "valid"
         switch answer {
         case .unimplemented:
@@ -131,7 +131,7 @@ public enum ShimProtocol {
 }
 
 /// A problem in the conversation with a shim.
-public struct ShimError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ message: String) { description = message }
+package struct ShimError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }

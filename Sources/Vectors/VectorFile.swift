@@ -1,17 +1,17 @@
 import Foundation
 
 /// One vector file, parsed.
-public struct VectorFile: Sendable {
-    public let path: String
-    public let name: String
-    public let document: JSONValue
+package struct VectorFile: Sendable {
+    package let path: String
+    package let name: String
+    package let document: JSONValue
     /// The file's bytes as read (for the canonical-format check).
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Files larger than this are refused before they are read.
-    public static let maximumBytes = 64 << 20
+    package static let maximumBytes = 64 << 20
 
-    public init(path: String) throws(VectorError) {
+    package init(path: String) throws(VectorError) {
         let name = URL(fileURLWithPath: path).lastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int else { throw VectorError(file: name, "cannot read \(path)") }
@@ -23,7 +23,7 @@ public struct VectorFile: Sendable {
     }
 
     /// A file from memory (the embedded vectors, a fuzzer's input).
-    public init(name: String, path: String? = nil, bytes: [UInt8]) throws(VectorError) {
+    package init(name: String, path: String? = nil, bytes: [UInt8]) throws(VectorError) {
         self.name = name
         self.path = path ?? name
         self.bytes = bytes
@@ -35,19 +35,19 @@ public struct VectorFile: Sendable {
         }
     }
 
-    public var schemaName: String? { document["schema"]?.string }
-    public var algorithm: String { document["algorithm"]?.string ?? "?" }
+    package var schemaName: String? { document["schema"]?.string }
+    package var algorithm: String { document["algorithm"]?.string ?? "?" }
 
     /// Every test with its group, in file order.
-    public var tests: [(group: JSONValue, test: JSONValue)] {
+    package var tests: [(group: JSONValue, test: JSONValue)] {
         (document["testGroups"]?.array ?? []).flatMap { g in (g["tests"]?.array ?? []).map { (g, $0) } }
     }
 
     /// Whether the bytes are the canonical text of the document (``CanonicalJSON``).
-    public var isCanonical: Bool { Array(CanonicalJSON.text(document).utf8) == bytes }
+    package var isCanonical: Bool { Array(CanonicalJSON.text(document).utf8) == bytes }
 
     /// The vector files of a directory (not its subdirectories), sorted by name.
-    public static func files(in directory: String) throws(VectorError) -> [String] {
+    package static func files(in directory: String) throws(VectorError) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             throw VectorError(file: directory, "not a readable directory")
         }

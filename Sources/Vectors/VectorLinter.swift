@@ -4,21 +4,21 @@ import Foundation
 /// common.json), an `algorithm` that matches the schema, unique tcIds, `numberOfTests` equal to
 /// the tests present, every flag explained in `notes`, and the file in the one canonical JSON
 /// form (``CanonicalJSON``), as Wycheproof checks its files' format.
-public enum VectorLinter {
-    public struct FileReport: Sendable {
-        public let file: String
-        public let tests: Int
-        public let problems: [String]
+package enum VectorLinter {
+    package struct FileReport: Sendable {
+        package let file: String
+        package let tests: Int
+        package let problems: [String]
     }
 
     /// The shared definitions every per-algorithm schema may reference.
-    public static let commonSchemaName = "common.json"
+    package static let commonSchemaName = "common.json"
 
-    public static func lint(directory: String, schemaDirectory: String? = nil) throws(VectorError) -> [FileReport] {
+    package static func lint(directory: String, schemaDirectory: String? = nil) throws(VectorError) -> [FileReport] {
         try lint(store: .directory(directory, schemas: schemaDirectory))
     }
 
-    public static func lint(store: VectorStore) throws(VectorError) -> [FileReport] {
+    package static func lint(store: VectorStore) throws(VectorError) -> [FileReport] {
         var reports = [FileReport]()
         for name in try store.fileNames() {
             let file: VectorFile
@@ -32,11 +32,11 @@ public enum VectorLinter {
         return reports
     }
 
-    public static func lint(_ file: VectorFile, schemaDirectory: String) -> [String] {
+    package static func lint(_ file: VectorFile, schemaDirectory: String) -> [String] {
         lint(file, store: .directory(".", schemas: schemaDirectory))
     }
 
-    public static func lint(_ file: VectorFile, store: VectorStore) -> [String] {
+    package static func lint(_ file: VectorFile, store: VectorStore) -> [String] {
         var problems = [String]()
         guard let schemaName = file.schemaName else { return ["no \"schema\" field"] }
         do {

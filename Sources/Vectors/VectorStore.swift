@@ -3,7 +3,7 @@ import Foundation
 /// Where vector files and their schemas come from: a directory on disk (`--vectors DIR`, the
 /// repository's vectors/) or the copies compiled into the executable (``EmbeddedVectors``), so
 /// an installed binary run from anywhere still has its vectors.
-public struct VectorStore: Sendable {
+package struct VectorStore: Sendable {
     enum Origin: Sendable {
         case directory(vectors: String, schemas: String)
         case embedded
@@ -12,15 +12,15 @@ public struct VectorStore: Sendable {
     let origin: Origin
 
     /// The vectors of `directory`, with schemas in `schemas` (default: DIRECTORY/schema).
-    public static func directory(_ directory: String, schemas: String? = nil) -> VectorStore {
+    package static func directory(_ directory: String, schemas: String? = nil) -> VectorStore {
         VectorStore(origin: .directory(vectors: directory, schemas: schemas ?? (directory as NSString).appendingPathComponent("schema")))
     }
 
     /// The vectors compiled into this executable.
-    public static let embedded = VectorStore(origin: .embedded)
+    package static let embedded = VectorStore(origin: .embedded)
 
     /// What to call this store in messages: its directory, or "embedded vectors".
-    public var label: String {
+    package var label: String {
         switch origin {
         case .directory(let v, _): return v
         case .embedded: return "embedded vectors"
@@ -28,7 +28,7 @@ public struct VectorStore: Sendable {
     }
 
     /// The names of the vector files, sorted.
-    public func fileNames() throws(VectorError) -> [String] {
+    package func fileNames() throws(VectorError) -> [String] {
         switch origin {
         case .directory(let v, _): return try VectorFile.files(in: v).map { URL(fileURLWithPath: $0).lastPathComponent }
         case .embedded: return EmbeddedVectors.files.keys.sorted()
@@ -36,7 +36,7 @@ public struct VectorStore: Sendable {
     }
 
     /// One vector file by name (a plain file name: no directory part).
-    public func file(named name: String) throws(VectorError) -> VectorFile {
+    package func file(named name: String) throws(VectorError) -> VectorFile {
         try Self.checkPlainName(name, what: "vector file")
         switch origin {
         case .directory(let v, _): return try VectorFile(path: (v as NSString).appendingPathComponent(name))
@@ -47,13 +47,13 @@ public struct VectorStore: Sendable {
     }
 
     /// Every vector file, sorted by name.
-    public func files() throws(VectorError) -> [VectorFile] {
+    package func files() throws(VectorError) -> [VectorFile] {
         try fileNames().map { (n: String) throws(VectorError) -> VectorFile in try file(named: n) }
     }
 
     /// A schema document by the name a vector file gives in its `schema` field. Only plain file
     /// names in the schema directory are accepted: `../../etc/passwd` is refused, not followed.
-    public func schema(named name: String) throws(VectorError) -> VectorFile {
+    package func schema(named name: String) throws(VectorError) -> VectorFile {
         try Self.checkPlainName(name, what: "schema")
         switch origin {
         case .directory(_, let s): return try VectorFile(path: (s as NSString).appendingPathComponent(name))

@@ -9,17 +9,17 @@ import QKDMath
 /// is a vector flagged `WrongTag` (see ``ShimProtocol/tagMismatchFlags``), whose tag is what a
 /// forger presents: there a tag that does not verify is the refusal. An `acceptable` vector
 /// passes when the implementation refuses it or computes exactly the expected outputs.
-public enum VectorVerifier {
-    public struct FileResult: Sendable {
-        public let file: String
-        public let algorithm: String
-        public var passed = 0
-        public var failures: [String] = []
-        public var failed: Int { failures.count }
+package enum VectorVerifier {
+    package struct FileResult: Sendable {
+        package let file: String
+        package let algorithm: String
+        package var passed = 0
+        package var failures: [String] = []
+        package var failed: Int { failures.count }
     }
 
     /// The algorithm each versioned schema describes; `vectors lint` requires the pair to match.
-    public static let schemaAlgorithms: [String: String] = [
+    package static let schemaAlgorithms: [String: String] = [
         "sifting_schema_v1.json": "BB84-SIFTING",
         "parameter_estimation_schema_v1.json": "BB84-PARAMETER-ESTIMATION",
         "verification_schema_v1.json": "GF2_64-POLYHASH-VERIFICATION",
@@ -39,17 +39,17 @@ public enum VectorVerifier {
         "CASCADE-TRANSCRIPT": cascade,
     ]
 
-    public static func verify(directory: String) throws(VectorError) -> [FileResult] {
+    package static func verify(directory: String) throws(VectorError) -> [FileResult] {
         try verify(store: .directory(directory))
     }
 
-    public static func verify(store: VectorStore) throws(VectorError) -> [FileResult] {
+    package static func verify(store: VectorStore) throws(VectorError) -> [FileResult] {
         let files = try store.files()
         guard !files.isEmpty else { throw VectorError(file: store.label, "no .json vector files found") }
         return try files.map { (f: VectorFile) throws(VectorError) -> FileResult in try verify(f) }
     }
 
-    public static func verify(_ file: VectorFile) throws(VectorError) -> FileResult {
+    package static func verify(_ file: VectorFile) throws(VectorError) -> FileResult {
         var result = FileResult(file: file.name, algorithm: file.algorithm)
         guard let schema = file.schemaName, let algorithm = schemaAlgorithms[schema] else {
             throw VectorError(file: file.name, "unknown schema '\(file.schemaName ?? "none")'")

@@ -8,9 +8,9 @@ import Wire
 /// reach the payload decoders (a random length is wrong almost always, and a wrong length ends
 /// decoding before the payload is looked at). One input in eight keeps its mutated header, so
 /// the header checks stay fuzzed too.
-public enum FrameHeaderMutator {
+package enum FrameHeaderMutator {
     /// Mutates `data[0..<size]` in place (at most `maxSize` bytes); returns the new size.
-    public static func mutate(_ data: UnsafeMutablePointer<UInt8>, size: Int, maxSize: Int, seed: UInt32) -> Int {
+    package static func mutate(_ data: UnsafeMutablePointer<UInt8>, size: Int, maxSize: Int, seed: UInt32) -> Int {
         var size = qkdspec_fuzzer_mutate(data, size, maxSize)
         guard !plainRequested, seed % 8 != 0 else { return size }
         let minimum = Frame.headerBytes + Frame.tagBytes
@@ -47,5 +47,5 @@ public enum FrameHeaderMutator {
     static let plainRequested = ProcessInfo.processInfo.environment["QKDSPEC_FUZZ_PLAIN_MUTATOR"] == "1"
 
     /// Whether libFuzzer is linked in (the mutator then does more than fix headers).
-    public static var fuzzerLinked: Bool { qkdspec_fuzzer_linked() != 0 }
+    package static var fuzzerLinked: Bool { qkdspec_fuzzer_linked() != 0 }
 }

@@ -4,8 +4,8 @@ import Wire
 /// every frame that decodes survives decode → encode → decode as the same value (and, the
 /// format being canonical, re-encodes to exactly the bytes it came from). The stream decoder,
 /// fed the same bytes in two pieces, must agree.
-public enum FrameRoundTrip {
-    public static func check(_ bytes: [UInt8]) {
+package enum FrameRoundTrip {
+    package static func check(_ bytes: [UInt8]) {
         let whole = try? FrameDecoder.decode(bytes)
         if let whole { checkRoundTrip(whole.frame, original: bytes[...]) }
         var stream = FrameDecoder()

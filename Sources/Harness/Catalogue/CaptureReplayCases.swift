@@ -55,13 +55,13 @@ extension Catalogue {
 
     /// The feature a target declares when its Bob asks the reference Bob's Cascade queries
     /// (docs/postprocessing.md): only then is a different CASCADE_REQUEST a divergence that fails.
-    public static let referenceCascadeSchedule = "reference-cascade-schedule"
+    package static let referenceCascadeSchedule = "reference-cascade-schedule"
 
     /// The verdict of a replay: pass when the live Bob matched, fail when he diverged — except
     /// that a different CASCADE_REQUEST from a Bob that does not declare the reference's Cascade
     /// schedule is not judged (which queries to ask is Bob's own choice, docs/protocol.md; the
     /// recorded Alice's replies answer only the recorded queries).
-    public static func replayVerdict(_ report: ReplayReport, declared: DeclaredParameters) -> CaseOutcome {
+    package static func replayVerdict(_ report: ReplayReport, declared: DeclaredParameters) -> CaseOutcome {
         var measurements = ["frames_sent": Double(report.framesSent), "messages_compared": Double(report.messagesCompared),
                             "keys": Double(report.liveKeys.count)]
         if let p = report.divergence?.packet { measurements["divergence_packet"] = Double(p) }
@@ -75,7 +75,7 @@ extension Catalogue {
 
     /// The target file whose Bob a replay starts: a process target's own file, or the reference
     /// node's (with the in-process target's bug knobs) when the executable is known.
-    public static func replayTargetFile(_ target: any SessionTarget) -> (file: TargetFile, executable: String)? {
+    package static func replayTargetFile(_ target: any SessionTarget) -> (file: TargetFile, executable: String)? {
         if let t = target as? ProcessTarget { return (t.file, t.executable) }
         if let t = target as? InProcessTarget, let executable = t.executable {
             return (ReferenceNodeCommand(executable: executable, bugs: t.bugs).targetFile, executable)
@@ -87,15 +87,15 @@ extension Catalogue {
 /// What captures/manifest.json says a correct stack must show when a recording is replayed to it
 /// (its `replay` object): the keys delivered, the frames aborted at parameter estimation, and the
 /// ABORTs and ERRORs (sender, kind, code) the session ends with.
-public struct ReplayExpectation: Sendable, Equatable {
-    public var keys: Int
-    public var framesAbortedAtEstimation: [UInt64]
+package struct ReplayExpectation: Sendable, Equatable {
+    package var keys: Int
+    package var framesAbortedAtEstimation: [UInt64]
     /// "bob abort 2", "bob error 7", …
-    public var endings: [String]
+    package var endings: [String]
 
     /// Reads the `replay` object of `file`'s entry; a recording the manifest calls unreplayable,
     /// or an entry that is missing or malformed, is a ``HarnessError`` naming it.
-    public static func load(manifest: String, file: String) throws -> ReplayExpectation {
+    package static func load(manifest: String, file: String) throws -> ReplayExpectation {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: manifest)) } catch {
             throw HarnessError("cannot read \(manifest): \(FileProblem.reason(error))")
@@ -115,7 +115,7 @@ public struct ReplayExpectation: Sendable, Equatable {
     }
 
     /// How `outcome` (what the recording shows) differs from this, or nil.
-    public func mismatch(_ outcome: ReplayOutcome) -> String? {
+    package func mismatch(_ outcome: ReplayOutcome) -> String? {
         if outcome.keys.count != keys { return "\(outcome.keys.count) keys delivered, the manifest says \(keys)" }
         if outcome.framesAbortedAtEstimation != framesAbortedAtEstimation {
             return "frames \(outcome.framesAbortedAtEstimation) aborted at estimation, the manifest says \(framesAbortedAtEstimation)"

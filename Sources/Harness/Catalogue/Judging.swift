@@ -75,14 +75,14 @@ extension Catalogue {
 
 extension Session {
     /// Whether Alice's node reported a failure or ended with a non-zero status.
-    public var aliceFailed: Bool { aliceFailure != nil || (aliceEnding.map { $0 != .exited(0) } ?? false) }
+    package var aliceFailed: Bool { aliceFailure != nil || (aliceEnding.map { $0 != .exited(0) } ?? false) }
 
     /// Keys both ends hold under one ID with different bits: never acceptable.
-    public var differingKeys: Int {
+    package var differingKeys: Int {
         let bobByID = Dictionary(bobKeys.map { ($0.keyID, $0.key) }, uniquingKeysWith: { a, _ in a })
         return aliceKeys.filter { key in bobByID[key.keyID].map { $0 != key.key } ?? false }.count
     }
 
     /// Keys one end holds that the other does not hold under the same ID, by end.
-    public var keysOnlyAtAlice: Int { Set(aliceKeys.map(\.keyID)).subtracting(Set(bobKeys.map(\.keyID))).count }
+    package var keysOnlyAtAlice: Int { Set(aliceKeys.map(\.keyID)).subtracting(Set(bobKeys.map(\.keyID))).count }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The key IDs every session of a run delivered, so that a case can judge uniqueness across
 /// sessions and cases, not only within one session (a stack whose IDs restart each session
 /// reuses them across the run).
-public final class RunKeyLedger: @unchecked Sendable {
+package final class RunKeyLedger: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions = 0
     /// Key ID → the session (numbered from 1 in the run) that first delivered it.
@@ -11,7 +11,7 @@ public final class RunKeyLedger: @unchecked Sendable {
     /// IDs delivered again by a later session: (ID, first session, later session).
     private var repeats: [(id: UUID, first: Int, again: Int)] = []
 
-    public init() {}
+    package init() {}
 
     /// Records a session's keys (an ID both ends hold counts once for the session).
     func record(_ session: Session) {
@@ -25,8 +25,8 @@ public final class RunKeyLedger: @unchecked Sendable {
     }
 
     /// Sessions recorded and distinct IDs seen.
-    public var counts: (sessions: Int, distinctIDs: Int) { lock.withLock { (sessions, firstSeen.count) } }
+    package var counts: (sessions: Int, distinctIDs: Int) { lock.withLock { (sessions, firstSeen.count) } }
 
     /// IDs delivered by more than one session of the run.
-    public var reusedAcrossSessions: [(id: UUID, first: Int, again: Int)] { lock.withLock { repeats } }
+    package var reusedAcrossSessions: [(id: UUID, first: Int, again: Int)] { lock.withLock { repeats } }
 }

@@ -3,7 +3,7 @@ import Foundation
 extension Catalogue {
     /// The statistical cases' α, β and the smallest defect each resolves, for `declared` (the
     /// reference declaration by default), as a Markdown section of the test catalogue.
-    public static func statisticsMarkdown(for declared: DeclaredParameters = DeclaredParameters()) -> String {
+    package static func statisticsMarkdown(for declared: DeclaredParameters = DeclaredParameters()) -> String {
         var s = "\n## Statistical cases\n\n"
         s += "Each threshold case runs N frames at the declared threshold T ± δ and requires every frame decided as T says. "
         s += "δ is the smallest offset at which a correct stack passes with probability ≥ 1 − α; a stack whose effective threshold is δ off "

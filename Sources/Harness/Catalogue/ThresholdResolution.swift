@@ -12,37 +12,37 @@ import QKDMath
 /// stack whose effective threshold is T + δ aborts each frame with probability b ≤ ½, so it
 /// passes with probability b^N ≤ β once N ≥ log β / log b (10 frames for β = 10⁻³). The same
 /// holds mirrored below the threshold for liveness (every frame at T − δ must proceed).
-public struct ThresholdResolution: Sendable, Equatable {
-    public enum Side: Sendable { case above, below }
+package struct ThresholdResolution: Sendable, Equatable {
+    package enum Side: Sendable { case above, below }
 
-    public let threshold: Double
-    public let sampleBits: Int
-    public let frames: Int
-    public let alpha: Double
-    public let beta: Double
-    public let side: Side
+    package let threshold: Double
+    package let sampleBits: Int
+    package let frames: Int
+    package let alpha: Double
+    package let beta: Double
+    package let side: Side
     /// The offset from the threshold the case runs at, and resolves.
-    public let delta: Double
+    package let delta: Double
     /// Probability that a correct stack decides one frame right at T ± δ.
-    public let correctPerFrame: Double
+    package let correctPerFrame: Double
     /// Probability that a stack whose effective threshold is T ± δ decides one frame the way a
     /// correct stack would (so passes it by luck).
-    public let defectivePerFrame: Double
+    package let defectivePerFrame: Double
 
     /// The QBER the case puts the channel at.
-    public var qber: Double { side == .above ? threshold + delta : threshold - delta }
+    package var qber: Double { side == .above ? threshold + delta : threshold - delta }
     /// Probability that a correct stack passes (≥ 1 − α).
-    public var correctPasses: Double { pow(correctPerFrame, Double(frames)) }
+    package var correctPasses: Double { pow(correctPerFrame, Double(frames)) }
     /// Probability that the defect δ passes (≤ β when `frames` is enough).
-    public var defectPasses: Double { pow(defectivePerFrame, Double(frames)) }
+    package var defectPasses: Double { pow(defectivePerFrame, Double(frames)) }
 
     /// The most errors a sample of `k` may hold and still proceed under `threshold`.
     static func allowedErrors(threshold: Double, sampleBits k: Int) -> Int { Int((Double(k) * threshold + 1e-9).rounded(.down)) }
 
     /// Frames needed so that a defect with per-frame probability ½ passes with probability ≤ β.
-    public static func framesNeeded(beta: Double) -> Int { Int((log(beta) / log(0.5)).rounded(.up)) + 1 }
+    package static func framesNeeded(beta: Double) -> Int { Int((log(beta) / log(0.5)).rounded(.up)) + 1 }
 
-    public init(threshold: Double, sampleBits k: Int, frames: Int, alpha: Double, beta: Double, side: Side) throws {
+    package init(threshold: Double, sampleBits k: Int, frames: Int, alpha: Double, beta: Double, side: Side) throws {
         guard threshold > 0, threshold < 0.5, k > 0, frames > 0 else {
             throw HarnessError("a threshold resolution needs 0 < T < ½, a sample and frames (T \(threshold), k \(k), N \(frames))")
         }
@@ -81,7 +81,7 @@ public struct ThresholdResolution: Sendable, Equatable {
     }
 
     /// One sentence for a case's detail.
-    public var statement: String {
+    package var statement: String {
         String(format: "resolves δ = %.2f %% %@ the declared %.2f %% with k = %d sample bits over %d frames: a correct stack passes with probability %.5f (α = %g), a stack whose effective threshold is δ %@ passes with probability %.1e (β = %g)",
                100 * delta, side == .above ? "above" : "below", 100 * threshold, sampleBits, frames, correctPasses, alpha,
                side == .above ? "too high" : "too low", defectPasses, beta)

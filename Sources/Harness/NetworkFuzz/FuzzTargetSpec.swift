@@ -5,23 +5,23 @@ import Node
 /// records it: the reference stack with its bug knobs, or a target file; the hang timeout; the
 /// quantum-layer blocks per session. The same value builds the target for the campaign and for
 /// the replay of a reproducer.
-public struct FuzzTargetSpec: Sendable, Codable, Equatable {
+package struct FuzzTargetSpec: Sendable, Codable, Equatable {
     /// The reference stack's bug knobs (empty: the clean reference); nil when ``file`` is set.
-    public var referenceBugs: [BugKnob]?
+    package var referenceBugs: [BugKnob]?
     /// A target file (absolute path, docs/targets.md); nil for the reference stack.
-    public var file: String?
+    package var file: String?
     /// A node still running this long after its session started hung (session_timeout_s).
-    public var hangTimeoutSeconds: Double
+    package var hangTimeoutSeconds: Double
     /// The reference nodes' --idle-timeout: how long they wait on a silent peer before giving
     /// up. Kept well under the hang timeout, so that a frame the fuzzer made vanish ends the
     /// session by the node's own rule, not as a hang.
-    public var idleTimeoutSeconds: Int
+    package var idleTimeoutSeconds: Int
     /// Quantum-layer blocks per session (fewer: faster sessions, fewer frames).
-    public var blocks: Int
+    package var blocks: Int
     /// What a node may hold before it is a resource blow-up.
-    public var limits = ResourceLimits()
+    package var limits = ResourceLimits()
 
-    public init(referenceBugs: [BugKnob]?, file: String?, hangTimeoutSeconds: Double, idleTimeoutSeconds: Int, blocks: Int) {
+    package init(referenceBugs: [BugKnob]?, file: String?, hangTimeoutSeconds: Double, idleTimeoutSeconds: Int, blocks: Int) {
         self.referenceBugs = referenceBugs
         self.file = file
         self.hangTimeoutSeconds = hangTimeoutSeconds
@@ -35,7 +35,7 @@ public struct FuzzTargetSpec: Sendable, Codable, Equatable {
     }
 
     /// How reports name the target.
-    public var name: String {
+    package var name: String {
         if let file { return file }
         let bugs = (referenceBugs ?? []).map(\.rawValue).sorted()
         return bugs.isEmpty ? "reference" : "reference with " + bugs.joined(separator: ", ")
@@ -43,7 +43,7 @@ public struct FuzzTargetSpec: Sendable, Codable, Equatable {
 
     /// The target, with its sessions bounded by the hang timeout; `executable` fills `{qkdspec}`
     /// and starts the reference nodes, sessions go under `workRoot`.
-    public func makeTarget(executable: String, workRoot: String) throws -> ProcessTarget {
+    package func makeTarget(executable: String, workRoot: String) throws -> ProcessTarget {
         var target: TargetFile
         if let file {
             target = try TargetFile.load(path: file)

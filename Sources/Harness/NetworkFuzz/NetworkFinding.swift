@@ -2,8 +2,8 @@ import Foundation
 import Wire
 
 /// A defect the network fuzzer found, reproduced and minimised.
-public struct NetworkFinding: Sendable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+package struct NetworkFinding: Sendable, Codable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         /// A node process died of a signal (or the stack failed a clean session right after).
         case crash
         /// A node neither finished nor gave up within the hang timeout.
@@ -16,9 +16,9 @@ public struct NetworkFinding: Sendable, Codable {
         case resourceBlowUp = "resource-blow-up"
 
         /// The SARIF rule ID.
-        public var ruleID: String { "qkdspec.fuzz/\(rawValue)" }
+        package var ruleID: String { "qkdspec.fuzz/\(rawValue)" }
 
-        public var title: String {
+        package var title: String {
             switch self {
             case .crash: return "A node crashed on a mutated control-channel frame"
             case .hang: return "A node hung on a mutated control-channel frame"
@@ -28,27 +28,27 @@ public struct NetworkFinding: Sendable, Codable {
         }
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The node that crashed, hung or accepted ("alice" or "bob").
-    public var node: String
+    package var node: String
     /// What happened, in words (the ending, the frame the mutation landed on, the sanity session).
-    public var detail: String
+    package var detail: String
     /// The minimised mutations that reproduce it.
-    public var mutations: [WireMutation]
+    package var mutations: [WireMutation]
     /// The mutations of the session that first showed it.
-    public var foundWith: [WireMutation]
+    package var foundWith: [WireMutation]
     /// The seed of the session's simulated photons.
-    public var sessionSeed: UInt64
+    package var sessionSeed: UInt64
     /// Reruns of the minimised mutations that showed it again, of ``reruns``.
-    public var reproduced: Int
-    public var reruns: Int
+    package var reproduced: Int
+    package var reruns: Int
     /// Seconds from the campaign's start to the session that first showed it, and that session's number.
-    public var secondsToFind: Double
-    public var session: Int
+    package var secondsToFind: Double
+    package var session: Int
     /// The reproducer directory: reproducer.json, session.pcap, reproduce.sh.
-    public var directory: String?
+    package var directory: String?
     /// One line that replays it.
-    public var reproduce: String
+    package var reproduce: String
 
     enum CodingKeys: String, CodingKey {
         case kind, node, detail, mutations, reproduced, reruns, session, directory, reproduce
@@ -112,13 +112,13 @@ struct FuzzSuspect: Sendable, Equatable {
 }
 
 /// How much a node may hold before the fuzzer calls it a resource blow-up.
-public struct ResourceLimits: Sendable, Codable, Equatable {
+package struct ResourceLimits: Sendable, Codable, Equatable {
     /// Resident memory, MiB.
-    public var residentMiB = 1024
+    package var residentMiB = 1024
     /// Open file descriptors.
-    public var openFiles = 256
+    package var openFiles = 256
 
-    public init(residentMiB: Int = 1024, openFiles: Int = 256) {
+    package init(residentMiB: Int = 1024, openFiles: Int = 256) {
         self.residentMiB = residentMiB
         self.openFiles = openFiles
     }

@@ -3,24 +3,24 @@ import Reports
 
 /// A network-fuzz campaign's outcome: what ran, what it found, in the formats `qkdspec run`
 /// writes (JSON, JUnit, HTML) and SARIF 2.1.0.
-public struct NetworkFuzzReport: Sendable, Codable {
-    public var tool = "qkdspec"
-    public var kind = "network-fuzz"
-    public var target: String
-    public var seed: UInt64
-    public var startedAt: String
+package struct NetworkFuzzReport: Sendable, Codable {
+    package var tool = "qkdspec"
+    package var kind = "network-fuzz"
+    package var target: String
+    package var seed: UInt64
+    package var startedAt: String
     /// Seconds the campaign ran (minimising and rerunning a finding included), and the duration asked for.
-    public var seconds: Double
-    public var durationSeconds: Double
+    package var seconds: Double
+    package var durationSeconds: Double
     /// Fuzzed sessions (calibration, sanity, minimisation and reruns not counted).
-    public var sessions: Int
-    public var behaviours: Int
-    public var findings: [NetworkFinding]
+    package var sessions: Int
+    package var behaviours: Int
+    package var findings: [NetworkFinding]
     /// Suspects that did not reproduce in most reruns (flaky, or the machine was too slow).
-    public var unconfirmed: [String]
+    package var unconfirmed: [String]
     /// Sessions the harness itself could not run.
-    public var harnessErrors: [String]
-    public var interrupted: Bool
+    package var harnessErrors: [String]
+    package var interrupted: Bool
 
     enum CodingKeys: String, CodingKey {
         case tool, kind, target, seed, seconds, sessions, behaviours, findings, unconfirmed, interrupted
@@ -28,7 +28,7 @@ public struct NetworkFuzzReport: Sendable, Codable {
         case sessionsPerSecond = "sessions_per_second", exitCode = "exit_code"
     }
 
-    public init(target: String, seed: UInt64, startedAt: String, seconds: Double, durationSeconds: Double, sessions: Int, behaviours: Int,
+    package init(target: String, seed: UInt64, startedAt: String, seconds: Double, durationSeconds: Double, sessions: Int, behaviours: Int,
                 findings: [NetworkFinding], unconfirmed: [String], harnessErrors: [String], interrupted: Bool) {
         self.target = target
         self.seed = seed
@@ -43,7 +43,7 @@ public struct NetworkFuzzReport: Sendable, Codable {
         self.interrupted = interrupted
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         target = try c.decode(String.self, forKey: .target)
         seed = try c.decode(UInt64.self, forKey: .seed)
@@ -58,7 +58,7 @@ public struct NetworkFuzzReport: Sendable, Codable {
         interrupted = try c.decode(Bool.self, forKey: .interrupted)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tool, forKey: .tool)
         try c.encode(kind, forKey: .kind)
@@ -77,21 +77,21 @@ public struct NetworkFuzzReport: Sendable, Codable {
         try c.encode(exitCode, forKey: .exitCode)
     }
 
-    public var sessionsPerSecond: Double { seconds > 0 ? Double(sessions) / seconds : 0 }
+    package var sessionsPerSecond: Double { seconds > 0 ? Double(sessions) / seconds : 0 }
 
     /// 1 with a finding, 130 interrupted, 0 otherwise (the harness's own failures throw instead).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         interrupted ? ExitStatus.interrupted : findings.isEmpty ? ExitStatus.success : ExitStatus.conformanceFailure
     }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self) + Data("\n".utf8)
     }
 
     /// JUnit: one failing test case per finding; a passing "campaign" case when there is none.
-    public func junit() -> JUnitReport {
+    package func junit() -> JUnitReport {
         let cases = findings.map { f in
             JUnitReport.TestCase(
                 name: "\(f.kind.rawValue)/\(f.node)", className: "qkdspec.fuzz", seconds: f.secondsToFind, outcome: .failure,
@@ -119,7 +119,7 @@ public struct NetworkFuzzReport: Sendable, Codable {
     }
 
     /// SARIF 2.1.0: a rule per detector, a result per finding located at its reproducer.
-    public func sarif(version: String) -> SARIFReport {
+    package func sarif(version: String) -> SARIFReport {
         let rules = NetworkFinding.Kind.allCases.map { k in
             SARIFReport.Rule(id: k.ruleID, name: k.rawValue, shortDescription: k.title, fullDescription: Self.ruleText(k),
                              helpURI: "docs/fuzzing.md")
@@ -153,7 +153,7 @@ public struct NetworkFuzzReport: Sendable, Codable {
     }
 
     /// The self-contained HTML page.
-    public func html() -> String {
+    package func html() -> String {
         func esc(_ s: String) -> String { MarkupText.escape(s) }
         var h = """
             <!DOCTYPE html>
@@ -187,7 +187,7 @@ extension RunReport {
     /// SARIF 2.1.0 for `qkdspec run --sarif`: a rule per case that ran, a result per case that
     /// failed, crashed or timed out (a SHOULD case's warning as a warning), located at the
     /// document its requirement cites.
-    public func sarif() -> SARIFReport {
+    package func sarif() -> SARIFReport {
         var seen = Set<String>(), rules: [SARIFReport.Rule] = []
         for r in results where seen.insert(r.id).inserted {
             rules.append(SARIFReport.Rule(id: r.id, name: r.id, shortDescription: r.title, fullDescription: "\(r.level.rawValue): \(r.requirement)",

@@ -3,25 +3,25 @@ import Foundation
 /// A finding's reproducer file (reproducer.json): the target, the session's seed and the
 /// minimised mutations, and what replaying them should show. `qkdspec fuzz --reproduce FILE`
 /// replays it.
-public struct NetworkFuzzReproducer: Sendable, Codable {
-    public static let currentFormat = "qkdspec-network-fuzz-reproducer/1"
-    public var format = NetworkFuzzReproducer.currentFormat
-    public var target: FuzzTargetSpec
+package struct NetworkFuzzReproducer: Sendable, Codable {
+    package static let currentFormat = "qkdspec-network-fuzz-reproducer/1"
+    package var format = NetworkFuzzReproducer.currentFormat
+    package var target: FuzzTargetSpec
     /// The campaign's seed (`--seed`), for the record; the session's own seed is what replays.
-    public var campaignSeed: UInt64
-    public var sessionSeed: UInt64
-    public var mutations: [WireMutation]
+    package var campaignSeed: UInt64
+    package var sessionSeed: UInt64
+    package var mutations: [WireMutation]
     /// What the replay must show: the finding's kind and node.
-    public var expectedKind: NetworkFinding.Kind
-    public var expectedNode: String
-    public var detail: String
+    package var expectedKind: NetworkFinding.Kind
+    package var expectedNode: String
+    package var detail: String
 
     enum CodingKeys: String, CodingKey {
         case format, target, mutations, detail
         case campaignSeed = "campaign_seed", sessionSeed = "session_seed", expectedKind = "expected_kind", expectedNode = "expected_node"
     }
 
-    public init(target: FuzzTargetSpec, campaignSeed: UInt64, sessionSeed: UInt64, mutations: [WireMutation], expectedKind: NetworkFinding.Kind,
+    package init(target: FuzzTargetSpec, campaignSeed: UInt64, sessionSeed: UInt64, mutations: [WireMutation], expectedKind: NetworkFinding.Kind,
                 expectedNode: String, detail: String) {
         self.target = target
         self.campaignSeed = campaignSeed
@@ -33,7 +33,7 @@ public struct NetworkFuzzReproducer: Sendable, Codable {
     }
 
     /// Reads a reproducer; every problem is a ``HarnessError`` saying what is wrong.
-    public static func load(path: String) throws -> NetworkFuzzReproducer {
+    package static func load(path: String) throws -> NetworkFuzzReproducer {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw HarnessError("cannot read the reproducer \(path): \(FileProblem.reason(error))")
@@ -56,7 +56,7 @@ public struct NetworkFuzzReproducer: Sendable, Codable {
         return r
     }
 
-    public func data() throws -> Data {
+    package func data() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self) + Data("\n".utf8)

@@ -10,27 +10,27 @@ import Wire
 /// then each simplified), rerun, and — when every rerun shows it again — saved as a
 /// reproducer: reproducer.json (seed and mutations), session.pcap (a rerun, as the proxy relayed
 /// it) and reproduce.sh (the one line that replays it).
-public struct NetworkFuzzer: Sendable {
-    public struct Options: Sendable {
-        public var spec: FuzzTargetSpec
-        public var seed: UInt64
-        public var duration: Duration
+package struct NetworkFuzzer: Sendable {
+    package struct Options: Sendable {
+        package var spec: FuzzTargetSpec
+        package var seed: UInt64
+        package var duration: Duration
         /// Stop once this many findings are saved (nil: run for the whole duration).
-        public var maxFindings: Int?
+        package var maxFindings: Int?
         /// Stop after this many fuzzed sessions (nil: no limit).
-        public var maxSessions: Int?
+        package var maxSessions: Int?
         /// Where reproducer directories go (created when the first finding is saved).
-        public var findingsDirectory: String
+        package var findingsDirectory: String
         /// Reruns of a minimised finding; it is saved when every one of them shows it.
-        public var reruns = 3
+        package var reruns = 3
         /// Sessions minimisation may spend on one finding.
-        public var minimiseBudget = 8
+        package var minimiseBudget = 8
         /// The executable that starts reference nodes and replays reproducers.
-        public var executable: String
+        package var executable: String
         /// Where session directories go.
-        public var workRoot: String
+        package var workRoot: String
 
-        public init(spec: FuzzTargetSpec, seed: UInt64, duration: Duration, findingsDirectory: String, executable: String, workRoot: String) {
+        package init(spec: FuzzTargetSpec, seed: UInt64, duration: Duration, findingsDirectory: String, executable: String, workRoot: String) {
             self.spec = spec
             self.seed = seed
             self.duration = duration
@@ -41,28 +41,28 @@ public struct NetworkFuzzer: Sendable {
     }
 
     /// How the campaign is doing, for the progress line.
-    public struct Progress: Sendable {
-        public var sessions: Int
-        public var seconds: Double
-        public var behaviours: Int
-        public var findings: Int
+    package struct Progress: Sendable {
+        package var sessions: Int
+        package var seconds: Double
+        package var behaviours: Int
+        package var findings: Int
         /// What the campaign is doing now ("fuzzing", "minimising crash/alice", …).
-        public var phase: String
-        public var sessionsPerSecond: Double { seconds > 0 ? Double(sessions) / seconds : 0 }
+        package var phase: String
+        package var sessionsPerSecond: Double { seconds > 0 ? Double(sessions) / seconds : 0 }
     }
 
-    public let options: Options
+    package let options: Options
     /// The one line that replays a reproducer file (the CLI knows its own executable and options).
     let reproduceLine: @Sendable (String) -> String
 
-    public init(options: Options, reproduceLine: @escaping @Sendable (String) -> String) {
+    package init(options: Options, reproduceLine: @escaping @Sendable (String) -> String) {
         self.options = options
         self.reproduceLine = reproduceLine
     }
 
     /// Runs the campaign until its duration is up (or its limits are reached, or the task is
     /// cancelled): progress as it goes, each finding as it is saved, the report at the end.
-    public func run(progress: @Sendable (Progress) -> Void = { _ in }, found: @Sendable (NetworkFinding) -> Void = { _ in }) async throws -> NetworkFuzzReport {
+    package func run(progress: @Sendable (Progress) -> Void = { _ in }, found: @Sendable (NetworkFinding) -> Void = { _ in }) async throws -> NetworkFuzzReport {
         let started = ContinuousClock.now, startedAt = Date()
         let target = try options.spec.makeTarget(executable: options.executable, workRoot: options.workRoot)
         var recording = target
@@ -236,7 +236,7 @@ public struct NetworkFuzzer: Sendable {
 
     /// Replays a reproducer once: the session's suspect (nil: it did not show anything) and the
     /// session. `capture`, when given, receives the session's pcap.
-    public static func replay(_ r: NetworkFuzzReproducer, executable: String, workRoot: String, capture: String? = nil) async throws
+    package static func replay(_ r: NetworkFuzzReproducer, executable: String, workRoot: String, capture: String? = nil) async throws
         -> (finding: (kind: NetworkFinding.Kind, node: String, detail: String)?, matches: Bool) {
         let target = try r.target.makeTarget(executable: executable, workRoot: workRoot)
         var recording = target

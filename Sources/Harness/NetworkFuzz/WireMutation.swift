@@ -9,9 +9,9 @@ import Wire
 ///
 /// A mutation is a plain value (JSON in a reproducer): applying the same mutations to the same
 /// session replays the same attack.
-public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertible {
+package struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertible {
     /// What is changed. The header fields follow docs/protocol.md ("Frames").
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         /// The payload length field (bytes 24..<28) is set to `value`: the frame is then cut
         /// where the header says, which may be past the limit or inside the next frame.
         case length
@@ -42,18 +42,18 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
     }
 
     /// Whose frame: Alice's (to Bob) or Bob's (to Alice).
-    public var side: Role
+    package var side: Role
     /// The frame's index in that side's stream (0 is its HELLO on the reference protocol).
-    public var index: Int
-    public var kind: Kind
+    package var index: Int
+    package var kind: Kind
     /// The kind's main parameter (see ``Kind``).
-    public var value: UInt64
+    package var value: UInt64
     /// The kind's second parameter (see ``Kind``); 0 when it has none.
-    public var detail: Int64
+    package var detail: Int64
     /// Whether the altered frame gets a valid tag again (header and payload kinds only).
-    public var reauthenticate: Bool
+    package var reauthenticate: Bool
 
-    public init(side: Role, index: Int, kind: Kind, value: UInt64, detail: Int64 = 0, reauthenticate: Bool = false) {
+    package init(side: Role, index: Int, kind: Kind, value: UInt64, detail: Int64 = 0, reauthenticate: Bool = false) {
         self.side = side
         self.index = index
         self.kind = kind
@@ -64,7 +64,7 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
 
     enum CodingKeys: String, CodingKey { case side, index, kind, value, detail, reauthenticate }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let sideName = try c.decode(String.self, forKey: .side)
         guard let side = Self.role(sideName) else {
@@ -79,7 +79,7 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
         reauthenticate = try c.decodeIfPresent(Bool.self, forKey: .reauthenticate) ?? false
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(side == .alice ? "alice" : "bob", forKey: .side)
         try c.encode(index, forKey: .index)
@@ -91,7 +91,7 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
 
     static func role(_ name: String) -> Role? { name == "alice" ? .alice : name == "bob" ? .bob : nil }
 
-    public var description: String {
+    package var description: String {
         let who = side == .alice ? "Alice's" : "Bob's"
         let what: String
         switch kind {
@@ -115,7 +115,7 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
     /// complete): its tag no longer verifies, its framing or header is broken, or it is out of
     /// sequence. Re-authenticated payload changes and a changed type may be legitimate, so they
     /// are not judged this way.
-    public var mustBeRefused: Bool {
+    package var mustBeRefused: Bool {
         switch kind {
         case .length, .truncate, .splice, .tagBit, .sequence, .sessionID, .version: return true
         case .flags: return !reauthenticate || value & ~UInt64(Frame.ignorableFlag) != 0
@@ -126,7 +126,7 @@ public struct WireMutation: Sendable, Codable, Equatable, CustomStringConvertibl
 
 extension WireMutation.Kind {
     /// Whether re-authenticating makes sense: the frame is still one frame with its tag at the end.
-    public var canReauthenticate: Bool {
+    package var canReauthenticate: Bool {
         switch self {
         case .type, .flags, .sequence, .sessionID, .version, .payloadBit, .payloadField, .payloadResize: return true
         case .length, .truncate, .splice, .tagBit: return false
@@ -134,24 +134,24 @@ extension WireMutation.Kind {
     }
 
     /// The kinds that work on bytes alone, for a protocol the harness does not decode.
-    public static let opaque: [WireMutation.Kind] = [.truncate, .splice, .payloadBit]
+    package static let opaque: [WireMutation.Kind] = [.truncate, .splice, .payloadBit]
 }
 
 /// A payload field overwrite: width (1, 2, 4 or 8 bytes, big-endian) and the value written, packed
 /// in a mutation's `detail` (width code in bits 0–1, value choice in bits 8–15).
-public struct PayloadField: Sendable, Equatable, CustomStringConvertible {
-    public var width: Int
+package struct PayloadField: Sendable, Equatable, CustomStringConvertible {
+    package var width: Int
     /// 0: zero, 1: one, 2: all ones, 3: the top bit alone, 4: original + 1, 5: original − 1.
-    public var choice: Int
+    package var choice: Int
 
-    public init(_ detail: Int64) {
+    package init(_ detail: Int64) {
         width = 1 << Int(detail & 3)
         choice = Int((detail >> 8) & 0xFF) % 6
     }
 
-    public static func detail(widthCode: Int, choice: Int) -> Int64 { Int64(widthCode & 3) | Int64(choice % 6) << 8 }
+    package static func detail(widthCode: Int, choice: Int) -> Int64 { Int64(widthCode & 3) | Int64(choice % 6) << 8 }
 
-    public var description: String {
+    package var description: String {
         let names = ["zero", "one", "all ones", "top bit", "original + 1", "original − 1"]
         return "\(width * 8)-bit, \(names[choice])"
     }
@@ -170,18 +170,18 @@ public struct PayloadField: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What applying a mutation to one frame produced.
-public struct MutatedUnit: Sendable {
-    public var bytes: [UInt8]
+package struct MutatedUnit: Sendable {
+    package var bytes: [UInt8]
     /// Close the connection after sending `bytes` (truncation).
-    public var close: Bool
+    package var close: Bool
     /// The mutation changed nothing (e.g. a field set to the value it had): not counted as landed.
-    public var unchanged: Bool
+    package var unchanged: Bool
 }
 
 extension WireMutation {
     /// Applies this mutation to `unit` (a whole frame on the reference protocol, or a chunk of
     /// an opaque one). `previous` is the side's frame before it (for splicing); `key` re-tags.
-    public func apply(to unit: [UInt8], previous: [UInt8]?, framed: Bool, key: AuthenticationKeyPool?) -> MutatedUnit {
+    package func apply(to unit: [UInt8], previous: [UInt8]?, framed: Bool, key: AuthenticationKeyPool?) -> MutatedUnit {
         var b = unit
         let header = Frame.headerBytes
         let isFrame = framed && b.count >= header + Frame.tagBytes
@@ -239,7 +239,7 @@ extension WireMutation {
 
     /// This mutation with its byte and bit positions reduced as they apply to a unit of `count`
     /// bytes (a cut "after 14 bytes" rather than after the raw value drawn), for reports.
-    public func normalised(forUnitOf count: Int, framed: Bool) -> WireMutation {
+    package func normalised(forUnitOf count: Int, framed: Bool) -> WireMutation {
         var m = self
         guard count > 0 else { return m }
         let payloadBits = UInt64(max(1, (count - Frame.headerBytes - Frame.tagBytes) * 8))

@@ -4,7 +4,7 @@ extension DeclaredParameters {
     /// What a reference target declares when its nodes run with `parameters` and frames of
     /// `frameBits`: the two reference targets build their declaration and their nodes'
     /// configuration from the same value through this.
-    public init(reference parameters: PostProcessingParameters, frameBits: Int) {
+    package init(reference parameters: PostProcessingParameters, frameBits: Int) {
         self.init()
         qberThreshold = parameters.qberThreshold
         epsilonSecrecy = parameters.epsilonSecrecy

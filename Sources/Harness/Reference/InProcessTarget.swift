@@ -9,30 +9,30 @@ import Wire
 /// in-memory control channel that the harness sits in the middle of. The fastest target — the
 /// self-tests and the kill matrix run on it — but not the default: `qkdspec run` starts real node
 /// processes on loopback (``ProcessTarget``). `bugs` switches bug knobs on, for self-validation.
-public struct InProcessTarget: SessionTarget {
-    public var bugs: Set<BugKnob>
-    public var parameters = PostProcessingParameters()
-    public var frameBits = ReferenceDefaults.frameBits
-    public var blocksPerSession = 12
-    public var blockPulses = 1 << 22
+package struct InProcessTarget: SessionTarget {
+    package var bugs: Set<BugKnob>
+    package var parameters = PostProcessingParameters()
+    package var frameBits = ReferenceDefaults.frameBits
+    package var blocksPerSession = 12
+    package var blockPulses = 1 << 22
     /// The qkdspec executable, for the robustness probes (a node in its own process).
-    public var executable: String?
+    package var executable: String?
 
-    public init(bugs: Set<BugKnob> = []) { self.bugs = bugs }
+    package init(bugs: Set<BugKnob> = []) { self.bugs = bugs }
 
-    public var name: String {
+    package var name: String {
         bugs.isEmpty ? "reference (in-process)" : "reference (in-process) with " + bugs.map(\.rawValue).sorted().joined(separator: ", ")
     }
 
-    public var channel: ControlChannelKind { .reference }
-    public var authenticationKey: BitKey? { ReferenceNodeCommand.authenticationKey }
-    public var shimCommand: [String]? { executable.map { [$0, "shim"] } }
+    package var channel: ControlChannelKind { .reference }
+    package var authenticationKey: BitKey? { ReferenceNodeCommand.authenticationKey }
+    package var shimCommand: [String]? { executable.map { [$0, "shim"] } }
 
-    public var declared: DeclaredParameters { DeclaredParameters(reference: parameters, frameBits: frameBits) }
+    package var declared: DeclaredParameters { DeclaredParameters(reference: parameters, frameBits: frameBits) }
 
     /// A probe of the reference node with this target's bug knobs, as its own process: the same
     /// Alice the default (process) target would start.
-    public func probe(_ node: Role) throws -> NodeProcessProbe? {
+    package func probe(_ node: Role) throws -> NodeProcessProbe? {
         guard let executable else { return nil }
         return try ProcessTarget(file: ReferenceNodeCommand(executable: executable, bugs: bugs).targetFile, executable: executable,
                                  workRoot: FileManager.default.temporaryDirectory.path).probe(node)
@@ -47,7 +47,7 @@ public struct InProcessTarget: SessionTarget {
 
     /// One session of the two engines (``EnginePair``) as `plan` says, observed by the harness's
     /// wire ledger, its faults applied to each direction.
-    public func run(_ plan: SessionPlan) async throws -> Session {
+    package func run(_ plan: SessionPlan) async throws -> Session {
         let wire = WireLedger()
         let pair = EnginePair(alice: configuration(.alice), bob: configuration(.bob))
         let simulators = try plan.simulators()

@@ -6,26 +6,26 @@ import Wire
 /// The reference stack as a target file: two `qkdspec node` processes on loopback, Bob connecting
 /// through the harness's proxy. `qkdspec run` with no `--target` runs this, so a bare run tests
 /// real processes over real sockets; examples/targets/reference.json is the same as a file.
-public struct ReferenceNodeCommand: Sendable {
-    public var executable: String
-    public var bugs: Set<BugKnob>
-    public var frameBits = ReferenceDefaults.frameBits
+package struct ReferenceNodeCommand: Sendable {
+    package var executable: String
+    package var bugs: Set<BugKnob>
+    package var frameBits = ReferenceDefaults.frameBits
     /// What the target declares and what its nodes are told, from this one value: both nodes get
     /// every declared parameter on their command line, none is left to a node's defaults.
-    public var parameters = PostProcessingParameters()
+    package var parameters = PostProcessingParameters()
     /// Seconds of silence from the peer before a node gives up (`--idle-timeout`).
-    public var idleTimeoutSeconds = 20
+    package var idleTimeoutSeconds = 20
     /// The nodes' `--log-level`.
-    public var logLevel = "error"
+    package var logLevel = "error"
 
-    public init(executable: String, bugs: Set<BugKnob> = []) {
+    package init(executable: String, bugs: Set<BugKnob> = []) {
         self.executable = executable
         self.bugs = bugs
     }
 
     /// The pre-shared authentication key the reference target's nodes use: the one the harness
     /// writes for every session (``DefaultAuthenticationKey``).
-    public static var authenticationKey: BitKey { DefaultAuthenticationKey.key }
+    package static var authenticationKey: BitKey { DefaultAuthenticationKey.key }
 
     /// The declared parameters as `qkdspec node` options.
     var parameterArguments: [String] {
@@ -36,12 +36,12 @@ public struct ReferenceNodeCommand: Sendable {
 
     var bugArguments: [String] { bugs.map(\.rawValue).sorted().flatMap { ["--bug", $0] } }
 
-    public var name: String {
+    package var name: String {
         bugs.isEmpty ? "reference" : "reference with " + bugs.map(\.rawValue).sorted().joined(separator: ", ")
     }
 
     /// The target file of the reference stack.
-    public var targetFile: TargetFile {
+    package var targetFile: TargetFile {
         let common = ["--auth-key", "{auth_key}"] + parameterArguments + ["--idle-timeout", String(idleTimeoutSeconds), "--log-level", logLevel]
         var declared = DeclaredParameters(reference: parameters, frameBits: frameBits)
         declared.features = ["cascade", "wegman-carter", "toeplitz", Catalogue.referenceCascadeSchedule]

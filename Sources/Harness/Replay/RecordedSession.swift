@@ -3,43 +3,43 @@ import Foundation
 import Wire
 
 /// One control frame of a recorded session, as the capture shows it.
-public struct RecordedFrame: Sendable {
+package struct RecordedFrame: Sendable {
     /// The packet that completed the frame (1-based, as Wireshark numbers packets).
-    public var packet: Int
+    package var packet: Int
     /// Who sent it.
-    public var role: Role
-    public var frame: Frame
+    package var role: Role
+    package var frame: Frame
     /// The frame's header and payload as recorded: what a tag authenticates, and what replay
     /// sends again (with a new tag).
-    public var authenticatedBytes: [UInt8]
+    package var authenticatedBytes: [UInt8]
 
     /// How reports name the message: its type and the frame, block or code it concerns.
-    public var label: String { ReplayEquivalence.label(frame.message) }
+    package var label: String { ReplayEquivalence.label(frame.message) }
 }
 
 /// A capture that cannot be replayed, and why (the CLI exits 2 with this message).
-public struct UnreplayableRecording: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ message: String) { description = message }
+package struct UnreplayableRecording: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }
 
 /// One session read from a capture for replay: every control frame both sides sent, in capture
 /// order, with the packet that carried it. Reuses the Capture module's reading, reassembly and
 /// decoding (``CaptureAnalyzer``); sessions are told apart by their session ID.
-public struct RecordedSession: Sendable {
-    public var file: String
-    public var sessionID: UInt64
-    public var frames: [RecordedFrame]
+package struct RecordedSession: Sendable {
+    package var file: String
+    package var sessionID: UInt64
+    package var frames: [RecordedFrame]
 
     /// The frames `role` sent, in capture order.
-    public func sent(by role: Role) -> [RecordedFrame] { frames.filter { $0.role == role } }
+    package func sent(by role: Role) -> [RecordedFrame] { frames.filter { $0.role == role } }
 
     /// Reads `path` and picks the session `session` (nil: the capture's only session). Throws
     /// ``UnreplayableRecording`` for a file that cannot be read, no session or several (without
     /// `session`), and a session whose recording is incomplete (a gap, a conflicting overlap, a
     /// frame that does not decode, no HELLO, a sender whose role is not known): replaying a
     /// session the capture does not hold whole would blame the live stack for the recording.
-    public static func read(path: String, session: UInt64? = nil) throws(UnreplayableRecording) -> RecordedSession {
+    package static func read(path: String, session: UInt64? = nil) throws(UnreplayableRecording) -> RecordedSession {
         let analyzer = CaptureAnalyzer()
         var all: [UInt64: [RecordedFrame]] = [:]
         var order: [UInt64] = []

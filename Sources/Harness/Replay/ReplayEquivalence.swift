@@ -2,19 +2,19 @@ import Capture
 import Wire
 
 /// Where a live stack's answer first differs from the recorded one.
-public struct ReplayDivergence: Sendable, Codable, Equatable {
+package struct ReplayDivergence: Sendable, Codable, Equatable {
     /// The recorded packet of the message the live stack should have matched (nil when the
     /// recording has no message there, e.g. the live stack sent one more).
-    public var packet: Int?
+    package var packet: Int?
     /// The recorded message, e.g. "ESTIMATION_RESULT frame 1".
-    public var message: String
+    package var message: String
     /// The field that differs, e.g. "ESTIMATION_RESULT.proceed", or "type" for a different
     /// message, "connection" when the live stack closed or fell silent.
-    public var field: String
-    public var recorded: String
-    public var live: String
+    package var field: String
+    package var recorded: String
+    package var live: String
 
-    public var description: String {
+    package var description: String {
         "\(packet.map { "recorded packet \($0)" } ?? "after the last recorded packet") (\(message)): \(field) recorded \(recorded), live \(live)"
     }
 }
@@ -22,9 +22,9 @@ public struct ReplayDivergence: Sendable, Codable, Equatable {
 /// The equivalence rules of replay (docs/captures.md, "Equivalence rules"): which fields of a
 /// live stack's message must equal the recorded message's, and which are masked because they
 /// legitimately depend on the live stack itself rather than on what it was sent.
-public enum ReplayEquivalence {
+package enum ReplayEquivalence {
     /// The masked fields, as reports list them.
-    public static let maskedFields = [
+    package static let maskedFields = [
         "HELLO.node_name (the stack's own name)",
         "PARAMETERS_ACK.reason, ABORT.text, ERROR.text, CLOSE.reason (free text; the codes are compared)",
         "KEEPALIVE (sent on the stack's own timer, nonce random): not compared",
@@ -34,7 +34,7 @@ public enum ReplayEquivalence {
     ]
 
     /// A message type's name as docs/protocol.md writes it (CASCADE_REQUEST), or its number.
-    public static func typeName(_ type: UInt8) -> String {
+    package static func typeName(_ type: UInt8) -> String {
         guard let t = MessageType(rawValue: type) else { return CaptureAnalyzer.typeName(type) }
         var name = ""
         for c in "\(t)" {
@@ -45,7 +45,7 @@ public enum ReplayEquivalence {
     }
 
     /// How reports name a message: its type and the frame, block or code it concerns.
-    public static func label(_ m: Message) -> String {
+    package static func label(_ m: Message) -> String {
         let name = typeName(m.type)
         switch m {
         case .siftingBases(let s): return "\(name) block \(s.block)"
@@ -66,16 +66,16 @@ public enum ReplayEquivalence {
     }
 
     /// Whether a message is left out of the comparison altogether.
-    public static func isMasked(_ m: Message) -> Bool {
+    package static func isMasked(_ m: Message) -> Bool {
         if case .keepalive = m { return true }
         return false
     }
 
     /// The first field where `live` differs from `recorded` under the rules, as (field, recorded,
     /// live); nil when they are equivalent. Both are messages of the same sender.
-    public typealias Difference = (field: String, recorded: String, live: String)
+    package typealias Difference = (field: String, recorded: String, live: String)
 
-    public static func difference(recorded: Message, live: Message) -> Difference? {
+    package static func difference(recorded: Message, live: Message) -> Difference? {
         let name = typeName(recorded.type)
         func f<T: Equatable & CustomStringConvertible>(_ field: String, _ a: T, _ b: T) -> Difference? {
             a == b ? nil : ("\(name).\(field)", a.description, b.description)

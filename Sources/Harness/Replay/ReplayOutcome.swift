@@ -5,38 +5,38 @@ import Wire
 /// What a session came to, as replay compares it: the keys delivered (ID and fingerprint), the
 /// ABORTs (who, which frame, why) and the refusals (ERROR: who, which code, at which sequence
 /// number), each with the recorded packet that shows it.
-public struct ReplayOutcome: Sendable, Codable, Equatable {
-    public struct Key: Sendable, Codable, Equatable {
-        public var keyID: String
+package struct ReplayOutcome: Sendable, Codable, Equatable {
+    package struct Key: Sendable, Codable, Equatable {
+        package var keyID: String
         /// The first 8 bytes of the key's fingerprint (docs/postprocessing.md), as 16 hex digits.
-        public var fingerprint: String
-        public var packet: Int?
+        package var fingerprint: String
+        package var packet: Int?
 
         enum CodingKeys: String, CodingKey {
             case keyID = "key_id", fingerprint, packet
         }
     }
 
-    public struct Ending: Sendable, Codable, Equatable {
-        public var from: String
+    package struct Ending: Sendable, Codable, Equatable {
+        package var from: String
         /// "abort" or "error".
-        public var kind: String
-        public var frame: UInt64?
+        package var kind: String
+        package var frame: UInt64?
         /// ABORT reason or ERROR code, with its name.
-        public var code: String
-        public var sequence: UInt64?
-        public var packet: Int
+        package var code: String
+        package var sequence: UInt64?
+        package var packet: Int
 
-        public var description: String {
+        package var description: String {
             kind == "abort" ? "\(from) ABORT frame \(frame ?? 0), reason \(code) (packet \(packet))"
                 : "\(from) ERROR \(code) at sequence \(sequence ?? 0) (packet \(packet))"
         }
     }
 
-    public var keys: [Key] = []
+    package var keys: [Key] = []
     /// Frames Bob answered proceed = 0 for (aborted at parameter estimation), with the packet.
-    public var framesAbortedAtEstimation: [UInt64] = []
-    public var endings: [Ending] = []
+    package var framesAbortedAtEstimation: [UInt64] = []
+    package var endings: [Ending] = []
 
     enum CodingKeys: String, CodingKey {
         case keys, endings
@@ -44,10 +44,10 @@ public struct ReplayOutcome: Sendable, Codable, Equatable {
     }
 
     /// Whether the session ended cleanly (no ABORT or ERROR from either side).
-    public var completed: Bool { endings.isEmpty }
+    package var completed: Bool { endings.isEmpty }
 
     /// One line for reports.
-    public var summary: String {
+    package var summary: String {
         var parts = ["\(keys.count) key\(keys.count == 1 ? "" : "s") delivered"]
         if !framesAbortedAtEstimation.isEmpty {
             parts.append("frame\(framesAbortedAtEstimation.count == 1 ? "" : "s") \(framesAbortedAtEstimation.map(String.init).joined(separator: ", ")) aborted at estimation")
@@ -58,7 +58,7 @@ public struct ReplayOutcome: Sendable, Codable, Equatable {
 
     /// The outcome the recording shows: a key is delivered when Alice confirmed Bob's
     /// fingerprint (CONFIRMATION_RESULT match = 1 after his KEY_CONFIRMATION).
-    public init(recorded: RecordedSession) {
+    package init(recorded: RecordedSession) {
         var confirmations: [[UInt8]: UInt64] = [:]
         for f in recorded.frames {
             switch f.frame.message {
@@ -81,7 +81,7 @@ public struct ReplayOutcome: Sendable, Codable, Equatable {
         }
     }
 
-    public init() {}
+    package init() {}
 
     /// The key ID as replay names it: the 16 bytes in hex, as PRIVACY_AMPLIFICATION carries them.
     static func keyID(_ id: UUID) -> String {

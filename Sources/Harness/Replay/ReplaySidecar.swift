@@ -6,16 +6,16 @@ import QuantumChannel
 /// simulator regenerates exactly the records the recorded nodes had. `qkdspec demo --pcap FILE`
 /// and the evidence bundles of `qkdspec run --evidence` write it beside the capture as
 /// `FILE.replay.json` (docs/captures.md, "The replay sidecar").
-public struct ReplaySidecar: Sendable, Codable, Equatable {
+package struct ReplaySidecar: Sendable, Codable, Equatable {
     /// The format's name and version; readers refuse any other.
-    public static let formatName = "qkdspec-replay/1"
+    package static let formatName = "qkdspec-replay/1"
 
     /// One stretch of the session with its own channel, from block `fromBlock` on.
-    public struct Phase: Sendable, Codable, Equatable {
-        public var fromBlock: Int
-        public var scenario: Scenario
+    package struct Phase: Sendable, Codable, Equatable {
+        package var fromBlock: Int
+        package var scenario: Scenario
 
-        public init(fromBlock: Int, scenario: Scenario) {
+        package init(fromBlock: Int, scenario: Scenario) {
             self.fromBlock = fromBlock
             self.scenario = scenario
         }
@@ -25,23 +25,23 @@ public struct ReplaySidecar: Sendable, Codable, Equatable {
         }
     }
 
-    public var format = ReplaySidecar.formatName
+    package var format = ReplaySidecar.formatName
     /// The simulator seed of the recorded session.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Quantum-layer blocks fed to each node, and pulse slots per block.
-    public var blocks: Int
-    public var blockPulses: Int
+    package var blocks: Int
+    package var blockPulses: Int
     /// The channel per block; the first phase starts at block 0.
-    public var phases: [Phase]
+    package var phases: [Phase]
     /// Which pre-shared key the recorded nodes used, when the harness knows it: `"reference"` is the
     /// harness's own reference key (``ReferenceNodeCommand/authenticationKey``). With it, replay
     /// can tell a recorded tag that did not verify (a tampered frame) and keeps it failing; without
     /// it (nil), every recorded frame is taken as authentic.
-    public var authenticationKey: String?
+    package var authenticationKey: String?
     /// What made the recording, for people (e.g. the demo's command line or the case ID).
-    public var madeBy: String?
+    package var madeBy: String?
 
-    public init(seed: UInt64, blocks: Int, blockPulses: Int, phases: [Phase], authenticationKey: String? = nil, madeBy: String? = nil) {
+    package init(seed: UInt64, blocks: Int, blockPulses: Int, phases: [Phase], authenticationKey: String? = nil, madeBy: String? = nil) {
         self.seed = seed
         self.blocks = blocks
         self.blockPulses = blockPulses
@@ -51,7 +51,7 @@ public struct ReplaySidecar: Sendable, Codable, Equatable {
     }
 
     /// The sidecar of a session the harness ran from `plan`.
-    public init(plan: SessionPlan, blocks: Int, blockPulses: Int, authenticationKey: String?, madeBy: String?) {
+    package init(plan: SessionPlan, blocks: Int, blockPulses: Int, authenticationKey: String?, madeBy: String?) {
         self.init(seed: plan.seed, blocks: blocks, blockPulses: blockPulses,
                   phases: plan.phases.map { Phase(fromBlock: $0.fromBlock, scenario: $0.scenario) },
                   authenticationKey: authenticationKey, madeBy: madeBy)
@@ -63,18 +63,18 @@ public struct ReplaySidecar: Sendable, Codable, Equatable {
     }
 
     /// The value `auth_key` takes for the harness's reference key.
-    public static let referenceKeyName = "reference"
+    package static let referenceKeyName = "reference"
 
     /// Where the sidecar of `capture` lives: beside it, with `.replay.json` appended.
-    public static func path(forCapture capture: String) -> String { capture + ".replay.json" }
+    package static func path(forCapture capture: String) -> String { capture + ".replay.json" }
 
     /// The plan whose simulators regenerate the recorded records.
-    public var plan: SessionPlan {
+    package var plan: SessionPlan {
         SessionPlan(phases: phases.map { SessionPlan.Phase(fromBlock: $0.fromBlock, scenario: $0.scenario) }, seed: seed, blocks: blocks)
     }
 
     /// Writes the sidecar as JSON.
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try (encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
@@ -83,10 +83,10 @@ public struct ReplaySidecar: Sendable, Codable, Equatable {
     }
 
     /// The largest number of blocks a sidecar may ask for (regenerating is the harness's work).
-    public static let maximumBlocks = 4096
+    package static let maximumBlocks = 4096
 
     /// Reads and checks a sidecar; every problem is a ``HarnessError`` naming the file and field.
-    public static func load(path: String) throws -> ReplaySidecar {
+    package static func load(path: String) throws -> ReplaySidecar {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw HarnessError("cannot read the replay sidecar \(path): \(FileProblem.reason(error))")

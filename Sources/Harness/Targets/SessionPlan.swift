@@ -4,29 +4,29 @@ import QuantumChannel
 /// What one session runs: the channel per quantum-layer block (a scenario may change during the
 /// session, e.g. clean first and attacked from block 6 on), the seed, how many blocks, and the
 /// faults the harness's man in the middle applies to each direction of the control channel.
-public struct SessionPlan: Sendable {
+package struct SessionPlan: Sendable {
     /// One stretch of the session with its own channel, from block `fromBlock` on.
-    public struct Phase: Sendable {
-        public var fromBlock: Int
-        public var scenario: Scenario
+    package struct Phase: Sendable {
+        package var fromBlock: Int
+        package var scenario: Scenario
 
-        public init(fromBlock: Int, scenario: Scenario) {
+        package init(fromBlock: Int, scenario: Scenario) {
             self.fromBlock = fromBlock
             self.scenario = scenario
         }
     }
 
     /// The phases in block order; the first starts at block 0.
-    public private(set) var phases: [Phase]
-    public var seed: UInt64
+    package private(set) var phases: [Phase]
+    package var seed: UInt64
     /// Alters Alice's frames (or, for an opaque channel, her byte stream in chunks) on their way to Bob.
-    public var aliceFault: ChannelFault?
+    package var aliceFault: ChannelFault?
     /// Alters Bob's frames on their way to Alice.
-    public var bobFault: ChannelFault?
+    package var bobFault: ChannelFault?
     /// Quantum-layer blocks in the session; nil: the target's own number.
-    public var blocks: Int?
+    package var blocks: Int?
 
-    public init(scenario: Scenario, seed: UInt64, aliceFault: ChannelFault? = nil, bobFault: ChannelFault? = nil, blocks: Int? = nil) {
+    package init(scenario: Scenario, seed: UInt64, aliceFault: ChannelFault? = nil, bobFault: ChannelFault? = nil, blocks: Int? = nil) {
         phases = [Phase(fromBlock: 0, scenario: scenario)]
         self.seed = seed
         self.aliceFault = aliceFault
@@ -35,7 +35,7 @@ public struct SessionPlan: Sendable {
     }
 
     /// A session whose channel changes at the given blocks.
-    public init(phases: [Phase], seed: UInt64, blocks: Int? = nil) {
+    package init(phases: [Phase], seed: UInt64, blocks: Int? = nil) {
         precondition(!phases.isEmpty, "a session plan needs a phase")
         self.phases = phases.sorted { $0.fromBlock < $1.fromBlock }
         self.phases[0].fromBlock = 0
@@ -44,10 +44,10 @@ public struct SessionPlan: Sendable {
     }
 
     /// The scenario of the first phase (what a session reports as its scenario).
-    public var scenario: Scenario { phases[0].scenario }
+    package var scenario: Scenario { phases[0].scenario }
 
     /// The index of the phase block `block` belongs to.
-    public func phaseIndex(ofBlock block: Int) -> Int {
+    package func phaseIndex(ofBlock block: Int) -> Int {
         phases.lastIndex { $0.fromBlock <= block } ?? 0
     }
 

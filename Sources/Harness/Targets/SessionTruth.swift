@@ -6,16 +6,16 @@ import Wire
 /// sifts them (block by block, detection by detection: bases equal and Alice's intensity class 0),
 /// and where each block's bits start. With the frame size, frame f of a stack that sifts like
 /// the reference is bits [f·n, (f+1)·n): the harness knows every frame's true errors.
-public struct SessionTruth: Sendable {
-    public private(set) var alice = BitKey(count: 0)
-    public private(set) var bob = BitKey(count: 0)
+package struct SessionTruth: Sendable {
+    package private(set) var alice = BitKey(count: 0)
+    package private(set) var bob = BitKey(count: 0)
     /// Sifted bits before each block, and (last) the total.
-    public private(set) var siftedBeforeBlock: [Int] = []
+    package private(set) var siftedBeforeBlock: [Int] = []
 
-    public init() {}
+    package init() {}
 
     /// Appends one block's sifted signal bits.
-    public mutating func record(alice a: QuantumLayerBlock, bob b: QuantumLayerBlock) {
+    package mutating func record(alice a: QuantumLayerBlock, bob b: QuantumLayerBlock) {
         if siftedBeforeBlock.isEmpty { siftedBeforeBlock.append(0) }
         let d = min(a.offsets.count, b.offsets.count)
         for i in 0..<d where a.bases[i] == b.bases[i] {
@@ -28,29 +28,29 @@ public struct SessionTruth: Sendable {
     }
 
     /// Sifted signal bits in the session.
-    public var siftedBits: Int { alice.count }
+    package var siftedBits: Int { alice.count }
 
     /// Errors (Alice's bit ≠ Bob's) among sifted bits `range`.
-    public func errors(in range: Range<Int>) -> Int {
+    package func errors(in range: Range<Int>) -> Int {
         let r = range.clamped(to: 0..<alice.count)
         guard !r.isEmpty else { return 0 }
         return alice.slice(r).hammingDistance(to: bob.slice(r))
     }
 
     /// The sifted-bit range of frame `frame` when frames are `frameBits` long.
-    public func frameRange(_ frame: Int, frameBits: Int) -> Range<Int>? {
+    package func frameRange(_ frame: Int, frameBits: Int) -> Range<Int>? {
         let start = frame * frameBits
         guard frameBits > 0, start + frameBits <= alice.count else { return nil }
         return start..<(start + frameBits)
     }
 
     /// The blocks frame `range` draws its bits from.
-    public func blocks(of range: Range<Int>) -> ClosedRange<Int> {
+    package func blocks(of range: Range<Int>) -> ClosedRange<Int> {
         let first = (siftedBeforeBlock.lastIndex { $0 <= range.lowerBound } ?? 0)
         let last = (siftedBeforeBlock.lastIndex { $0 < range.upperBound } ?? first)
         return min(first, last)...max(first, last)
     }
 
     /// Whole frames the session's sifted bits make.
-    public func frameCount(frameBits: Int) -> Int { frameBits > 0 ? alice.count / frameBits : 0 }
+    package func frameCount(frameBits: Int) -> Int { frameBits > 0 ? alice.count / frameBits : 0 }
 }

@@ -6,34 +6,34 @@ import QKDMath
 /// enc_keys on the master then dec_keys for the same keys on the slave. It checks the
 /// invariants as it goes: no key_ID and no key material delivered twice, every key the master
 /// delivered retrievable once from the slave with identical bytes (none lost), no 5xx.
-public struct KMEBench: Sendable {
-    public var clients = 4
-    public var seconds = 5.0
+package struct KMEBench: Sendable {
+    package var clients = 4
+    package var seconds = 5.0
     /// Keys per enc_keys request.
-    public var keysPerRequest = 1
+    package var keysPerRequest = 1
     /// Stops early after this many requests in all (a bound on the load whatever the speed).
-    public var maxRequests = 1_000_000
+    package var maxRequests = 1_000_000
 
-    public init() {}
+    package init() {}
 
-    public struct Result: Sendable, Codable {
-        public var clients: Int
-        public var seconds: Double
-        public var requests: Int
-        public var requestsPerSecond: Double
-        public var encP50Ms: Double, encP99Ms: Double
-        public var decP50Ms: Double, decP99Ms: Double
-        public var keysDelivered: Int
-        public var duplicateKeyIDs: Int
-        public var duplicateKeyMaterial: Int
-        public var lostKeys: Int
-        public var mismatchedKeys: Int
-        public var serverErrors: Int
+    package struct Result: Sendable, Codable {
+        package var clients: Int
+        package var seconds: Double
+        package var requests: Int
+        package var requestsPerSecond: Double
+        package var encP50Ms: Double, encP99Ms: Double
+        package var decP50Ms: Double, decP99Ms: Double
+        package var keysDelivered: Int
+        package var duplicateKeyIDs: Int
+        package var duplicateKeyMaterial: Int
+        package var lostKeys: Int
+        package var mismatchedKeys: Int
+        package var serverErrors: Int
         /// Requests refused for want of keys (503 on enc_keys): the pool ran dry.
-        public var exhausted: Int
+        package var exhausted: Int
 
         /// Whether every invariant held.
-        public var invariantsHold: Bool { duplicateKeyIDs == 0 && duplicateKeyMaterial == 0 && lostKeys == 0 && mismatchedKeys == 0 && serverErrors == 0 }
+        package var invariantsHold: Bool { duplicateKeyIDs == 0 && duplicateKeyMaterial == 0 && lostKeys == 0 && mismatchedKeys == 0 && serverErrors == 0 }
 
         enum CodingKeys: String, CodingKey {
             case clients, seconds, requests, requestsPerSecond = "requests_per_second", encP50Ms = "enc_p50_ms", encP99Ms = "enc_p99_ms"
@@ -50,7 +50,7 @@ public struct KMEBench: Sendable {
     }
 
     /// Runs the load against `target`.
-    public func run(_ target: KMETarget) async throws -> Result {
+    package func run(_ target: KMETarget) async throws -> Result {
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(Int(seconds * 1000))
         let budget = max(1, maxRequests / max(1, clients))

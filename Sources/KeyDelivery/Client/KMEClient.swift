@@ -5,22 +5,22 @@ import NIOHTTP1
 import NIOSSL
 
 /// The HTTP method type the client takes (NIO's), for callers that do not import NIO.
-public typealias KMEHTTPMethod = HTTPMethod
+package typealias KMEHTTPMethod = HTTPMethod
 /// The TLS version type of ``SAECredentials`` (NIOSSL's).
-public typealias KMETLSVersion = TLSVersion
+package typealias KMETLSVersion = TLSVersion
 
 /// How an SAE reaches a KME: the KME's base URL, the CA that signed the KME's certificate, and
 /// the SAE's own client certificate (omitted only for the negative cases).
-public struct SAECredentials: Sendable {
-    public var baseURL: String
-    public var caPath: String
-    public var certificatePath: String?
-    public var keyPath: String?
+package struct SAECredentials: Sendable {
+    package var baseURL: String
+    package var caPath: String
+    package var certificatePath: String?
+    package var keyPath: String?
     /// Highest TLS version offered (the negative case offers 1.1 at most).
-    public var maximumTLSVersion: TLSVersion?
-    public var minimumTLSVersion: TLSVersion = .tlsv12
+    package var maximumTLSVersion: TLSVersion?
+    package var minimumTLSVersion: TLSVersion = .tlsv12
 
-    public init(baseURL: String, caPath: String, certificatePath: String?, keyPath: String?) {
+    package init(baseURL: String, caPath: String, certificatePath: String?, keyPath: String?) {
         self.baseURL = baseURL
         self.caPath = caPath
         self.certificatePath = certificatePath
@@ -29,27 +29,27 @@ public struct SAECredentials: Sendable {
 }
 
 /// One HTTP answer as received: the status, the content type and the body bytes.
-public struct KMEResponse: Sendable {
-    public var status: Int
-    public var contentType: String?
-    public var body: [UInt8]
+package struct KMEResponse: Sendable {
+    package var status: Int
+    package var contentType: String?
+    package var body: [UInt8]
 
-    public var data: Data { Data(body) }
+    package var data: Data { Data(body) }
     /// The body as an Error (clause 6.5), if it is one.
-    public var error: ErrorBody? { try? ErrorBody.parse(data).value }
+    package var error: ErrorBody? { try? ErrorBody.parse(data).value }
 }
 
 /// An SAE's client for a KME (ETSI GS QKD 014): AsyncHTTPClient over mutual TLS. Answers come
 /// back raw (status and bytes) so a conformance check can judge them; typed helpers parse them.
-public final class KMEClient: Sendable {
-    public let credentials: SAECredentials
+package final class KMEClient: Sendable {
+    package let credentials: SAECredentials
     let http: HTTPClient
     /// The deadline of one request, connection set-up included.
     let requestTimeout: TimeAmount
     /// Answers larger than this are cut off as an error (a KME cannot make us allocate without bound).
-    public static let maxResponseBytes = 16 * 1024 * 1024
+    package static let maxResponseBytes = 16 * 1024 * 1024
 
-    public init(_ credentials: SAECredentials, timeout: TimeAmount = .seconds(30)) throws {
+    package init(_ credentials: SAECredentials, timeout: TimeAmount = .seconds(30)) throws {
         self.credentials = credentials
         requestTimeout = timeout
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -74,7 +74,7 @@ public final class KMEClient: Sendable {
     }
 
     /// Closes the connections.
-    public func shutdown() async {
+    package func shutdown() async {
         try? await http.shutdown()
     }
 
@@ -87,7 +87,7 @@ public final class KMEClient: Sendable {
 
     /// Sends a request to `path` (already encoded, query included) and returns what came back.
     /// A TLS or connection failure throws ``KeyDeliveryError/transport(_:)``.
-    public func send(_ method: HTTPMethod, path: String, body: Data? = nil, contentType: String? = "application/json") async throws -> KMEResponse {
+    package func send(_ method: HTTPMethod, path: String, body: Data? = nil, contentType: String? = "application/json") async throws -> KMEResponse {
         var request = HTTPClientRequest(url: credentials.baseURL + path)
         request.method = method
         if let body {
@@ -108,17 +108,17 @@ public final class KMEClient: Sendable {
     // MARK: The three methods (clause 5)
 
     /// Get status for `slaveSAEID`.
-    public func status(slaveSAEID: String) async throws -> KMEResponse {
+    package func status(slaveSAEID: String) async throws -> KMEResponse {
         try await send(.GET, path: ETSI014.path(.status, saeID: slaveSAEID), body: nil)
     }
 
     /// Get key by POST with a Key request body (`nil`: an empty body).
-    public func encKeys(slaveSAEID: String, request: KeyRequest?) async throws -> KMEResponse {
+    package func encKeys(slaveSAEID: String, request: KeyRequest?) async throws -> KMEResponse {
         try await send(.POST, path: ETSI014.path(.encKeys, saeID: slaveSAEID), body: try request?.jsonData() ?? Data())
     }
 
     /// Get key by GET with `number` and/or `size` as query parameters (clause 6.2).
-    public func encKeysByQuery(slaveSAEID: String, number: Int?, size: Int?) async throws -> KMEResponse {
+    package func encKeysByQuery(slaveSAEID: String, number: Int?, size: Int?) async throws -> KMEResponse {
         var items: [String] = []
         if let number { items.append("number=\(number)") }
         if let size { items.append("size=\(size)") }
@@ -126,12 +126,12 @@ public final class KMEClient: Sendable {
     }
 
     /// Get key with key IDs by POST, on `{master_SAE_ID}` (Table 2).
-    public func decKeys(masterSAEID: String, keyIDs: [String]) async throws -> KMEResponse {
+    package func decKeys(masterSAEID: String, keyIDs: [String]) async throws -> KMEResponse {
         try await send(.POST, path: ETSI014.path(.decKeys, saeID: masterSAEID), body: try KeyIDs(keyIDs).jsonData())
     }
 
     /// Get key with key IDs by GET for one key (clause 6.4).
-    public func decKey(masterSAEID: String, keyID: String) async throws -> KMEResponse {
+    package func decKey(masterSAEID: String, keyID: String) async throws -> KMEResponse {
         try await send(.GET, path: ETSI014.path(.decKeys, saeID: masterSAEID) + "?key_ID=" + ETSI014.encodePathSegment(keyID))
     }
 }

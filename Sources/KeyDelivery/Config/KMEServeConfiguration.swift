@@ -2,23 +2,23 @@ import Foundation
 
 /// `qkdspec kme serve --config FILE`: the reference KME pair's configuration (docs/etsi014.md).
 /// Paths are relative to the file.
-public struct KMEServeConfiguration: Sendable {
-    public struct Side: Sendable {
-        public var kmeID: String
-        public var saeID: String
-        public var endpoint: KMEEndpointConfiguration
+package struct KMEServeConfiguration: Sendable {
+    package struct Side: Sendable {
+        package var kmeID: String
+        package var saeID: String
+        package var endpoint: KMEEndpointConfiguration
         /// The node's key output file, or nil with a simulated link.
-        public var keyOutput: String?
+        package var keyOutput: String?
     }
 
-    public var ca: String
-    public var master: Side
-    public var slave: Side
-    public var limits: KMELimits
+    package var ca: String
+    package var master: Side
+    package var slave: Side
+    package var limits: KMELimits
     /// A simulated link instead of node key outputs: how many keys of how many bits.
-    public var simulatedKeys: (count: Int, bits: Int)?
+    package var simulatedKeys: (count: Int, bits: Int)?
 
-    public init(ca: String, master: Side, slave: Side, limits: KMELimits, simulatedKeys: (count: Int, bits: Int)?) {
+    package init(ca: String, master: Side, slave: Side, limits: KMELimits, simulatedKeys: (count: Int, bits: Int)?) {
         self.ca = ca
         self.master = master
         self.slave = slave
@@ -26,7 +26,7 @@ public struct KMEServeConfiguration: Sendable {
         self.simulatedKeys = simulatedKeys
     }
 
-    public static func load(path: String) throws(KeyDeliveryError) -> KMEServeConfiguration {
+    package static func load(path: String) throws(KeyDeliveryError) -> KMEServeConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .configuration("cannot read \(path): \(error.localizedDescription)")
@@ -74,7 +74,7 @@ public struct KMEServeConfiguration: Sendable {
     }
 
     /// The link these settings describe.
-    public func makeLink(bugs: Set<KMEBugKnob>) -> KMELink {
+    package func makeLink(bugs: Set<KMEBugKnob>) -> KMELink {
         let sources: (any KeySource, any KeySource)
         if let simulatedKeys {
             let pair = SimulatedLink.pair(keys: simulatedKeys.count, bits: simulatedKeys.bits)

@@ -3,27 +3,27 @@ import Foundation
 /// A KME pair under test, as a target file's `kme` object gives it (docs/etsi014.md):
 /// the master and slave KMEs with their SAEs' credentials, an SAE attached to neither, and what
 /// the KMEs declare. Paths are relative to the target file.
-public struct KMETarget: Sendable {
-    public struct SAE: Sendable {
-        public var url: String
-        public var saeID: String
-        public var cert: String
-        public var key: String
-        public var ca: String
+package struct KMETarget: Sendable {
+    package struct SAE: Sendable {
+        package var url: String
+        package var saeID: String
+        package var cert: String
+        package var key: String
+        package var ca: String
     }
 
-    public var master: SAE
-    public var slave: SAE
+    package var master: SAE
+    package var slave: SAE
     /// An SAE with a valid certificate that is not attached (for the 401 cases).
-    public var unauthorized: (saeID: String, cert: String, key: String)
+    package var unauthorized: (saeID: String, cert: String, key: String)
     /// Whether the KMEs serve only sizes that are multiples of 8 (clause 6.2).
-    public var multiplesOf8Only: Bool
+    package var multiplesOf8Only: Bool
     /// `--strict`: SHOULD findings fail.
-    public var strict = false
+    package var strict = false
     /// How reports name the target.
-    public var name: String
+    package var name: String
 
-    public init(master: SAE, slave: SAE, unauthorized: (saeID: String, cert: String, key: String), multiplesOf8Only: Bool, name: String) {
+    package init(master: SAE, slave: SAE, unauthorized: (saeID: String, cert: String, key: String), multiplesOf8Only: Bool, name: String) {
         self.master = master
         self.slave = slave
         self.unauthorized = unauthorized
@@ -32,22 +32,22 @@ public struct KMETarget: Sendable {
     }
 
     /// The master SAE's credentials for the master KME.
-    public var masterCredentials: SAECredentials {
+    package var masterCredentials: SAECredentials {
         SAECredentials(baseURL: master.url, caPath: master.ca, certificatePath: master.cert, keyPath: master.key)
     }
 
-    public var slaveCredentials: SAECredentials {
+    package var slaveCredentials: SAECredentials {
         SAECredentials(baseURL: slave.url, caPath: slave.ca, certificatePath: slave.cert, keyPath: slave.key)
     }
 
     /// The unattached SAE's credentials for the KME at `url`.
-    public func unauthorizedCredentials(url: String, ca: String) -> SAECredentials {
+    package func unauthorizedCredentials(url: String, ca: String) -> SAECredentials {
         SAECredentials(baseURL: url, caPath: ca, certificatePath: unauthorized.cert, keyPath: unauthorized.key)
     }
 
     /// Reads the `kme` object of a target file; errors name the field. Returns nil when the file
     /// has no `kme` object.
-    public static func load(path: String) throws(KeyDeliveryError) -> KMETarget? {
+    package static func load(path: String) throws(KeyDeliveryError) -> KMETarget? {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .configuration("cannot read the target file \(path): \(error.localizedDescription)")

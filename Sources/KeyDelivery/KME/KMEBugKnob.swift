@@ -1,6 +1,6 @@
 /// A realistic deviation the reference KME can be told to have (`qkdspec kme serve --bug NAME`),
 /// so the etsi014 suite can prove it catches each one. Clean is the default.
-public enum KMEBugKnob: String, Sendable, CaseIterable, Codable {
+package enum KMEBugKnob: String, Sendable, CaseIterable, Codable {
     case notFound404 = "not-found-404"
     case oversizeNumber200 = "oversize-number-200"
     case sizeIgnored = "size-ignored"
@@ -18,7 +18,7 @@ public enum KMEBugKnob: String, Sendable, CaseIterable, Codable {
     case crashOnBadJSON = "500-on-bad-json"
 
     /// One line each, for `qkdspec kme serve --list-bugs`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .notFound404: return "an unknown key_ID is answered 404 instead of 400 (404 is not defined by the standard)"
         case .oversizeNumber200: return "number above max_key_per_request is answered 200 with max_key_per_request keys instead of 400"

@@ -1,24 +1,24 @@
 /// What a KME declares in its status (clause 6.1) and enforces.
-public struct KMELimits: Sendable, Codable, Equatable {
+package struct KMELimits: Sendable, Codable, Equatable {
     /// Default key size, bits.
-    public var keySize = 256
-    public var minKeySize = 64
-    public var maxKeySize = 4096
-    public var maxKeyCount = 100_000
-    public var maxKeyPerRequest = 128
+    package var keySize = 256
+    package var minKeySize = 64
+    package var maxKeySize = 4096
+    package var maxKeyCount = 100_000
+    package var maxKeyPerRequest = 128
     /// The reference KME does not multicast: `max_SAE_ID_count` 0.
-    public var maxSAEIDCount = 0
+    package var maxSAEIDCount = 0
     /// Whether only multiples of 8 are served (clause 6.2 then fixes the 400 message).
-    public var multiplesOf8Only = true
+    package var multiplesOf8Only = true
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case keySize = "key_size", minKeySize = "min_key_size", maxKeySize = "max_key_size", maxKeyCount = "max_key_count"
         case maxKeyPerRequest = "max_key_per_request", maxSAEIDCount = "max_SAE_ID_count", multiplesOf8Only = "multiples_of_8_only"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = KMELimits()
         keySize = try c.decodeIfPresent(Int.self, forKey: .keySize) ?? d.keySize
@@ -31,7 +31,7 @@ public struct KMELimits: Sendable, Codable, Equatable {
     }
 
     /// The limits must make sense together; the error names the field.
-    public func validate() throws(KeyDeliveryError) {
+    package func validate() throws(KeyDeliveryError) {
         guard minKeySize >= 1 else { throw .configuration("min_key_size must be at least 1") }
         guard maxKeySize >= minKeySize, maxKeySize <= 1 << 20 else { throw .configuration("max_key_size must lie in min_key_size ... 1048576") }
         guard (minKeySize...maxKeySize).contains(keySize) else { throw .configuration("key_size must lie in min_key_size ... max_key_size") }

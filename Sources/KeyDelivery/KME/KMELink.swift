@@ -4,7 +4,7 @@ import Vectors
 
 /// What a KME method answers: 200 with a body, or an error status with the Error body the
 /// standard asks for (none for 401, Tables 4, 6 and 8).
-public enum KMEAnswer: Sendable {
+package enum KMEAnswer: Sendable {
     case status(KeyStatus)
     case keys(KeyContainer)
     case error(code: Int, body: ErrorBody?)
@@ -23,14 +23,14 @@ public enum KMEAnswer: Sendable {
 /// The store is volatile (held in memory): a restarted pair starts from the node key outputs
 /// again, and keys the master delivered before the restart cannot be fetched from the slave.
 /// `status` says so in `status_extension` (`qkdspec_volatile_store: true`).
-public actor KMELink {
-    public struct Identity: Sendable, Codable, Equatable {
-        public var masterKMEID: String
-        public var slaveKMEID: String
-        public var masterSAEID: String
-        public var slaveSAEID: String
+package actor KMELink {
+    package struct Identity: Sendable, Codable, Equatable {
+        package var masterKMEID: String
+        package var slaveKMEID: String
+        package var masterSAEID: String
+        package var slaveSAEID: String
 
-        public init(masterKMEID: String, slaveKMEID: String, masterSAEID: String, slaveSAEID: String) {
+        package init(masterKMEID: String, slaveKMEID: String, masterSAEID: String, slaveSAEID: String) {
             self.masterKMEID = masterKMEID
             self.slaveKMEID = slaveKMEID
             self.masterSAEID = masterSAEID
@@ -44,9 +44,9 @@ public actor KMELink {
         var segments: [KeySegment]
     }
 
-    public let identity: Identity
-    public let limits: KMELimits
-    public let bugs: Set<KMEBugKnob>
+    package let identity: Identity
+    package let limits: KMELimits
+    package let bugs: Set<KMEBugKnob>
     private let masterSource: any KeySource
     private let slaveSource: any KeySource
     private var master = KeyMaterial()
@@ -55,10 +55,10 @@ public actor KMELink {
     /// stored_key_count as first reported (for the `count-not-decremented` bug).
     private var frozenCount: Int?
     /// Keys delivered by enc_keys and by dec_keys since start.
-    public private(set) var deliveredByMaster = 0
-    public private(set) var deliveredBySlave = 0
+    package private(set) var deliveredByMaster = 0
+    package private(set) var deliveredBySlave = 0
 
-    public init(identity: Identity, limits: KMELimits, bugs: Set<KMEBugKnob>, masterSource: any KeySource, slaveSource: any KeySource) {
+    package init(identity: Identity, limits: KMELimits, bugs: Set<KMEBugKnob>, masterSource: any KeySource, slaveSource: any KeySource) {
         self.identity = identity
         self.limits = limits
         self.bugs = bugs
@@ -86,12 +86,12 @@ public actor KMELink {
     private var storedKeyCount: Int { min(limits.maxKeyCount, master.availableBits / limits.keySize) }
 
     /// Which KME a caller reaches.
-    public enum Role: String, Sendable, Codable { case master, slave }
+    package enum Role: String, Sendable, Codable { case master, slave }
 
     private func attachedSAE(_ role: Role) -> String { role == .master ? identity.masterSAEID : identity.slaveSAEID }
 
     /// Get status (clause 5.2) on the KME of `role`, called by `caller` for `slaveSAEID`.
-    public func status(role: Role, caller: String, slaveSAEID: String) throws -> KMEAnswer {
+    package func status(role: Role, caller: String, slaveSAEID: String) throws -> KMEAnswer {
         guard bugs.contains(.saeIDNotChecked) || caller == attachedSAE(role) else { return .unauthorized }
         let peer = role == .master ? identity.slaveSAEID : identity.masterSAEID
         guard slaveSAEID == peer else { return .badRequest("unknown slave_SAE_ID: this KME delivers keys for \(peer) only") }
@@ -111,7 +111,7 @@ public actor KMELink {
     }
 
     /// Get key (clause 5.3) on the KME of `role`.
-    public func encKeys(role: Role, caller: String, slaveSAEID: String, request: KeyRequest) throws -> KMEAnswer {
+    package func encKeys(role: Role, caller: String, slaveSAEID: String, request: KeyRequest) throws -> KMEAnswer {
         guard bugs.contains(.saeIDNotChecked) || caller == attachedSAE(role) else { return .unauthorized }
         let peer = role == .master ? identity.slaveSAEID : identity.masterSAEID
         guard slaveSAEID == peer else { return .badRequest("unknown slave_SAE_ID: this KME delivers keys for \(peer) only") }
@@ -161,7 +161,7 @@ public actor KMELink {
     }
 
     /// Get key with key IDs (clause 5.4) on the KME of `role`, for `masterSAEID` (the path's).
-    public func decKeys(role: Role, caller: String, masterSAEID: String, keyIDs: [String]) throws -> KMEAnswer {
+    package func decKeys(role: Role, caller: String, masterSAEID: String, keyIDs: [String]) throws -> KMEAnswer {
         let checks = !bugs.contains(.saeIDNotChecked)
         guard !checks || caller == attachedSAE(role) else { return .unauthorized }
         guard !keyIDs.isEmpty else { return .badRequest("key_IDs must name at least one key") }
@@ -202,5 +202,5 @@ public actor KMELink {
     }
 
     /// Keys the master delivered that the slave has not yet served.
-    public var pendingRelay: Int { relay.count }
+    package var pendingRelay: Int { relay.count }
 }

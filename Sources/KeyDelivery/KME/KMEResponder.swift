@@ -5,11 +5,11 @@ import NIOCore
 import NIOSSL
 
 /// The request context of the reference KME: the connection, to read the SAE's certificate.
-public struct KMERequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct KMERequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }

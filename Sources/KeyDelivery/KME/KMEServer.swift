@@ -6,14 +6,14 @@ import NIOCore
 import NIOSSL
 
 /// One KME's TLS identity and where it listens.
-public struct KMEEndpointConfiguration: Sendable {
-    public var host: String
+package struct KMEEndpointConfiguration: Sendable {
+    package var host: String
     /// 0: any free port (the bound one is reported once the server runs).
-    public var port: Int
-    public var certificatePath: String
-    public var keyPath: String
+    package var port: Int
+    package var certificatePath: String
+    package var keyPath: String
 
-    public init(host: String = "127.0.0.1", port: Int = 0, certificatePath: String, keyPath: String) {
+    package init(host: String = "127.0.0.1", port: Int = 0, certificatePath: String, keyPath: String) {
         self.host = host
         self.port = port
         self.certificatePath = certificatePath
@@ -24,15 +24,15 @@ public struct KMEEndpointConfiguration: Sendable {
 /// The reference KME pair: a master KME serving the master SAE from Alice's node keys and a
 /// slave KME serving the slave SAE from Bob's, each a Hummingbird 2 server over TLS 1.2+ with
 /// mutual authentication against one CA, sharing a ``KMELink``.
-public final class KMEPairServer: Sendable {
-    public let link: KMELink
+package final class KMEPairServer: Sendable {
+    package let link: KMELink
     private let master: KMEEndpointConfiguration
     private let slave: KMEEndpointConfiguration
     private let caPath: String
     private let logger: Logger
     private let state = PortsBox()
 
-    public init(link: KMELink, master: KMEEndpointConfiguration, slave: KMEEndpointConfiguration, caPath: String,
+    package init(link: KMELink, master: KMEEndpointConfiguration, slave: KMEEndpointConfiguration, caPath: String,
                 logger: Logger = Logger(label: "qkdspec.kme")) {
         self.link = link
         self.master = master
@@ -67,7 +67,7 @@ public final class KMEPairServer: Sendable {
     }
 
     /// Runs both KMEs until the task is cancelled. `onReady` gets the bound ports once both listen.
-    public func run(onReady: @escaping @Sendable (_ masterPort: Int, _ slavePort: Int) -> Void = { _, _ in }) async throws {
+    package func run(onReady: @escaping @Sendable (_ masterPort: Int, _ slavePort: Int) -> Void = { _, _ in }) async throws {
         let identity = link.identity
         let bugs = link.bugs
         let masterTLS = try tlsConfiguration(master, bugs: bugs)
@@ -93,7 +93,7 @@ public final class KMEPairServer: Sendable {
     }
 
     /// The bound ports, once both servers listen.
-    public var ports: (master: Int, slave: Int)? { state.both }
+    package var ports: (master: Int, slave: Int)? { state.both }
 }
 
 /// The two bound ports, set from the servers' event loops.

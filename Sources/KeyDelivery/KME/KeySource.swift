@@ -4,22 +4,22 @@ import PostProcessing
 /// Where a KME's key material comes from: the keys its QKD node delivered, by node key ID.
 /// The reference KME asks again whenever its pool runs short; a source returns what it holds
 /// now (the KME ignores IDs it has already taken in).
-public protocol KeySource: Sendable {
+package protocol KeySource: Sendable {
     /// Node keys delivered so far, in delivery order.
     func deliveredKeys() throws -> [(UUID, BitKey)]
 }
 
 /// A node's key output file (docs/targets.md): one JSON object per line,
 /// `{"key_id": UUID, "hex": HEX, "bits": N}`. Re-read only when the file has grown or changed.
-public final class KeyOutputFileSource: KeySource, @unchecked Sendable {
-    public let path: String
+package final class KeyOutputFileSource: KeySource, @unchecked Sendable {
+    package let path: String
     private let lock = NSLock()
     private var lastSignature: (size: UInt64, modified: Date)?
     private var cached: [(UUID, BitKey)] = []
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    public func deliveredKeys() throws -> [(UUID, BitKey)] {
+    package func deliveredKeys() throws -> [(UUID, BitKey)] {
         lock.lock()
         defer { lock.unlock() }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }  // nothing delivered yet
@@ -54,27 +54,27 @@ public final class KeyOutputFileSource: KeySource, @unchecked Sendable {
 }
 
 /// Keys handed over in memory (a node engine's key store drained by its owner, or a test).
-public final class InMemoryKeySource: KeySource, @unchecked Sendable {
+package final class InMemoryKeySource: KeySource, @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [(UUID, BitKey)] = []
 
-    public init(_ keys: [(UUID, BitKey)] = []) { self.keys = keys }
+    package init(_ keys: [(UUID, BitKey)] = []) { self.keys = keys }
 
     /// Adds keys a node delivered.
-    public func deliver(_ more: [(UUID, BitKey)]) {
+    package func deliver(_ more: [(UUID, BitKey)]) {
         lock.lock()
         keys += more
         lock.unlock()
     }
 
     /// Takes every key out of a node's key store (each leaves it once, as the store requires).
-    public func drain(_ store: inout KeyStore) {
+    package func drain(_ store: inout KeyStore) {
         var taken: [(UUID, BitKey)] = []
         while let (id, key) = store.takeOldest() { taken.append((id, key)) }
         deliver(taken)
     }
 
-    public func deliveredKeys() throws -> [(UUID, BitKey)] {
+    package func deliveredKeys() throws -> [(UUID, BitKey)] {
         lock.lock()
         defer { lock.unlock() }
         return keys
@@ -83,8 +83,8 @@ public final class InMemoryKeySource: KeySource, @unchecked Sendable {
 
 /// A simulated QKD link for KMEs without nodes (tests, `kme bench`): the same random keys at
 /// both ends, `keys` of `bits` bits each, from the system's random generator.
-public enum SimulatedLink {
-    public static func pair(keys: Int, bits: Int) -> (master: InMemoryKeySource, slave: InMemoryKeySource) {
+package enum SimulatedLink {
+    package static func pair(keys: Int, bits: Int) -> (master: InMemoryKeySource, slave: InMemoryKeySource) {
         var generator = SystemRandomNumberGenerator()
         var list: [(UUID, BitKey)] = []
         list.reserveCapacity(keys)

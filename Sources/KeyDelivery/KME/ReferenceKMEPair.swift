@@ -4,14 +4,14 @@ import Logging
 /// The reference KME pair started in this process on loopback: a fresh test PKI in a temporary
 /// directory, free ports (bound as 0, read back), keys from `sources` (a simulated link by
 /// default). `target` is what the etsi014 suite runs against; `stop()` ends both servers.
-public final class ReferenceKMEPair: Sendable {
-    public let target: KMETarget
-    public let link: KMELink
-    public let directory: String
+package final class ReferenceKMEPair: Sendable {
+    package let target: KMETarget
+    package let link: KMELink
+    package let directory: String
     private let task: Task<Void, any Error>
 
     /// Starts the pair and waits until both KMEs listen (at most `timeout`).
-    public static func start(bugs: Set<KMEBugKnob> = [], limits: KMELimits = KMELimits(),
+    package static func start(bugs: Set<KMEBugKnob> = [], limits: KMELimits = KMELimits(),
                              sources: (master: any KeySource, slave: any KeySource)? = nil,
                              simulatedKeys: (count: Int, bits: Int) = (256, 8192), timeout: Duration = .seconds(60)) async throws -> ReferenceKMEPair {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qkdspec-kme-\(UUID().uuidString)").path
@@ -67,7 +67,7 @@ public final class ReferenceKMEPair: Sendable {
     }
 
     /// Stops both KMEs and removes the temporary PKI.
-    public func stop() async {
+    package func stop() async {
         task.cancel()
         _ = await task.result
         try? FileManager.default.removeItem(atPath: directory)

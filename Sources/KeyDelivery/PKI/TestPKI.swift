@@ -8,33 +8,33 @@ import X509
 /// the KME ID in the subject CN), one client certificate per SAE (the SAE ID in the subject CN,
 /// which is where the reference KME reads it), and a second, unrelated CA with a client
 /// certificate of its own for the negative cases. Private keys are written mode 0600.
-public struct TestPKI: Sendable {
+package struct TestPKI: Sendable {
     /// File names inside the PKI directory.
-    public enum File {
-        public static let ca = "ca.pem", caKey = "ca.key"
-        public static let otherCA = "other-ca.pem", otherCAKey = "other-ca.key"
-        public static func cert(_ name: String) -> String { "\(name).pem" }
-        public static func key(_ name: String) -> String { "\(name).key" }
+    package enum File {
+        package static let ca = "ca.pem", caKey = "ca.key"
+        package static let otherCA = "other-ca.pem", otherCAKey = "other-ca.key"
+        package static func cert(_ name: String) -> String { "\(name).pem" }
+        package static func key(_ name: String) -> String { "\(name).key" }
     }
 
-    public var masterKMEID = "KME_A"
-    public var slaveKMEID = "KME_B"
-    public var masterSAEID = "SAE_1"
-    public var slaveSAEID = "SAE_2"
+    package var masterKMEID = "KME_A"
+    package var slaveKMEID = "KME_B"
+    package var masterSAEID = "SAE_1"
+    package var slaveSAEID = "SAE_2"
     /// An SAE with a valid certificate of this CA that neither KME has attached.
-    public var unattachedSAEID = "SAE_X"
+    package var unattachedSAEID = "SAE_X"
     /// How long the certificates are valid.
-    public var validity: TimeInterval = 30 * 86_400
+    package var validity: TimeInterval = 30 * 86_400
 
-    public init() {}
+    package init() {}
 
     /// Certificate/key file stems: `kme-master`, `kme-slave`, `sae1`, `sae2`, `saex`, `rogue`
     /// (the master SAE's ID under the other CA).
-    public static let masterKME = "kme-master", slaveKME = "kme-slave", masterSAE = "sae1", slaveSAE = "sae2", unattachedSAE = "saex",
+    package static let masterKME = "kme-master", slaveKME = "kme-slave", masterSAE = "sae1", slaveSAE = "sae2", unattachedSAE = "saex",
                       rogue = "rogue"
 
     /// Writes the PKI into `directory` (created if needed). Existing files are replaced.
-    public func write(to directory: String) throws {
+    package func write(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let now = Date()
         let (caCert, caKey) = try Self.makeCA(name: "qkdspec test CA", now: now, validity: validity)
@@ -106,7 +106,7 @@ public struct TestPKI: Sendable {
     }
 
     /// The subject common name of a DER certificate: where the reference KME reads an SAE ID.
-    public static func commonName(derEncoded der: [UInt8]) -> String? {
+    package static func commonName(derEncoded der: [UInt8]) -> String? {
         guard let cert = try? Certificate(derEncoded: der) else { return nil }
         for rdn in cert.subject {
             for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
