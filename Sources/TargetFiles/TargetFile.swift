@@ -118,7 +118,7 @@ package struct TargetFile: Sendable, Codable, Equatable {
                      "block_pulses", "shim"],
                 "alice": node, "bob": node, "shim": ["command"],
                 "declared": ["protocol", "qber_threshold", "epsilon_secrecy", "epsilon_correctness", "frame_bits",
-                             "reconciliation_efficiency", "features"]]
+                             "sample_bits", "reconciliation_efficiency", "features", "lone_key_end"]]
     }()
 
     package static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
@@ -170,6 +170,12 @@ package struct TargetFile: Sendable, Codable, Equatable {
             throw HarnessError("target file: declared ε values must lie in (0, 1)")
         }
         guard d.frameBits >= 1024, d.frameBits <= 1 << 30 else { throw HarnessError("target file: declared.frame_bits must lie in 1024 ... 2^30") }
+        if let k = d.declaredSampleBits, !(1..<d.frameBits).contains(k) {
+            throw HarnessError("target file: declared.sample_bits must lie in 1 ... frame_bits − 1 (\(d.frameBits - 1)): the bits of a frame disclosed for the QBER estimate")
+        }
+        if controlProtocol == .reference, let end = d.loneKeyEnd, end != .alice {
+            throw HarnessError("target file: declared.lone_key_end is '\(end.rawValue)', but qkdspec-wire/1 fixes it at 'alice' (docs/protocol.md, key confirmation): drop the field, or declare the protocol opaque")
+        }
         guard d.reconciliationEfficiency >= 1, d.reconciliationEfficiency <= 10 else {
             throw HarnessError("target file: declared.reconciliation_efficiency must lie in 1 ... 10 (f = 1 is the Shannon limit: no code leaks less)")
         }

@@ -42,6 +42,19 @@ struct ProcessTargetTests {
         #expect(message(good.replacingOccurrences(of: "\"qber_threshold\": 0.05", with: "\"qber_threshold\": 0.7")).contains("qber_threshold"))
         #expect(message(good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"morse\"")).contains("control_protocol"))
         #expect(message(good) == "accepted")
+        // The sample size a stack declares is judged against (and must leave key bits); the
+        // lone-key end is fixed at Alice by qkdspec-wire/1, free for an opaque protocol.
+        let frame = "\"frame_bits\": 32768"
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"sample_bits\": 1638")) == "accepted")
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"sample_bits\": 32768")).contains("declared.sample_bits"))
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"sample_bits\": 0")).contains("declared.sample_bits"))
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"lone_key_end\": \"alice\"")) == "accepted")
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"lone_key_end\": \"bob\"")).contains("fixes it at 'alice'"))
+        #expect(message(good.replacingOccurrences(of: frame, with: frame + ", \"lone_key_end\": \"carol\"")).contains("lone_key_end"))
+        let opaque = good.replacingOccurrences(of: "\"control_protocol\": \"qkdspec-wire/1\"", with: "\"control_protocol\": \"opaque\"")
+        #expect(message(opaque.replacingOccurrences(of: frame, with: frame + ", \"lone_key_end\": \"bob\"")) == "accepted")
+        #expect(try TargetFile.load(path: write(opaque.replacingOccurrences(of: frame, with: frame + ", \"lone_key_end\": \"neither\"")))
+                    .declared.loneKeyEnd == .neither)
         // Addresses go through Wire's HostPort: an IPv6 address in brackets is one, an empty host is not.
         #expect(message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\"", with: "\"qli\": \"[::1]:9000\"")) == "accepted")
         let noHost = message(good.replacingOccurrences(of: "\"qli\": \"127.0.0.1:{bob_qli_port}\"", with: "\"qli\": \":9000\""))

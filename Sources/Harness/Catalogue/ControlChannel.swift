@@ -49,8 +49,9 @@ extension Catalogue {
             let onClose = log.entries.contains { $0.contains("(close,") }
             let refused = refused(s, by: .bob, on: ctx.target.channel, reason: .authenticationFailure, code: .authenticationFailed)
                 || (onClose && s.bobFailed)
-            return CaseOutcome(holds: refused && s.differingKeys == 0 && s.keysOnlyAtBob == 0,
-                               detail: "\(log.description); \(refusal(s)); \(s.differingKeys) keys differ, \(s.keysOnlyAtBob) only at Bob", session: s)
+            let stranded = loneKeyBreach(s, allowedAt: loneKeyEnd(ctx))
+            return CaseOutcome(holds: refused && s.differingKeys == 0 && stranded == nil,
+                               detail: "\(log.description); \(refusal(s)); \(keyConsistency(s))\(stranded.map { ": \($0)" } ?? "")", session: s)
         },
         ConformanceCase(
             id: "auth/tampered-tag-aborts", title: "A message with an altered tag ends the session",
@@ -83,11 +84,12 @@ extension Catalogue {
                     || (onClose && s.bobFailed)
                 // Keys Alice confirmed after the altered message are hers alone: Bob refused the session
                 // before reading her confirmation (docs/protocol.md, the confirmation window).
-                let ok = log.landed && refusedIt && s.differingKeys == 0 && s.keysOnlyAtBob == 0
+                let stranded = loneKeyBreach(s, allowedAt: loneKeyEnd(ctx))
+                let ok = log.landed && refusedIt && s.differingKeys == 0 && stranded == nil
                 if !ok {
                     holds = false
                     evidence = evidence ?? s
-                    parts.append("\(log.description): \(refusal(s)), \(s.differingKeys) keys differ, \(s.keysOnlyAtBob) only at Bob")
+                    parts.append("\(log.description): \(refusal(s)), \(keyConsistency(s))\(stranded.map { ": \($0)" } ?? "")")
                 }
                 if evidence == nil && byte == Frame.tagBytes - 1 { evidence = s }
             }
@@ -159,9 +161,10 @@ extension Catalogue {
             let log = FaultLog()
             let s = try await ctx.session(honest(), alice: fault(&random, shape, log))
             guard log.landed else { return CaseOutcome(holds: false, detail: "the fault never landed (\(describe(s)))", verdict: .error, session: s) }
+            let stranded = loneKeyBreach(s, allowedAt: loneKeyEnd(ctx))
             return CaseOutcome(holds: refused(s, by: .bob, on: ctx.target.channel, code: .replayedOrOutOfOrder) && s.differingKeys == 0
-                                   && s.keysOnlyAtBob == 0,
-                               detail: "\(log.description); \(refusal(s)); \(s.differingKeys) keys differ, \(s.keysOnlyAtBob) only at Bob", session: s)
+                                   && stranded == nil,
+                               detail: "\(log.description); \(refusal(s)); \(keyConsistency(s))\(stranded.map { ": \($0)" } ?? "")", session: s)
         }
     }
 }

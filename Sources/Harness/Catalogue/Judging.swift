@@ -69,6 +69,32 @@ extension Catalogue {
         return failed ? "\(name) sent no ABORT or ERROR but ended the session with an error" : "\(name) sent no ABORT or ERROR"
     }
 
+    /// The end a target's keys may be stranded at when its channel fails mid-confirmation: what
+    /// it declares (`declared.lone_key_end`); undeclared, Alice for the reference protocol
+    /// (docs/protocol.md, key confirmation) and unknown (nil) for an opaque one.
+    static func loneKeyEnd(_ ctx: CaseContext) -> LoneKeyEnd? {
+        ctx.target.declared.loneKeyEnd ?? (ctx.target.channel == .reference ? .alice : nil)
+    }
+
+    /// Keys at one end only that the stack's confirmation design cannot explain, described; nil
+    /// when there are none. With a declared end, a key alone at the other end is a breach (and
+    /// any, for `neither`). Undeclared, one lost last message strands keys at one end at most,
+    /// whichever the design: keys alone at both ends in one session are a breach.
+    static func loneKeyBreach(_ s: Session, allowedAt end: LoneKeyEnd?) -> String? {
+        let a = s.keysOnlyAtAlice, b = s.keysOnlyAtBob
+        switch end {
+        case .alice?: return b > 0 ? "\(b) keys only at Bob (the stack's keys may be stranded only at Alice)" : nil
+        case .bob?: return a > 0 ? "\(a) keys only at Alice (the stack's keys may be stranded only at Bob)" : nil
+        case .neither?: return a + b > 0 ? "\(a) keys only at Alice and \(b) only at Bob (the stack declares none may be)" : nil
+        case nil: return a > 0 && b > 0 ? "\(a) keys only at Alice and \(b) only at Bob: one lost message strands keys at one end at most" : nil
+        }
+    }
+
+    /// "n keys differ, n only at Alice, n only at Bob", for a case's detail.
+    static func keyConsistency(_ s: Session) -> String {
+        "\(s.differingKeys) keys differ, \(s.keysOnlyAtAlice) only at Alice, \(s.keysOnlyAtBob) only at Bob"
+    }
+
     /// The signal-class QBER of a scenario, from the oracle.
     static func trueQBER(_ scenario: Scenario) throws -> Double { try ChannelExpectation(scenario: scenario).signalQBER }
 }

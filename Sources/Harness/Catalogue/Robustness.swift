@@ -24,12 +24,17 @@ extension Catalogue {
         probe(
             id: "robustness/garbage/huge-lengths", title: "Lengths that would be huge in any framing are refused without harm",
             requirement: """
-                Bytes that announce a huge length in the common framings (big- and little-endian 16-, 32- and 64-bit length \
-                fields at the start, all ones) must be refused without allocating what they announce, by both nodes; neither \
-                may crash or hang, and the stack must still work afterwards. Judged on any control protocol.
+                Bytes that announce a huge length in a common framing must be refused without allocating what they announce, by \
+                both nodes; neither may crash or hang, and the stack must still work afterwards. The case's seed picks the \
+                framing: all-ones 16-, 32- or 64-bit fields of either byte order at the start or after a header of 1 to 8 bytes, \
+                the largest positive signed lengths, a varint, an ASN.1 DER long-form length, or a TLS-style record header. \
+                Judged on any control protocol.
                 """,
-            bytes: { _ in [UInt8](repeating: 0xFF, count: 64) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0, count: 24) },
-            describe: "all-ones length fields", closeAfter: false, wireOnly: false),
+            input: { random in
+                let probe = HugeLengthProbe(random: &random)
+                return (probe.bytes, probe.layoutDescription)
+            },
+            describe: "lengths huge in a common framing", closeAfter: false, wireOnly: false),
         probe(
             id: "robustness/garbage/random-bytes", title: "Random bytes are refused without harm",
             requirement: """
@@ -59,6 +64,14 @@ extension Catalogue {
     /// `bytes` draws the input from the case's seed (most probes ignore it).
     static func probe(id: String, title: String, requirement: String, bytes: @escaping @Sendable (inout CaseRandom) -> [UInt8],
                       describe what: String, closeAfter: Bool, wireOnly: Bool) -> ConformanceCase {
+        probe(id: id, title: title, requirement: requirement, input: { random in (bytes(&random), nil) }, describe: what,
+              closeAfter: closeAfter, wireOnly: wireOnly)
+    }
+
+    /// A robustness probe whose input also says what the seed drew (the case's detail records it).
+    static func probe(id: String, title: String, requirement: String,
+                      input draw: @escaping @Sendable (inout CaseRandom) -> (bytes: [UInt8], drawn: String?),
+                      describe what: String, closeAfter: Bool, wireOnly: Bool) -> ConformanceCase {
         ConformanceCase(id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (limits, strict decoding)",
                         tags: ["robustness"]) { ctx in
             if wireOnly, let u = needsWire(ctx, "a probe made of reference-protocol frames") { return u }
@@ -73,7 +86,8 @@ extension Catalogue {
                                    verdict: .error, session: before)
             }
             var random = CaseRandom(seed: ctx.seed, label: id)
-            let input = bytes(&random)
+            let (input, drawn) = draw(&random)
+            let what = drawn.map { "\(what): \($0)" } ?? what
             var refused: [String] = []
             for probe in probes {
                 let (ending, log) = try probe.probe(sending: input, closeAfter: closeAfter, seconds: 10)
@@ -111,7 +125,8 @@ extension Catalogue {
             requirement: """
                 When the control connection is cut \(place), both nodes must end the session without crashing, and every key \
                 must be delivered by both ends, identical, or by neither — save the window docs/protocol.md documents: a key \
-                Alice confirmed whose confirmation never reached Bob.
+                Alice confirmed whose confirmation never reached Bob. A stack with its own protocol may strand keys only at the \
+                end it declares (`lone_key_end`), or, undeclared, at one end at most.
                 """,
             level: .must, reference: "docs/protocol.md (connection loss, key confirmation)", tags: ["robustness", "keys"], profiles: profiles
         ) { ctx in
@@ -147,9 +162,13 @@ extension Catalogue {
                 let frameOf = Dictionary(s.wire.amplifications.compactMap { f, a in a.keyID.map { ($0, f) } }, uniquingKeysWith: { a, _ in a })
                 let aliceOnlyBreaches = ctx.target.channel == .reference
                     ? s.aliceKeys.filter { !bobIDs.contains($0.keyID) && (frameOf[$0.keyID].map(confirmedToBob.contains) ?? true) }.count : 0
-                let ok = s.differingKeys == 0 && onlyBob == 0 && aliceOnlyBreaches == 0
+                // Opaque: the end the stack declares (or, undeclared, one end at most) may hold keys alone.
+                let stranded = loneKeyBreach(s, allowedAt: loneKeyEnd(ctx))
+                let ok = s.differingKeys == 0 && stranded == nil && aliceOnlyBreaches == 0
                 if !ok { failed = true; worst = s }
-                parts.append("\(log.landed ? log.description : "the session ended before the cut"): \(describe(s)); \(onlyAlice) keys only at Alice (\(aliceOnlyBreaches) of them confirmed to Bob), \(onlyBob) only at Bob, \(s.differingKeys) differ")
+                parts.append("\(log.landed ? log.description : "the session ended before the cut"): \(describe(s)); \(onlyAlice) keys only at Alice"
+                             + "\(ctx.target.channel == .reference ? " (\(aliceOnlyBreaches) of them confirmed to Bob)" : ""), \(onlyBob) only at Bob, \(s.differingKeys) differ"
+                             + (stranded.map { ": \($0)" } ?? ""))
                 if worst == nil { worst = s }
             }
             return CaseOutcome(holds: !failed, detail: parts.joined(separator: " | "), measurements: ["cuts": Double(cuts.count)], session: worst)
@@ -160,8 +179,8 @@ extension Catalogue {
         id: "robustness/truncated-frame-mid-session", title: "A frame cut short mid-session ends the session cleanly",
         requirement: """
             When the connection closes in the middle of one of Alice's frames during post-processing (the case's seed picks \
-            which), Bob must end the session with an error, neither crash nor hang, and deliver no key that Alice does not hold \
-            identically.
+            which), Bob must end the session with an error, neither crash nor hang, and no key may differ between the ends or be \
+            stranded at an end the stack's key confirmation does not allow (Alice for the reference protocol; `lone_key_end`).
             """,
         level: .must, reference: "docs/protocol.md (limits, connection loss)", tags: ["robustness"], profiles: [.ci, .full]
     ) { ctx in
@@ -175,8 +194,9 @@ extension Catalogue {
             return [.send(Array(bytes.prefix(max(1, bytes.count / 2)))), .close]
         })
         let bobFailed = s.bobFailed
-        return CaseOutcome(holds: bobFailed && s.differingKeys == 0 && s.keysOnlyAtBob == 0,
-                           detail: "\(log.description); Bob \(bobFailed ? "failed: \(s.bobFailure ?? "non-zero exit")" : "carried on as if nothing happened"); \(describe(s))",
+        let stranded = loneKeyBreach(s, allowedAt: loneKeyEnd(ctx))
+        return CaseOutcome(holds: bobFailed && s.differingKeys == 0 && stranded == nil,
+                           detail: "\(log.description); Bob \(bobFailed ? "failed: \(s.bobFailure ?? "non-zero exit")" : "carried on as if nothing happened"); \(describe(s)); \(keyConsistency(s))\(stranded.map { ": \($0)" } ?? "")",
                            session: s)
     }
 
