@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "KeyDelivery",
             dependencies: [
-                "PostProcessing", "QKDMath", "Vectors", "ETSI014Models",
+                "PostProcessing", "QKDMath", "Vectors", "ETSI014Models", "TargetFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -15,6 +15,33 @@ struct ParserErrorTests {
         do { _ = try KeyOutput.parse(text, path: "k.jsonl") } catch { #expect("\(error)".contains("line 2")) }
     }
 
+    @Test("a key output's \"bits\" must be a whole number: a string, a boolean or a fraction is refused, not replaced by the hex length")
+    func wrongTypedBits() {
+        func problem(_ bits: String) -> String {
+            // 0xff0f: 12 bits, the top four bits of the last byte clear.
+            let line = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"ff0f\", \"bits\": \(bits)}\n"
+            do { return "accepted \(try KeyOutput.parse(line, path: "k.jsonl")[0].key.count) bits" } catch { return "\(error)" }
+        }
+        for bad in ["\"12\"", "true", "12.5", "null"] {
+            #expect(problem(bad).contains("\"bits\" is not a non-negative whole number"), "\(bad): \(problem(bad))")
+        }
+        #expect(problem("12") == "accepted 12 bits")
+        #expect(problem("1.2e1") == "accepted 12 bits", "a whole number written with an exponent is still 12")
+        // Absent, the hex gives the length: four hex digits are 16 bits.
+        let noBits = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"ffff\"}\n"
+        #expect((try? KeyOutput.parse(noBits, path: "k.jsonl"))?.first?.key.count == 16)
+        let counter = "{\"key_id\": \"17\", \"hex\": \"ffff\"}\n"
+        do { _ = try KeyOutput.parse(counter, path: "k.jsonl") } catch { #expect("\(error)".contains("\"key_id\" is not a UUID")) }
+    }
+
+    @Test("a last line still being written is skipped only when asked (a KME reading a live node's output)")
+    func partialLastLine() throws {
+        let text = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"ff\", \"bits\": 8}\n{\"key_id\": \"0000"
+        #expect(try KeyOutput.parse(text, path: "k.jsonl", partialLastLine: true).count == 1)
+        #expect(throws: HarnessError.self) { try KeyOutput.parse(text, path: "k.jsonl") }
+        #expect(throws: HarnessError.self) { try KeyOutput.parse(text + "\n", path: "k.jsonl", partialLastLine: true) }
+    }
+
     @Test("a key output line reads as its ID and bits: 0xff0f with 12 bits keeps bits 0-7 and 8-11")
     func readsKey() throws {
         let text = "{\"key_id\": \"00000000-0000-0000-0000-00000000000a\", \"hex\": \"ff0f\", \"bits\": 12}\n"

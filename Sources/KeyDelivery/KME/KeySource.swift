@@ -1,5 +1,6 @@
 import Foundation
 import PostProcessing
+import TargetFiles
 
 /// Where a KME's key material comes from: the keys its QKD node delivered, by node key ID.
 /// The reference KME asks again whenever its pool runs short; a source returns what it holds
@@ -30,26 +31,16 @@ package final class KeyOutputFileSource: KeySource, @unchecked Sendable {
         return cached
     }
 
-    /// Parses a key output file; a line that is not a key (a half-written last line included)
-    /// is skipped only if it is the last, otherwise it is an error naming the line.
+    /// Parses a key output file (``KeyOutput/parse(_:path:partialLastLine:)``); a line that is
+    /// not a key is an error naming the line, unless it is a last line still being written.
     static func parse(path: String) throws -> [(UUID, BitKey)] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw KeyDeliveryError.configuration("cannot read the key output \(path): \(error.localizedDescription)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        var out: [(UUID, BitKey)] = []
-        for (n, line) in lines.enumerated() {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let idText = object["key_id"] as? String, let id = UUID(uuidString: idText), let hex = object["hex"] as? String,
-                  let key = BitKey(hex: hex, count: (object["bits"] as? Int) ?? hex.utf8.count * 4)
-            else {
-                if n == lines.count - 1 && !text.hasSuffix("\n") { break }  // still being written
-                throw KeyDeliveryError.configuration("key output \(path), line \(n + 1): expected {\"key_id\": UUID, \"hex\": HEX, \"bits\": N}")
-            }
-            out.append((id, key))
-        }
-        return out
+        do {
+            return try KeyOutput.parse(text, path: path, partialLastLine: true).map { ($0.keyID, $0.key) }
+        } catch { throw KeyDeliveryError.configuration("\(error)") }
     }
 }
 
