@@ -20,6 +20,9 @@ package struct ObservedFrame {
 package final class CaptureAnalyzer: ControlStreamObserver {
     package let limits: ReassemblyLimits
     package var onFrame: ((ObservedFrame) -> Void)?
+    /// Quantum-layer blocks as they are decoded from a QLI stream: the block, its flow and the
+    /// packet that completed it (replay takes a node's records from them).
+    package var onQuantumLayerBlock: ((_ block: QuantumLayerBlock, _ flow: Int, _ packet: Int) -> Void)?
     /// Keep one ``MessageLine`` per frame (for `--messages`).
     package var keepMessages = false
 
@@ -179,7 +182,9 @@ package final class CaptureAnalyzer: ControlStreamObserver {
         onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset, decoded: decoded))
     }
 
-    package func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {}
+    package func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {
+        onQuantumLayerBlock?(block, decoder.flow, packet)
+    }
 
     package func decodeError(_ error: StreamDecodeError) {
         summary.decodeErrorCount += 1

@@ -16,6 +16,9 @@ package final class ControlProxy: @unchecked Sendable {
     private let bobFault: ChannelFault?
     private let ledger = WireLedger()
     private let capturePath: String?
+    /// A capture shared with other recorders of the session (the quantum-layer feeds); when
+    /// given, the relayed connection is recorded into it instead of a file of its own.
+    private let captureWriter: PcapWriter?
     private let loop: any EventLoop
     private var server: (any Channel)?
     private let done: EventLoopPromise<Void>
@@ -27,8 +30,9 @@ package final class ControlProxy: @unchecked Sendable {
     package private(set) var port = 0
 
     package init(kind: ControlChannelKind, upstream: (host: String, port: Int), aliceFault: ChannelFault?, bobFault: ChannelFault? = nil,
-                capturePath: String?) {
+                capturePath: String?, captureWriter: PcapWriter? = nil) {
         self.kind = kind
+        self.captureWriter = captureWriter
         self.upstream = upstream
         self.aliceFault = aliceFault
         self.bobFault = bobFault
@@ -86,8 +90,9 @@ package final class ControlProxy: @unchecked Sendable {
             bob.close(promise: nil)
             return
         }
-        let recorder = try capturePath.map { path in
-            TCPStreamRecorder(writer: try PcapWriter(path: path),
+        let writer = try captureWriter ?? capturePath.map { try PcapWriter(path: $0) }
+        let recorder = writer.map { writer in
+            TCPStreamRecorder(writer: writer,
                               client: .init(address: (127, 0, 0, 2), port: UInt16(truncatingIfNeeded: bob.remoteAddress?.port ?? 50_000)),
                               server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: upstream.port)))
         }

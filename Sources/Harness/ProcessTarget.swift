@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import PostProcessing
 import QuantumChannel
@@ -18,6 +19,9 @@ package struct ProcessTarget: SessionTarget {
     /// Record every session's control channel and keep its directory until the runner releases
     /// it (for `--evidence`); otherwise nothing is recorded and a session's files go when it ends.
     package var keepsEvidence = false
+    /// With `keepsEvidence`, also record both quantum-layer feeds in the session's capture: a
+    /// capture that carries Bob's records replays without a sidecar (docs/captures.md).
+    package var recordsQuantumLayer = false
     /// Keep every session's directory (node logs, key outputs) until the runner releases it,
     /// without recording the control channel (the demo reads the nodes' summaries there).
     package var keepsDirectory = false
@@ -126,8 +130,11 @@ package struct ProcessTarget: SessionTarget {
         let aliceControl = try TargetFile.address(fill(file.alice.control ?? "127.0.0.1:{alice_control_port}"), field: "alice.control")
         let listen = try TargetFile.address(fill(file.proxyListen ?? "127.0.0.1:{proxy_port}"), field: "proxy_listen")
         let capture = keepsEvidence ? "\(dir)/control.pcap" : nil
+        // With the quantum-layer feeds recorded, the proxy and the feeds share one capture.
+        let sharedCapture = try recordsQuantumLayer ? capture.map { try PcapWriter(path: $0) } : nil
+        defer { sharedCapture?.close() }
         let proxy = ControlProxy(kind: file.controlProtocol, upstream: (aliceControl.host, aliceControl.port), aliceFault: plan.aliceFault, bobFault: plan.bobFault,
-                                 capturePath: capture)
+                                 capturePath: capture, captureWriter: sharedCapture)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             try? FileManager.default.removeItem(atPath: dir)
             if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }
@@ -157,28 +164,33 @@ package struct ProcessTarget: SessionTarget {
             let bobQLI = try TargetFile.address(fill(file.bob.qli), field: "bob.qli")
             let aliceFeed = try await Self.feed(aliceQLI, node: nodes.first { $0.role == "alice" }?.process, deadline: deadline)
             let bobFeed = try await Self.feed(bobQLI, node: nodes.first { $0.role == "bob" }?.process, deadline: deadline)
+            let recorded = sharedCapture.map { QuantumLayerRecording(writer: $0, alicePort: aliceQLI.port, bobPort: bobQLI.port) }
             defer {
+                recorded?.finish()
                 Task {
                     await aliceFeed.close()
                     await bobFeed.close()
                 }
             }
+            func send(_ alice: [UInt8], _ bob: [UInt8]) async throws {
+                try await aliceFeed.send(alice)
+                try await bobFeed.send(bob)
+                recorded?.record(alice: alice, bob: bob)
+            }
             for b in 0..<blocks {
                 if let pair = ahead?[b] {
-                    try await aliceFeed.send(pair.aliceBytes)
-                    try await bobFeed.send(pair.bobBytes)
+                    try await send(pair.aliceBytes, pair.bobBytes)
                 } else {
                     let simulating = ContinuousClock.now
                     let (a, bb) = SimulatedFeed.blocks(simulators[plan.phaseIndex(ofBlock: b)], block: UInt64(b), pulses: blockPulses)
                     truth.record(alice: a, bob: bb)
                     deadline += ContinuousClock.now - simulating
-                    try await aliceFeed.send(a)
-                    try await bobFeed.send(bb)
+                    try await send(a.encoded(), bb.encoded())
                 }
                 onBlockFed?(b + 1, blocks)
             }
-            try await aliceFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
-            try await bobFeed.send(QuantumLayerBlock.endOfStream(after: UInt64(blocks)))
+            let end = QuantumLayerBlock.endOfStream(after: UInt64(blocks)).encoded()
+            try await send(end, end)
         } catch {
             feedFailure = "feeding the quantum-layer interfaces failed: \(error)"
         }

@@ -48,6 +48,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Record the control channel (from Alice's side) to this pcap file, and beside it FILE.replay.json (what qkdspec replay needs).")
     var pcap: String?
 
+    @Flag(name: .customLong("pcap-records"), help: """
+        With --pcap: record at the harness instead, the control channel as the proxy relays it together with both \
+        quantum-layer feeds (the records each node had), so the capture replays without its sidecar.
+        """)
+    var pcapRecords = false
+
     @Option(help: "Seconds to wait for the nodes to finish.")
     var timeout = 120
 
@@ -55,6 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
     var logLevel = Logger.Level.notice
 
     func validate() throws {
+        if pcapRecords && pcap == nil { throw ValidationError("--pcap-records needs --pcap FILE (where the capture goes)") }
         guard (1...100_000).contains(blocks) else { throw ValidationError("--blocks must lie in 1 ... 100000") }
         guard blockPulses > 0, blockPulses <= QuantumLayerBlock.maximumSlots, blockPulses % QuantumChannelSimulator.pulsesPerBlock == 0 else {
             throw ValidationError("--block-pulses must be a multiple of 2^20 (the simulator's block) up to 2^24")
@@ -126,15 +133,25 @@ struct DemoCommand: AsyncParsableCommand {
         file.blocks = blocks
         file.blockPulses = blockPulses
         file.sessionTimeoutSeconds = Double(timeout)
-        if let pcap { file.alice.command?.append(contentsOf: ["--pcap", pcap]) }
+        if let pcap, !pcapRecords { file.alice.command?.append(contentsOf: ["--pcap", pcap]) }
         var target = try ProcessTarget(file: file, executable: me, workRoot: work)
         target.keepsDirectory = true
+        if pcap != nil && pcapRecords {
+            target.keepsEvidence = true
+            target.recordsQuantumLayer = true
+        }
         // Simulate first, on every core, so the nodes' clock measures post-processing, not photons.
         target.simulatesAhead = true
         let progress = ProgressLine(label: "demo: feeding blocks", total: UInt64(blocks))
         target.onBlockFed = { fed, _ in progress.update(UInt64(fed)) }
         let session = try await target.run(SessionPlan(scenario: scenario, seed: seed))
         progress.finish()
+        if let pcap, pcapRecords, let recorded = session.capturePath {
+            do {
+                try? FileManager.default.removeItem(atPath: pcap)
+                try FileManager.default.copyItem(atPath: recorded, toPath: pcap)
+            } catch { throw UsageError("cannot write the capture \(pcap): \(error.localizedDescription)") }
+        }
         let wall = (ContinuousClock.now - start).inSeconds
 
         let logs = [Role.alice, .bob].map { role in

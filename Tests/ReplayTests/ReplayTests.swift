@@ -50,6 +50,33 @@ struct ReplayTests {
         #expect(report.liveEnding == "exit 0")
     }
 
+    @Test("a capture that carries Bob's QLI stream replays without a sidecar: his records come from the capture, and a clean Bob matches")
+    func recordsFromTheCapture() async throws {
+        let file = "recording-clean-records.pcap"
+        #expect(!FileManager.default.fileExists(atPath: ReplaySidecar.path(forCapture: "\(Executable.captures)/\(file)")))
+        let (prepared, report) = try await replay(file)
+        #expect(prepared.sidecar == nil)
+        // captures/manifest.json: 4 blocks of Bob's records, 2 keys confirmed.
+        #expect(prepared.bobBlocks.count == 4 && prepared.bobBlocks.allSatisfy { $0.kind == .bob })
+        #expect(prepared.recordsSource.contains("the capture's QLI stream"))
+        #expect(report.divergence == nil, "\(report.detail)")
+        #expect(report.liveKeys.count == 2 && report.liveEnding == "exit 0")
+    }
+
+    @Test("records that differ from the recorded SIFTING_BASES by one detection are named as not the recorded Bob's")
+    func recordsMismatch() throws {
+        let prepared = try CaptureReplay.prepare(capture: "\(Executable.captures)/recording-clean-records.pcap")
+        #expect(CaptureReplay.mismatch(of: prepared.bobBlocks, with: prepared.recorded) == nil)
+        var moved = prepared.bobBlocks
+        var block = moved[2]
+        let last = block.offsets.count - 1
+        block.offsets[last] = block.offsets[last] + 1  // one detection one slot later
+        moved[2] = block
+        let problem = CaptureReplay.mismatch(of: moved, with: prepared.recorded)
+        #expect(problem?.contains("block 2") == true && problem?.contains("other offsets") == true, "\(problem ?? "none")")
+        #expect(CaptureReplay.mismatch(of: Array(moved.prefix(2)), with: prepared.recorded)?.contains("do not hold") == true)
+    }
+
     @Test("keep-sample-bits: Bob reconciles all n bits, so his first CASCADE_REQUEST differs")
     func keepSampleBitsDiverges() async throws {
         let (prepared, report) = try await replay("recording-clean.pcap", bugs: [.keepSampleBits])
@@ -103,7 +130,7 @@ struct ReplayTests {
         #expect(judged.verdict == nil && !judged.holds)
     }
 
-    @Test("every recording the manifest calls replayable has a sidecar that regenerates it, and shows the manifest's outcome")
+    @Test("every recording the manifest calls replayable has its records (a sidecar that regenerates them, or its own QLI stream), and shows the manifest's outcome")
     func manifestRecordings() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(Executable.captures)/manifest.json"))
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

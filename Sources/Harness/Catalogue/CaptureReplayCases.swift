@@ -7,6 +7,8 @@ extension Catalogue {
     /// says a correct stack must show (captures/manifest.json, `replay`).
     static let replayRecordings: [(file: String, title: String, profiles: Set<Profile>)] = [
         ("recording-clean.pcap", "A recorded clean session replayed to the stack's Bob delivers the recorded keys", [.ci, .full]),
+        ("recording-clean-records.pcap", "A recorded session that carries its own quantum-layer records, replayed to the stack's Bob, delivers the recorded keys",
+         [.full]),
         ("recording-clean-eve.pcap", "A recorded session under intercept-resend replayed to the stack's Bob aborts both frames", [.ci, .full]),
         ("recording-fault-replayed-frame.pcap", "A recorded session with a replayed frame replayed to the stack's Bob is rejected there", [.ci, .full]),
         ("recording-fault-tampered-tag.pcap", "A recorded session with a tampered tag replayed to the stack's Bob aborts there", [.ci, .full]),
@@ -18,7 +20,8 @@ extension Catalogue {
             id: "capture/replay/\(name)", title: r.title,
             requirement: """
                 Given the recorded Alice's messages of captures/\(r.file) (re-authenticated with the target's key) and the \
-                recorded Bob's quantum-layer records (regenerated from the recording's sidecar), the stack's Bob must answer \
+                recorded Bob's quantum-layer records (from the capture's own QLI stream when it carries one, otherwise regenerated \
+                from the recording's sidecar), the stack's Bob must answer \
                 as the recorded reference Bob did, message by message under the equivalence rules of docs/captures.md, and \
                 come to the outcome captures/manifest.json states for the recording.
                 """,

@@ -30,6 +30,10 @@ package struct RecordedSession: Sendable {
     package var file: String
     package var sessionID: UInt64
     package var frames: [RecordedFrame]
+    /// Bob's records as the capture's QLI streams carry them, one array per stream (flow) whose
+    /// blocks are Bob's, in stream order; empty when the capture holds no such stream. Which
+    /// stream was this session's is decided against its SIFTING_BASES (``CaptureReplay``).
+    package var bobRecordStreams: [[QuantumLayerBlock]] = []
 
     /// The frames `role` sent, in capture order.
     package func sent(by role: Role) -> [RecordedFrame] { frames.filter { $0.role == role } }
@@ -56,6 +60,10 @@ package struct RecordedSession: Sendable {
             }
             all[f.sessionID, default: []].append(RecordedFrame(packet: observed.packet, role: role, frame: f,
                                                                authenticatedBytes: Array(observed.decoded.authenticatedBytes)))
+        }
+        var bobRecords: [Int: [QuantumLayerBlock]] = [:]
+        analyzer.onQuantumLayerBlock = { block, flow, _ in
+            if block.kind == .bob { bobRecords[flow, default: []].append(block) }
         }
         do {
             let reader = try PcapReader(path: path)
@@ -102,6 +110,9 @@ package struct RecordedSession: Sendable {
                 throw UnreplayableRecording("\(path): session \(hex): \(role == .alice ? "Alice" : "Bob")'s first recorded frame (packet \(first.packet)) is \(first.label), not HELLO: a session recorded from its middle cannot be replayed")
             }
         }
-        return RecordedSession(file: path, sessionID: chosen, frames: frames)
+        // A QLI stream the capture does not hold whole (a gap, a decode error) is no source of records.
+        let damaged = Set(summary.decodeErrors.map(\.flow) + summary.gaps.map(\.flow) + summary.overlaps.map(\.flow))
+        let streams = bobRecords.keys.sorted().filter { !damaged.contains($0) }.compactMap { bobRecords[$0] }
+        return RecordedSession(file: path, sessionID: chosen, frames: frames, bobRecordStreams: streams)
     }
 }
