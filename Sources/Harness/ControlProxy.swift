@@ -19,6 +19,8 @@ package final class ControlProxy: @unchecked Sendable {
     /// A capture shared with other recorders of the session (the quantum-layer feeds); when
     /// given, the relayed connection is recorded into it instead of a file of its own.
     private let captureWriter: PcapWriter?
+    /// An opaque protocol's declared framing: faults then see its messages, not byte chunks.
+    private let framing: MessageFraming?
     private let loop: any EventLoop
     private var server: (any Channel)?
     private let done: EventLoopPromise<Void>
@@ -30,8 +32,9 @@ package final class ControlProxy: @unchecked Sendable {
     package private(set) var port = 0
 
     package init(kind: ControlChannelKind, upstream: (host: String, port: Int), aliceFault: ChannelFault?, bobFault: ChannelFault? = nil,
-                capturePath: String?, captureWriter: PcapWriter? = nil) {
+                capturePath: String?, captureWriter: PcapWriter? = nil, framing: MessageFraming? = nil) {
         self.kind = kind
+        self.framing = kind == .opaque ? framing : nil
         self.captureWriter = captureWriter
         self.upstream = upstream
         self.aliceFault = aliceFault
@@ -97,19 +100,19 @@ package final class ControlProxy: @unchecked Sendable {
                               server: .init(address: (127, 0, 0, 1), port: UInt16(truncatingIfNeeded: upstream.port)))
         }
         let state = RelayState(recorder: recorder)
-        let bobHandler = DirectionRelay(side: .bob, state: state, ledger: ledger, fault: bobFault, kind: kind)
+        let bobHandler = DirectionRelay(side: .bob, state: state, ledger: ledger, fault: bobFault, kind: kind, framing: framing)
         try bob.pipeline.syncOperations.addHandler(bobHandler)
         connectToAlice(bob: bob, state: state, deadline: .now() + .seconds(10))
     }
 
     private func connectToAlice(bob: any Channel, state: RelayState, deadline: NIODeadline) {
-        let proxy = self, ledger = ledger, fault = aliceFault, kind = kind
+        let proxy = self, ledger = ledger, fault = aliceFault, kind = kind, framing = framing
         ClientBootstrap(group: bob.eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { alice in
                 alice.eventLoop.makeCompletedFuture {
                     try alice.pipeline.syncOperations.addHandler(
-                        DirectionRelay(side: .alice, state: state, ledger: ledger, fault: fault, kind: kind, peer: bob))
+                        DirectionRelay(side: .alice, state: state, ledger: ledger, fault: fault, kind: kind, framing: framing, peer: bob))
                 }
             }
             .connect(host: upstream.host, port: upstream.port)
@@ -160,18 +163,22 @@ final class DirectionRelay: ChannelInboundHandler {
     /// Bytes not yet cut into a frame, forwarded as they are if the side closes mid-frame.
     private var carry: [UInt8] = []
     private var framing: Bool
+    /// An opaque protocol's messages, by its declared framing (nil once the stream broke it).
+    private var splitter: MessageSplitter?
     private var index = 0
     private var queue: [FaultAction] = []
     private var waiting = false
     private var closed = false
     private let fixedPeer: (any Channel)?
 
-    init(side: Role, state: RelayState, ledger: WireLedger, fault: ChannelFault?, kind: ControlChannelKind, peer: (any Channel)? = nil) {
+    init(side: Role, state: RelayState, ledger: WireLedger, fault: ChannelFault?, kind: ControlChannelKind, framing declared: MessageFraming? = nil,
+         peer: (any Channel)? = nil) {
         self.side = side
         self.state = state
         self.ledger = ledger
         self.fault = fault
         framing = kind == .reference
+        splitter = kind == .opaque ? declared.map(MessageSplitter.init) : nil
         fixedPeer = peer
     }
 
@@ -197,6 +204,16 @@ final class DirectionRelay: ChannelInboundHandler {
                 framing = false
                 units.append(carry)
                 carry = []
+            }
+        } else if var s = splitter {
+            s.append(bytes)
+            do {
+                while let message = try s.next() { units.append(message) }
+                splitter = s
+            } catch {
+                // The stream does not follow its declared framing: the rest goes as it comes.
+                splitter = nil
+                units.append(s.pendingBytes)
             }
         } else {
             units.append(bytes)
@@ -245,6 +262,7 @@ final class DirectionRelay: ChannelInboundHandler {
         // This side went away: the other gets what is still queued, then the close (half a
         // connection is no connection).
         if framing, fault != nil, !carry.isEmpty { queue.append(.send(carry)) }
+        if let rest = splitter?.pendingBytes, fault != nil, !rest.isEmpty { queue.append(.send(rest)) }
         let peer = peer
         if waiting {
             queue.append(.close)

@@ -60,6 +60,7 @@ package struct ProcessTarget: SessionTarget {
     package var name: String { file.name }
     package var declared: DeclaredParameters { file.declared }
     package var channel: ControlChannelKind { file.controlProtocol }
+    package var framing: MessageFraming? { file.framing }
     package var shimCommand: [String]? {
         file.shim.map { $0.command.map { TargetFile.fill($0, ["qkdspec": executable, "work_dir": workRoot]) } }
     }
@@ -134,7 +135,7 @@ package struct ProcessTarget: SessionTarget {
         let sharedCapture = try recordsQuantumLayer ? capture.map { try PcapWriter(path: $0) } : nil
         defer { sharedCapture?.close() }
         let proxy = ControlProxy(kind: file.controlProtocol, upstream: (aliceControl.host, aliceControl.port), aliceFault: plan.aliceFault, bobFault: plan.bobFault,
-                                 capturePath: capture, captureWriter: sharedCapture)
+                                 capturePath: capture, captureWriter: sharedCapture, framing: file.framing)
         do { try await proxy.start(host: listen.host, port: listen.port) } catch {
             try? FileManager.default.removeItem(atPath: dir)
             if !lastAttempt && "\(error)".contains(Self.addressInUse) { throw PortTaken() }

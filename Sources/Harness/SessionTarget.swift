@@ -13,6 +13,8 @@ package protocol SessionTarget: Sendable {
     /// Whether the control channel speaks the reference protocol (the harness decodes it), or the
     /// vendor's own (bring-your-own-protocol: relayed as opaque bytes).
     var channel: ControlChannelKind { get }
+    /// An opaque protocol's declared message framing (docs/targets.md), if any.
+    var framing: MessageFraming? { get }
     /// Runs one session as `plan` says: its channel per block, its seed, its faults.
     func run(_ plan: SessionPlan) async throws -> Session
     /// Slots per quantum-layer block, and blocks per session unless a plan says otherwise.
@@ -33,6 +35,7 @@ package protocol SessionTarget: Sendable {
 
 extension SessionTarget {
     package func release(_ session: Session) {}
+    package var framing: MessageFraming? { nil }
 
     /// Runs one session on `scenario` with `seed`; `fault` alters Alice's control frames (or, for
     /// an opaque channel, her byte stream in chunks) on their way to Bob.

@@ -61,9 +61,12 @@ package struct TargetFile: Sendable, Codable, Equatable {
     package var blocks: Int?
     package var blockPulses: Int?
     package var shim: ShimSpec?
+    /// How an opaque protocol cuts its stream into messages (nil: undeclared; faults then work on
+    /// byte chunks). Refused for qkdspec-wire/1, whose framing the harness knows.
+    package var framing: MessageFraming?
 
     enum CodingKeys: String, CodingKey {
-        case name, alice, bob, declared, blocks, shim
+        case name, alice, bob, declared, blocks, shim, framing
         case controlProtocol = "control_protocol", proxyListen = "proxy_listen", authKey = "auth_key"
         case sessionTimeoutSeconds = "session_timeout_s", blockPulses = "block_pulses"
     }
@@ -95,7 +98,7 @@ package struct TargetFile: Sendable, Codable, Equatable {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
             throw HarnessError("target file \(path): not valid JSON")
         }
-        try StrictJSON.check(data, fields: fields, integers: ["blocks", "block_pulses", "declared.frame_bits"], what: "target file \(path)")
+        try StrictJSON.check(data, fields: fields, integers: ["blocks", "block_pulses", "declared.frame_bits", "declared.sample_bits", "framing.length_offset", "framing.length_size", "framing.extra_bytes", "framing.tag_bytes", "framing.max_message_bytes"], what: "target file \(path)")
         let file: TargetFile
         do { file = try JSONDecoder().decode(TargetFile.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
             throw HarnessError("target file \(path): missing field '\(Self.path(context.codingPath + [key]))'")
@@ -115,8 +118,8 @@ package struct TargetFile: Sendable, Codable, Equatable {
     package static let fields: StrictJSON.Fields = {
         let node: Set = ["command", "control", "qli", "key_output", "environment"]
         return ["": ["name", "control_protocol", "alice", "bob", "proxy_listen", "auth_key", "declared", "session_timeout_s", "blocks",
-                     "block_pulses", "shim"],
-                "alice": node, "bob": node, "shim": ["command"],
+                     "block_pulses", "shim", "framing"],
+                "alice": node, "bob": node, "shim": ["command"], "framing": MessageFraming.fields,
                 "declared": ["protocol", "qber_threshold", "epsilon_secrecy", "epsilon_correctness", "frame_bits",
                              "sample_bits", "reconciliation_efficiency", "features", "lone_key_end"]]
     }()
@@ -172,6 +175,12 @@ package struct TargetFile: Sendable, Codable, Equatable {
         guard d.frameBits >= 1024, d.frameBits <= 1 << 30 else { throw HarnessError("target file: declared.frame_bits must lie in 1024 ... 2^30") }
         if let k = d.declaredSampleBits, !(1..<d.frameBits).contains(k) {
             throw HarnessError("target file: declared.sample_bits must lie in 1 ... frame_bits − 1 (\(d.frameBits - 1)): the bits of a frame disclosed for the QBER estimate")
+        }
+        if let framing {
+            guard controlProtocol == .opaque else {
+                throw HarnessError("target file: framing describes an opaque protocol's messages; qkdspec-wire/1's framing is known (drop the field)")
+            }
+            try framing.check()
         }
         if controlProtocol == .reference, let end = d.loneKeyEnd, end != .alice {
             throw HarnessError("target file: declared.lone_key_end is '\(end.rawValue)', but qkdspec-wire/1 fixes it at 'alice' (docs/protocol.md, key confirmation): drop the field, or declare the protocol opaque")

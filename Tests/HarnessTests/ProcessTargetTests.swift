@@ -119,12 +119,14 @@ struct ProcessTargetTests {
         let t = try target(example("opaque-protocol.json"))
         #expect(t.channel == .opaque)
         let r = Runner(target: t, profile: .quick, include: ["bb84/keys/length-within-finite-key-bound", "auth/replayed-frame-rejected",
-                                                              "bb84/keys/agreement", "auth/tampered-payload-aborts"],
+                                                              "bb84/keys/agreement", "auth/tampered-payload-aborts", "auth/tampered-tag-aborts"],
                        exclude: [], seed: 5, version: "test")
         let report = await r.run(r.selection(), reproduceCommand: "qkdspec run")
         let verdicts = Dictionary(uniqueKeysWithValues: report.results.map { ($0.id, $0.verdict) })
         #expect(verdicts["bb84/keys/length-within-finite-key-bound"] == .unimplemented)
+        // Without a declared framing (docs/targets.md) the messages and their tags cannot be told apart.
         #expect(verdicts["auth/replayed-frame-rejected"] == .unimplemented)
+        #expect(verdicts["auth/tampered-tag-aborts"] == .unimplemented)
         #expect(verdicts["bb84/keys/agreement"] == .pass, "\(report.results.map(\.detail))")
         #expect(verdicts["auth/tampered-payload-aborts"] == .pass, "\(report.results.map(\.detail))")
         #expect(report.exitCode == 0)

@@ -57,23 +57,27 @@ extension Catalogue {
             id: "auth/tampered-tag-aborts", title: "A message with an altered tag ends the session",
             requirement: """
                 A classical message whose authentication tag was altered in transit must fail authentication and abort the \
-                session, whichever bit of the tag is altered: one session per tag byte, each with a bit and a message the \
+                session, whichever bit of the tag is altered (an opaque protocol's: the tag its framing declares): one session per tag byte, each with a bit and a message the \
                 case's seed picks, so a stack that compares only part of the tag fails.
                 """,
             level: .must, reference: "Wegman–Carter 1981; docs/protocol.md (authentication)", tags: ["authentication"]
         ) { ctx in
-            if let u = needsWire(ctx, "finding a message's tag") { return u }
+            // Where the tag is: wire/1's last eight bytes, or the tag an opaque protocol's framing declares.
+            let tagBytes = ctx.target.channel == .reference ? Frame.tagBytes : (ctx.target.framing?.tagBytes ?? 0)
+            guard tagBytes > 0 else {
+                return .unimplemented("the target's control protocol is opaque and its framing declares no tag (docs/targets.md, \"framing\"): finding a message's tag needs it")
+            }
             let shape = try await calibrate(ctx)
             var random = CaseRandom(seed: ctx.seed, label: "tampered-tag")
             var parts: [String] = [], holds = true
             var evidence: Session?
-            for byte in 0..<Frame.tagBytes {
+            for byte in 0..<tagBytes {
                 let index = random.int(in: 1...max(1, shape.units * 6 / 10)), bit = 8 * byte + random.int(in: 0...7)
                 let log = FaultLog()
                 let s = try await ctx.session(honest(), alice: { i, bytes in
-                    guard lands(at: index, i, bytes, log: log), bytes.count >= Frame.headerBytes + Frame.tagBytes else { return [.send(bytes)] }
+                    guard lands(at: index, i, bytes, log: log), bytes.count > tagBytes else { return [.send(bytes)] }
                     var b = bytes
-                    // The tag is the frame's last eight bytes, a big-endian u64: bit 0 is the low bit of the last byte.
+                    // The tag is the message's last bytes (wire/1: a big-endian u64): bit 0 is the low bit of the last byte.
                     b[b.count - 1 - bit / 8] ^= UInt8(1) << UInt8(bit % 8)
                     log.note("tag bit \(bit) of Alice's message \(i) (\(frameName(bytes))) flipped")
                     return [.send(b)]
@@ -91,17 +95,20 @@ extension Catalogue {
                     evidence = evidence ?? s
                     parts.append("\(log.description): \(refusal(s)), \(keyConsistency(s))\(stranded.map { ": \($0)" } ?? "")")
                 }
-                if evidence == nil && byte == Frame.tagBytes - 1 { evidence = s }
+                if evidence == nil && byte == tagBytes - 1 { evidence = s }
             }
             return CaseOutcome(holds: holds,
-                               detail: holds ? "a flipped bit in each of the tag's \(Frame.tagBytes) bytes was refused every time"
+                               detail: holds ? "a flipped bit in each of the tag's \(tagBytes) bytes was refused every time"
                                              : "accepted: " + parts.joined(separator: "; "),
-                               measurements: ["sessions": Double(Frame.tagBytes)], session: evidence)
+                               measurements: ["sessions": Double(tagBytes)], session: evidence)
         },
         sequenceCase(
             id: "auth/replayed-frame-rejected", title: "A replayed message is rejected",
-            requirement: "A message replayed on the control channel (the case's seed picks which) must be rejected, even with a valid tag.",
-            tags: ["replay"], profiles: [.quick, .ci, .full], doing: "replaying a message"
+            requirement: """
+                A message replayed on the control channel (the case's seed picks which) must be rejected, even with a valid tag. \
+                Judged on an opaque protocol that declares its framing too: there the receiving node must end the session with an error.
+                """,
+            tags: ["replay"], profiles: [.quick, .ci, .full], doing: "replaying a message", opaqueMessages: true
         ) { random, shape, log in
             let index = random.int(in: 0...max(0, shape.units * 6 / 10))
             return { i, bytes in
@@ -116,7 +123,7 @@ extension Catalogue {
                 A message recorded earlier in the session and replayed later (with its valid tag) must be rejected and the \
                 session aborted, with no key from an incomplete frame.
                 """,
-            tags: ["replay"], profiles: [.ci, .full], doing: "replaying a message"
+            tags: ["replay"], profiles: [.ci, .full], doing: "replaying a message", opaqueMessages: true
         ) { random, shape, log in
             let later = random.int(in: 2...max(2, shape.units * 6 / 10))
             return replaying(random.int(in: 0...(later - 1)), after: later, log: log)
@@ -149,13 +156,17 @@ extension Catalogue {
     /// that Bob must notice from the sequence numbers: he refuses with ERROR replayed-or-out-of-order,
     /// and no key differs. `fault` makes a fresh fault per session (faults keep state) from the
     /// case's random source and the number of Alice's messages in a clean session.
+    /// With `opaqueMessages`, the fault needs only Alice's messages told apart (not decoded), so
+    /// an opaque target that declares its framing is judged too: refusing is then ending with an
+    /// error, the only thing the harness can see of an opaque node.
     static func sequenceCase(id: String, title: String, requirement: String, tags: [String], profiles: Set<Profile>, doing what: String,
+                             opaqueMessages: Bool = false,
                              fault: @escaping @Sendable (inout CaseRandom, Calibration, FaultLog) -> ChannelFault) -> ConformanceCase {
         ConformanceCase(
             id: id, title: title, requirement: requirement, level: .must, reference: "docs/protocol.md (sequence numbers)", tags: tags,
             profiles: profiles
         ) { ctx in
-            if let u = needsWire(ctx, what) { return u }
+            if let u = opaqueMessages ? needsMessages(ctx, what) : needsWire(ctx, what) { return u }
             let shape = try await calibrate(ctx)
             var random = CaseRandom(seed: ctx.seed, label: id)
             let log = FaultLog()

@@ -82,12 +82,12 @@ extension Catalogue {
     /// when this session turned out shorter than the clean one it was placed in (batching and
     /// Cascade's rounds vary) — on her CLOSE, so a fault always lands.
     static func lands(at index: Int, _ i: Int, _ bytes: [UInt8], log: FaultLog) -> Bool {
-        i == index || (!log.landed && i < index && bytes.count > 5 && bytes[5] == MessageType.close.rawValue)
+        i == index || (!log.landed && i < index && isWireFrame(bytes) && bytes[5] == MessageType.close.rawValue)
     }
 
     /// A short description of one of Alice's frames (its type and, for per-frame messages, the frame).
     static func frameName(_ bytes: [UInt8]) -> String {
-        guard bytes.count >= Frame.headerBytes else { return "\(bytes.count) bytes" }
+        guard isWireFrame(bytes) else { return "\(bytes.count) bytes" }
         let type = MessageType(rawValue: bytes[5]).map { "\($0)" } ?? "type 0x\(String(bytes[5], radix: 16))"
         return "\(type), sequence \(bytes[16..<24].reduce(0) { $0 << 8 | UInt64($1) })"
     }

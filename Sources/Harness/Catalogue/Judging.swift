@@ -26,6 +26,20 @@ extension Catalogue {
             ? .unimplemented("the target's control protocol is opaque to the harness; \(what) needs the frames decoded") : nil
     }
 
+    /// `unimplemented` for an opaque target that declares no message framing: `what` needs
+    /// Alice's messages told apart (a target file's `framing`, docs/targets.md, tells them apart).
+    static func needsMessages(_ ctx: CaseContext, _ what: String) -> CaseOutcome? {
+        ctx.target.channel == .opaque && ctx.target.framing == nil
+            ? .unimplemented("the target's control protocol is opaque and declares no framing (docs/targets.md, \"framing\"); \(what) needs its messages told apart")
+            : nil
+    }
+
+    /// Whether `bytes` are a qkdspec-wire/1 frame (its magic first): message names and the CLOSE
+    /// a late fault falls back to apply only to those, never to an opaque protocol's messages.
+    static func isWireFrame(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= Frame.headerBytes && bytes[0] == 0x51 && bytes[1] == 0x4B && bytes[2] == 0x44 && bytes[3] == 0x57
+    }
+
     /// The sample errors and sample bits of every frame Bob answered, pooled.
     static func wireSample(_ s: Session) -> (errors: Int, trials: Int) {
         let answered = s.wire.estimates.values.filter { $0.errors != nil }
