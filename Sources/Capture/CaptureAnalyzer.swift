@@ -26,32 +26,55 @@ package final class CaptureAnalyzer: ControlStreamObserver {
     /// Keep one ``MessageLine`` per frame (for `--messages`).
     package var keepMessages = false
 
-    package private(set) var summary = CaptureSummary()
+    /// What was found so far (complete after ``read(_:)`` or ``finish()``).
+    package var summary: CaptureSummary {
+        var s = report
+        s.packets = packetCount
+        s.tcpPackets = tcpPacketCount
+        s.messages = tally.messages
+        s.firstTime = firstTime
+        s.lastTime = lastTime
+        return s
+    }
+    /// The summary but for the counters every packet or frame updates, which are kept apart in
+    /// private properties: updating the shared summary costs a run-time exclusivity check per field.
+    private var report = CaptureSummary()
+    private var packetCount = 0
+    private var tcpPacketCount = 0
+    private var firstTime: Double?
+    private var lastTime: Double?
     private var flowIndex: [FlowKey: CaptureFlow] = [:]
     /// Flows by ID (nil once retired: closed both ways, summarised and freed).
     private var flows: [CaptureFlow?] = []
     private var retired: Set<FlowKey> = []
-    private var typeCounts = [Int](repeating: 0, count: 256 * 3)
-    private var sessions: [UInt64: SessionTally] = [:]
+    private var tally = MessageTally()
     /// Flows that have ended (FIN/RST both ways) are retired from the table after this many packets.
     package static let flowLimit = 1 << 16
 
     private struct FlowKey: Hashable {
         var a: TCPEndpoint
         var b: TCPEndpoint
+
+        /// Equal keys have equal endpoints, so mixing the endpoints' words into one before
+        /// hashing keeps the hash consistent with `==` and costs one combine instead of eight.
+        func hash(into hasher: inout Hasher) {
+            let ports = UInt64(a.port) << 16 | UInt64(b.port)
+            hasher.combine(a.high &* 0x9E37_79B9_7F4A_7C15 ^ a.low ^ (b.high &* 0xC2B2_AE3D_27D4_EB4F) ^ (b.low << 1) ^ ports << 32
+                           ^ (a.isIPv6 ? 1 : 0))
+        }
     }
 
     package init(limits: ReassemblyLimits = ReassemblyLimits()) { self.limits = limits }
 
     /// Reads `reader` to its end. Throws only for a damaged file (after tallying what came before).
     package func read(_ reader: PcapReader) throws(CaptureFileError) {
-        summary.file = reader.path
-        summary.linkType = PacketDissector.linkTypeName(reader.linkType)
+        report.file = reader.path
+        report.linkType = PacketDissector.linkTypeName(reader.linkType)
         let link = reader.linkType
         let clock = ContinuousClock.now
         defer {
-            summary.packetsFiltered = reader.packetsFiltered
-            summary.seconds = (ContinuousClock.now - clock) / .seconds(1)
+            report.packetsFiltered = reader.packetsFiltered
+            report.seconds = (ContinuousClock.now - clock) / .seconds(1)
         }
         while let p = try reader.next() {
             add(p, linkType: link)
@@ -61,19 +84,19 @@ package final class CaptureAnalyzer: ControlStreamObserver {
 
     /// One packet (exposed for tests that build packets in memory).
     package func add(_ p: CapturedPacket, linkType: Int32) {
-        summary.packets += 1
-        if summary.firstTime == nil { summary.firstTime = p.time }
-        summary.lastTime = p.time
+        packetCount += 1
+        if firstTime == nil { firstTime = p.time }
+        lastTime = p.time
         switch PacketDissector.dissect(p.bytes, linkType: linkType) {
         case .tcp(let s):
-            summary.tcpPackets += 1
+            tcpPacketCount += 1
             let forward = s.source < s.destination
             let key = forward ? FlowKey(a: s.source, b: s.destination) : FlowKey(a: s.destination, b: s.source)
             let flow: CaptureFlow
             if let f = flowIndex[key] {
                 flow = f
             } else if retired.contains(key) && !s.syn {
-                summary.packetsAfterClose += 1  // the last ACK of a closed connection
+                report.packetsAfterClose += 1  // the last ACK of a closed connection
                 return
             } else {
                 // The first packet's sender is the client, unless it is a SYN-ACK.
@@ -85,11 +108,11 @@ package final class CaptureAnalyzer: ControlStreamObserver {
             }
             flow.add(s, side: s.source == flow.client ? 0 : 1, packet: p.number, time: p.time)
             if flow.closed { retire(flow, key: key) }
-        case .notTCP: summary.nonTCPPackets += 1
+        case .notTCP: report.nonTCPPackets += 1
         case .notIP:
-            if PacketDissector.supportedLinkTypes[linkType] == nil { summary.unsupportedLinkPackets += 1 } else { summary.nonIPPackets += 1 }
-        case .fragment: summary.fragments += 1
-        case .truncated: summary.truncatedPackets += 1
+            if PacketDissector.supportedLinkTypes[linkType] == nil { report.unsupportedLinkPackets += 1 } else { report.nonIPPackets += 1 }
+        case .fragment: report.fragments += 1
+        case .truncated: report.truncatedPackets += 1
         }
     }
 
@@ -107,14 +130,14 @@ package final class CaptureAnalyzer: ControlStreamObserver {
         for case let f? in flows { summarise(f) }
         flows.removeAll()
         flowIndex.removeAll()
-        summary.flows.sort { $0.id < $1.id }
+        report.flows.sort { $0.id < $1.id }
         finishTotals()
     }
 
     private func summarise(_ f: CaptureFlow) {
         f.finish()
-        summary.qliBlocks += f.decoders.reduce(0) { $0 + $1.blocks }
-        summary.flows.append(
+        report.qliBlocks += f.decoders.reduce(0) { $0 + $1.blocks }
+        report.flows.append(
             FlowSummary(id: f.id, client: "\(f.client)", server: "\(f.server)", packets: f.packets, firstPacket: f.firstPacket, lastPacket: f.lastPacket,
                         directions: zip(f.reassemblers, f.decoders).map { r, d in
                             DirectionSummary(from: d.label, kind: d.kind, bytes: r.offset, segments: r.segments, retransmissions: r.retransmissions,
@@ -126,9 +149,9 @@ package final class CaptureAnalyzer: ControlStreamObserver {
                 let label = f.decoders[side].label
                 for e in r.events {
                     switch e {
-                    case let .gap(o, l, a, b): summary.gaps.append(GapSummary(flow: f.id, direction: label, streamOffset: o, length: l, afterPacket: a, beforePacket: b))
-                    case let .conflictingOverlap(o, l, p): summary.overlaps.append(OverlapSummary(flow: f.id, direction: label, streamOffset: o, length: l, packet: p))
-                    case let .limitExceeded(p, b): summary.limitsExceeded.append("flow \(f.id) \(label): \(b) out-of-order bytes held at packet \(p), the hole before them declared a gap")
+                    case let .gap(o, l, a, b): report.gaps.append(GapSummary(flow: f.id, direction: label, streamOffset: o, length: l, afterPacket: a, beforePacket: b))
+                    case let .conflictingOverlap(o, l, p): report.overlaps.append(OverlapSummary(flow: f.id, direction: label, streamOffset: o, length: l, packet: p))
+                    case let .limitExceeded(p, b): report.limitsExceeded.append("flow \(f.id) \(label): \(b) out-of-order bytes held at packet \(p), the hole before them declared a gap")
                     }
                 }
             }
@@ -136,18 +159,8 @@ package final class CaptureAnalyzer: ControlStreamObserver {
     }
 
     private func finishTotals() {
-        var byType: [String: [String: Int]] = [:]
-        for t in 0..<256 {
-            for (d, name) in ["alice", "bob", "unknown"].enumerated() where typeCounts[t * 3 + d] > 0 {
-                byType[Self.typeName(UInt8(t)), default: [:]][name] = typeCounts[t * 3 + d]
-            }
-        }
-        summary.messagesByType = byType
-        summary.sessions = sessions.keys.sorted().map { id in
-            let s = sessions[id]!
-            return SessionSummary(id: Self.hex(id), flows: s.flows.sorted(), frames: s.frames, firstPacket: s.firstPacket, lastPacket: s.lastPacket,
-                                  keysConfirmed: s.keysConfirmed, aborts: s.aborts)
-        }
+        report.messagesByType = tally.messagesByType
+        report.sessions = tally.sessionSummaries
     }
 
     package static func hex(_ v: UInt64) -> String {
@@ -163,19 +176,10 @@ package final class CaptureAnalyzer: ControlStreamObserver {
 
     package func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64) {
         let f = decoded.frame
-        flows[decoder.flow - 1]?.learnRole(from: f.message, side: decoder.side)
-        summary.messages += 1
-        let d = decoder.role.map { $0 == .alice ? 0 : 1 } ?? 2
-        typeCounts[Int(f.message.type) * 3 + d] += 1
-        var tally = sessions[f.sessionID] ?? SessionTally(firstPacket: packet)
-        tally.frames += 1
-        tally.lastPacket = packet
-        tally.flows.insert(decoder.flow)
-        if case .keyConfirmation = f.message { tally.keysConfirmed += 1 }
-        if case .abort = f.message { tally.aborts += 1 }
-        sessions[f.sessionID] = tally
+        if decoder.role == nil { flows[decoder.flow - 1]?.learnRole(from: f.message, side: decoder.side) }
+        tally.record(f.message, session: f.sessionID, role: decoder.role, flow: decoder.flow, side: decoder.side, packet: packet)
         if keepMessages {
-            summary.messageList.append(MessageLine(packet: packet, time: time, flow: decoder.flow, from: decoder.label, session: Self.hex(f.sessionID),
+            report.messageList.append(MessageLine(packet: packet, time: time, flow: decoder.flow, from: decoder.label, session: Self.hex(f.sessionID),
                                                    type: Self.typeName(f.message.type), sequence: f.sequence,
                                                    length: decoded.authenticatedBytes.count + Frame.tagBytes, summary: MessageSummary.line(f.message)))
         }
@@ -187,21 +191,12 @@ package final class CaptureAnalyzer: ControlStreamObserver {
     }
 
     package func decodeError(_ error: StreamDecodeError) {
-        summary.decodeErrorCount += 1
-        if summary.decodeErrors.count < 1000 { summary.decodeErrors.append(error) }
+        report.decodeErrorCount += 1
+        if report.decodeErrors.count < 1000 { report.decodeErrors.append(error) }
     }
 
     package func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int) {
-        guard summary.resynchronisations.count < 1000 else { return }
-        summary.resynchronisations.append("flow \(decoder.flow) \(decoder.label): frame boundary found at stream offset \(offset) (packet \(packet)) after \(skipped) skipped byte(s)")
-    }
-
-    private struct SessionTally {
-        var firstPacket: Int
-        var lastPacket = 0
-        var frames = 0
-        var flows: Set<Int> = []
-        var keysConfirmed = 0
-        var aborts = 0
+        guard report.resynchronisations.count < 1000 else { return }
+        report.resynchronisations.append("flow \(decoder.flow) \(decoder.label): frame boundary found at stream offset \(offset) (packet \(packet)) after \(skipped) skipped byte(s)")
     }
 }

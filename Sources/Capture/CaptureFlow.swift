@@ -9,8 +9,14 @@ package final class CaptureFlow {
     package var packets = 0
     package var firstPacket: Int
     package var lastPacket: Int
-    package private(set) var reassemblers: [StreamReassembler] = []
-    package private(set) var decoders: [ControlStreamDecoder] = []
+    /// Per side (0 the client): stored apart, not in arrays, so a packet reaches its side's
+    /// reassembler without an array access.
+    private let clientReassembler: StreamReassembler
+    private let serverReassembler: StreamReassembler
+    private let clientDecoder: ControlStreamDecoder
+    private let serverDecoder: ControlStreamDecoder
+    package var reassemblers: [StreamReassembler] { [clientReassembler, serverReassembler] }
+    package var decoders: [ControlStreamDecoder] { [clientDecoder, serverDecoder] }
 
     init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, observer: any ControlStreamObserver, limits: ReassemblyLimits) {
         self.id = id
@@ -18,26 +24,32 @@ package final class CaptureFlow {
         self.server = server
         firstPacket = packet
         lastPacket = packet
-        decoders = [
-            ControlStreamDecoder(flow: id, side: 0, label: "\(client)", midStream: false, observer: observer),
-            ControlStreamDecoder(flow: id, side: 1, label: "\(server)", midStream: false, observer: observer),
-        ]
-        reassemblers = decoders.map { StreamReassembler(consumer: $0, limits: limits) }
+        clientDecoder = ControlStreamDecoder(flow: id, side: 0, label: "\(client)", midStream: false, observer: observer)
+        serverDecoder = ControlStreamDecoder(flow: id, side: 1, label: "\(server)", midStream: false, observer: observer)
+        clientReassembler = StreamReassembler(consumer: clientDecoder, limits: limits)
+        serverReassembler = StreamReassembler(consumer: serverDecoder, limits: limits)
     }
 
     /// Adds a segment of this flow (`side` 0 from the client).
     func add(_ s: TCPSegment, side: Int, packet: Int, time: Double) {
         packets += 1
         lastPacket = packet
-        let r = reassemblers[side]
-        if !r.started && !s.syn { decoders[side].startMidStream() }
-        r.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time)
+        // Each side's objects are reached through the immutable properties directly, not through
+        // a local copy: no retain and release per packet.
+        if side == 0 {
+            if !s.syn && !clientReassembler.started { clientDecoder.startMidStream() }
+            clientReassembler.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time)
+        } else {
+            if !s.syn && !serverReassembler.started { serverDecoder.startMidStream() }
+            serverReassembler.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time)
+        }
     }
 
     /// Learns the roles from one direction's frame: HELLO says it; otherwise a message that only
     /// one role sends.
     func learnRole(from message: Message, side: Int) {
-        guard decoders[side].role == nil else { return }
+        let decoder = side == 0 ? clientDecoder : serverDecoder, other = side == 0 ? serverDecoder : clientDecoder
+        guard decoder.role == nil else { return }
         let role: Role?
         switch message {
         case .hello(let h): role = h.role
@@ -46,14 +58,17 @@ package final class CaptureFlow {
         default: role = nil
         }
         guard let role else { return }
-        decoders[side].role = role
-        if decoders[1 - side].role == nil { decoders[1 - side].role = role == .alice ? .bob : .alice }
+        decoder.role = role
+        if other.role == nil { other.role = role == .alice ? .bob : .alice }
     }
 
-    func finish() { for reassembler in reassemblers { reassembler.flush() } }
+    func finish() {
+        clientReassembler.flush()
+        serverReassembler.flush()
+    }
 
     /// Both directions ended (FIN each way, or a RST).
     var closed: Bool {
-        reassemblers.contains { $0.sawRST } || reassemblers.allSatisfy { $0.sawFIN }
+        clientReassembler.sawRST || serverReassembler.sawRST || (clientReassembler.sawFIN && serverReassembler.sawFIN)
     }
 }

@@ -29,6 +29,12 @@ package protocol ControlStreamObserver: AnyObject {
 /// all the decoding), or quantum-layer blocks when the stream starts with the QLI magic. After a
 /// gap, a decode error or a mid-stream start, it scans for the next plausible frame header
 /// (``FrameBoundary``) instead of giving the stream up.
+///
+/// The decoding state lives in one value (``DirectionDecoding``) changed through one mutating
+/// call per delivery: one run-time exclusivity check per delivery instead of one per field. The
+/// observer is called during that call and may read `flow`, `side`, `role` and `label` (stored
+/// apart), not the counters (`frames`, `kind`, …), which it has no reason to read then; doing so
+/// would trap, not corrupt.
 package final class ControlStreamDecoder: ReassembledStreamConsumer {
     package let flow: Int
     /// 0: the connection's first sender (client), 1: the other.
@@ -36,11 +42,42 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
     /// Set by whoever knows the roles (HELLO, or a message only one role sends).
     package var role: Role?
     package var directionLabel: String
-    package private(set) var kind: StreamKind = .unknown
-    package private(set) var frames = 0
-    package private(set) var blocks = 0
-    package private(set) var skippedBytes: Int64 = 0
+    package var kind: StreamKind { state.kind }
+    package var frames: Int { state.frames }
+    package var blocks: Int { state.blocks }
+    package var skippedBytes: Int64 { state.skippedBytes }
     private unowned let observer: any ControlStreamObserver
+    private var state: DirectionDecoding
+
+    /// `midStream`: the capture missed the start, so the first frame boundary must be found.
+    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver) {
+        self.flow = flow
+        self.side = side
+        self.directionLabel = label
+        self.observer = observer
+        state = DirectionDecoding(scanning: midStream)
+    }
+
+    package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
+
+    /// Called before the first byte when the reassembler turns out not to have seen the SYN.
+    package func startMidStream() { state.startMidStream() }
+
+    package func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
+        let observer = self.observer
+        state.consume(bytes, at: offset, packet: packet, time: time, decoder: self, observer: observer)
+    }
+
+    package func gap(at offset: Int64, length: Int64) { state.gap(at: offset, length: length) }
+}
+
+/// The decoding state of one direction and the decoding itself (``ControlStreamDecoder`` holds
+/// one and hands it each delivery).
+private struct DirectionDecoding {
+    var kind: StreamKind = .unknown
+    var frames = 0
+    var blocks = 0
+    var skippedBytes: Int64 = 0
     private var buffer: [UInt8] = []
     private var start = 0
     /// Stream offset of buffer[start].
@@ -53,28 +90,19 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
     private var qliOffset: Int64 = 0
     private var dead = false
 
-    /// `midStream`: the capture missed the start, so the first frame boundary must be found.
-    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver) {
-        self.flow = flow
-        self.side = side
-        self.directionLabel = label
-        self.scanning = midStream
-        self.observer = observer
-    }
+    init(scanning: Bool) { self.scanning = scanning }
 
-    package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
+    mutating func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
 
-    /// Called before the first byte when the reassembler turns out not to have seen the SYN.
-    package func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
-
-    package func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
+    mutating func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double,
+                          decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
         guard !dead else { return }
         if kind == .unknown && !scanning && buffer.count - start + bytes.count >= 4 {
             var head = Array(buffer[start...]); head += bytes.prefix(4)
             let magic = UInt32(head[0]) << 24 | UInt32(head[1]) << 16 | UInt32(head[2]) << 8 | UInt32(head[3])
             kind = magic == QuantumLayerBlock.magic ? .quantumLayer : .control
         }
-        if kind == .quantumLayer { feedQuantumLayer(bytes, packet: packet); return }
+        if kind == .quantumLayer { feedQuantumLayer(bytes, packet: packet, decoder: decoder, observer: observer); return }
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             start = 0
@@ -82,10 +110,10 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
         if chunkStart > 64 { chunks.removeFirst(chunkStart); chunkStart = 0 }
         chunks.append((offset, packet))
         buffer.append(contentsOf: bytes)
-        extract(packet: packet, time: time)
+        extract(packet: packet, time: time, decoder: decoder, observer: observer)
     }
 
-    package func gap(at offset: Int64, length: Int64) {
+    mutating func gap(at offset: Int64, length: Int64) {
         guard !dead, kind != .quantumLayer else {
             if kind == .quantumLayer { dead = true }
             return
@@ -111,13 +139,13 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
         return found
     }
 
-    private func consumeBuffered(_ n: Int) {
+    private mutating func consumeBuffered(_ n: Int) {
         start += n
         bufferOffset += Int64(n)
         while chunkStart + 1 < chunks.count && chunks[chunkStart + 1].offset <= bufferOffset { chunkStart += 1 }
     }
 
-    private func extract(packet: Int, time: Double) {
+    private mutating func extract(packet: Int, time: Double, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
         while true {
             let available = buffer.count - start
             if scanning {
@@ -129,7 +157,7 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
                     return
                 }
                 if skip > 0 || bufferOffset > 0 || frames > 0 {
-                    observer.resynchronised(self, at: bufferOffset + Int64(skip), skipped: Int64(skip), packet: packet)
+                    observer.resynchronised(decoder, at: bufferOffset + Int64(skip), skipped: Int64(skip), packet: packet)
                 }
                 skippedBytes += Int64(skip)
                 consumeBuffered(skip)
@@ -138,18 +166,19 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
                 continue
             }
             guard available >= Frame.headerBytes else { return }
-            let length = buffer.withUnsafeBytes { b -> Int in
-                Int(PacketDissector.be32(UnsafeRawBufferPointer(rebasing: b[start...]), 24))
+            let header = buffer.withUnsafeBytes { b in
+                let h = UnsafeRawBufferPointer(rebasing: b[start..<start + Frame.headerBytes])
+                return (plausible: FrameBoundary.plausibleHeader(h), length: Int(PacketDissector.be32(h, 24)))
             }
-            let headerOK = buffer.withUnsafeBytes { FrameBoundary.plausibleHeader(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            if !headerOK {
+            let length = header.length
+            if !header.plausible {
                 // Let Wire say what is wrong with the header, then look for the next frame.
                 var message = "not a frame header"
-                do { _ = try FrameDecoder.decode(Array(buffer[start..<start + Frame.headerBytes])) } catch {
+                do { _ = try FrameDecoder.decode(slice: buffer[start..<start + Frame.headerBytes]) } catch {
                     message = error.description
-                    report(message, at: bufferOffset + Int64(error.offset))
+                    report(message, at: bufferOffset + Int64(error.offset), decoder: decoder, observer: observer)
                 }
-                if message == "not a frame header" { report(message, at: bufferOffset) }
+                if message == "not a frame header" { report(message, at: bufferOffset, decoder: decoder, observer: observer) }
                 consumeBuffered(1)
                 scanning = true
                 continue
@@ -158,22 +187,23 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
             guard available >= total else { return }
             let frameOffset = bufferOffset
             do {
-                let decoded = try FrameDecoder.decode(Array(buffer[start..<start + total]))
+                // In place: the frame's bytes are a slice of the buffer, not a copy.
+                let decoded = try FrameDecoder.decode(slice: buffer[start..<start + total])
                 frames += 1
                 consumeBuffered(total)
-                observer.frame(decoded, from: self, packet: packet, time: time, offset: frameOffset)
+                observer.frame(decoded, from: decoder, packet: packet, time: time, offset: frameOffset)
             } catch {
-                report(error.description, at: frameOffset + Int64(error.offset))
+                report(error.description, at: frameOffset + Int64(error.offset), decoder: decoder, observer: observer)
                 consumeBuffered(total)  // the header held: the next frame starts after this one
             }
         }
     }
 
-    private func report(_ message: String, at offset: Int64) {
-        observer.decodeError(StreamDecodeError(flow: flow, direction: label, packet: packet(at: offset), streamOffset: offset, message: message))
+    private func report(_ message: String, at offset: Int64, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
+        observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet(at: offset), streamOffset: offset, message: message))
     }
 
-    private func feedQuantumLayer(_ bytes: UnsafeRawBufferPointer, packet: Int) {
+    private mutating func feedQuantumLayer(_ bytes: UnsafeRawBufferPointer, packet: Int, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
         qli.append(bytes)
         while true {
             let before = qli.pendingBytes
@@ -181,9 +211,9 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
                 guard let block = try qli.next() else { return }
                 qliOffset += Int64(before - qli.pendingBytes)
                 blocks += 1
-                observer.quantumLayerBlock(block, from: self, packet: packet)
+                observer.quantumLayerBlock(block, from: decoder, packet: packet)
             } catch {
-                observer.decodeError(StreamDecodeError(flow: flow, direction: label, packet: packet,
+                observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet,
                                                        streamOffset: qliOffset + Int64(error.offset), message: "QLI: \(error.description)"))
                 dead = true
                 return

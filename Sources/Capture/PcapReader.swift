@@ -40,6 +40,11 @@ package final class PcapReader {
     package let linkType: Int32
     package let snapshotLength: Int
     package private(set) var packetsRead = 0
+    /// Classic pcap in the standard layout: the offset of the next record, kept by arithmetic
+    /// (16-byte record header + captured bytes) instead of asking the file position per packet
+    /// (`ftell` is an `lseek` system call each time). nil for pcapng and for the variants whose
+    /// record headers are longer (those ask the file position).
+    private var recordOffset: Int?
     /// Packets the `--filter` expression rejected.
     package private(set) var packetsFiltered = 0
 
@@ -56,6 +61,7 @@ package final class PcapReader {
             throw .cannotOpen(path: path, offset: Self.headerOffset(reason: reason, size: size), reason: reason)
         }
         handle = h
+        recordOffset = Self.classicHeaderEnd(h)
         linkType = pcap_datalink(h)
         snapshotLength = Int(pcap_snapshot(h))
         if let expression, !expression.isEmpty {
@@ -81,17 +87,35 @@ package final class PcapReader {
         return ftell(f)
     }
 
+    /// 24 (the end of the file header) when `h` reads classic pcap whose records are a 16-byte
+    /// header and the captured bytes (magic a1b2c3d4 or a1b23c4d, either byte order, and libpcap
+    /// just past the file header); nil otherwise (pcapng, the patched formats with longer record
+    /// headers), where offsets come from the file position.
+    private static func classicHeaderEnd(_ h: OpaquePointer) -> Int? {
+        guard let f = pcap_file(h), ftell(f) == 24 else { return nil }
+        var magic: UInt32 = 0
+        guard pread(fileno(f), &magic, 4, 0) == 4 else { return nil }
+        let standard: Set<UInt32> = [0xA1B2_C3D4, 0xD4C3_B2A1, 0xA1B2_3C4D, 0x4D3C_B2A1]
+        return standard.contains(magic) ? 24 : nil
+    }
+
     /// The next packet that passes the filter; nil at the end of the file. A truncated or lying
     /// record throws ``CaptureFileError/damaged`` with the offset where it starts.
     package func next() throws(CaptureFileError) -> CapturedPacket? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {
-            let before = fileOffset
+            let before = recordOffset ?? fileOffset
             let status = pcap_next_ex(handle, &header, &data)
             if status == 1, let header, let data {
                 packetsRead += 1
                 let h = header.pointee
+                if recordOffset != nil {
+                    // libpcap cuts a record longer than the snapshot length to that length and
+                    // skips the rest: then the captured length no longer says where the next
+                    // record starts, and the file position is asked.
+                    recordOffset = Int(h.caplen) < snapshotLength ? before + 16 + Int(h.caplen) : fileOffset
+                }
                 if var program = filter {
                     guard pcap_offline_filter(&program, header, data) != 0 else { packetsFiltered += 1; continue }
                 }

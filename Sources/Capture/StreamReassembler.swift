@@ -31,7 +31,54 @@ package struct ReassemblyLimits: Sendable {
 /// TCP reassembly of one direction: segments in any order, retransmitted or overlapping, become
 /// one byte stream. Sequence numbers are compared modulo 2³² (wrap-around is ordinary). A hole
 /// is never glued over: when the data after it can no longer wait (limits, RST, end of capture), the hole is reported as a gap and the consumer is told.
+///
+/// The state lives in one value (``DirectionState``) that a segment changes through one mutating
+/// call: one run-time exclusivity check per segment instead of one per field touched. The
+/// consumer is called during that call, so it must not read this reassembler's properties (it
+/// has no reason to: what it needs comes as arguments); doing so would trap, not corrupt.
 package final class StreamReassembler {
+    package let limits: ReassemblyLimits
+    /// Held strongly: a consumer does not hold its reassembler, so there is no cycle (and no
+    /// per-segment cost of turning an unowned reference into a strong one).
+    private let consumer: any ReassembledStreamConsumer
+    private var state: DirectionState
+
+    /// Sequence number of stream offset 0 (the byte after the SYN, or the first byte seen).
+    package var initialSequence: UInt32 { state.initialSequence }
+    package var started: Bool { state.started }
+    /// True when the capture showed this direction's SYN (else it was picked up mid-stream).
+    package var sawSYN: Bool { state.sawSYN }
+    package var sawFIN: Bool { state.sawFIN }
+    package var sawRST: Bool { state.sawRST }
+    /// Next stream offset expected in order.
+    package var offset: Int64 { state.offset }
+    package var segments: Int { state.segments }
+    package var retransmissions: Int { state.retransmissions }
+    package var outOfOrder: Int { state.outOfOrder }
+    package var events: [ReassemblyEvent] { state.events }
+    package static let eventLimit = 1000
+    package var eventsDropped: Int { state.eventsDropped }
+
+    package init(consumer: any ReassembledStreamConsumer, limits: ReassemblyLimits = ReassemblyLimits()) {
+        self.consumer = consumer
+        self.limits = limits
+        state = DirectionState(limits: limits)
+    }
+
+    /// One segment of this direction, from packet `packet`.
+    package func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
+        state.add(sequence: sequence, flags: flags, payload: payload, packet: packet, time: time, to: consumer)
+    }
+
+    /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
+    package func flush() {
+        state.flush(to: consumer)
+    }
+}
+
+/// The state of one reassembled direction and the reassembly itself (``StreamReassembler`` holds
+/// one and hands it each segment).
+private struct DirectionState {
     private struct Pending {
         var start: Int64
         var bytes: [UInt8]
@@ -40,37 +87,29 @@ package final class StreamReassembler {
         var end: Int64 { start + Int64(bytes.count) }
     }
 
-    package let limits: ReassemblyLimits
-    private unowned let consumer: any ReassembledStreamConsumer
-    /// Sequence number of stream offset 0 (the byte after the SYN, or the first byte seen).
-    package private(set) var initialSequence: UInt32 = 0
-    package private(set) var started = false
-    /// True when the capture showed this direction's SYN (else it was picked up mid-stream).
-    package private(set) var sawSYN = false
-    package private(set) var sawFIN = false
-    package private(set) var sawRST = false
-    /// Next stream offset expected in order.
-    package private(set) var offset: Int64 = 0
+    let limits: ReassemblyLimits
+    var initialSequence: UInt32 = 0
+    var started = false
+    var sawSYN = false
+    var sawFIN = false
+    var sawRST = false
+    var offset: Int64 = 0
     private var pending: [Pending] = []
     private var pendingBytes = 0
     private var lastPacket = 0
     // Ring of the last `historyBytes` delivered bytes, the byte at stream offset o at o % capacity.
     private var history: [UInt8] = []
 
-    package private(set) var segments = 0
-    package private(set) var retransmissions = 0
-    package private(set) var outOfOrder = 0
-    package private(set) var events: [ReassemblyEvent] = []
-    package static let eventLimit = 1000
-    package private(set) var eventsDropped = 0
+    var segments = 0
+    var retransmissions = 0
+    var outOfOrder = 0
+    var events: [ReassemblyEvent] = []
+    var eventsDropped = 0
 
-    package init(consumer: any ReassembledStreamConsumer, limits: ReassemblyLimits = ReassemblyLimits()) {
-        self.consumer = consumer
-        self.limits = limits
-    }
+    init(limits: ReassemblyLimits) { self.limits = limits }
 
-    private func report(_ e: ReassemblyEvent) {
-        if events.count < Self.eventLimit { events.append(e) } else { eventsDropped += 1 }
+    private mutating func report(_ e: ReassemblyEvent) {
+        if events.count < StreamReassembler.eventLimit { events.append(e) } else { eventsDropped += 1 }
     }
 
     /// Stream offset of sequence number `seq` (the nearest one modulo 2³² to the next expected).
@@ -80,7 +119,7 @@ package final class StreamReassembler {
     }
 
     /// One segment of this direction, from packet `packet`.
-    package func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
+    mutating func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
         segments += 1
         let syn = flags & 0x02 != 0, fin = flags & 0x01 != 0, rst = flags & 0x04 != 0
         if !started {
@@ -96,13 +135,13 @@ package final class StreamReassembler {
         let dataSequence = syn ? sequence &+ 1 : sequence
         if payload.count > 0 {
             let start = streamOffset(of: dataSequence)
-            insert(payload, start: start, packet: packet, time: time)
+            insert(payload, start: start, packet: packet, time: time, to: consumer)
         }
         if fin { sawFIN = true }
-        if rst { flush() }
+        if rst { flush(to: consumer) }
     }
 
-    private func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double) {
+    private mutating func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
         let end = start + Int64(payload.count)
         if end <= offset {
             retransmissions += 1
@@ -117,8 +156,8 @@ package final class StreamReassembler {
                 compareWithHistory(UnsafeRawBufferPointer(rebasing: payload[0..<old]), start: start, packet: packet)
                 fresh = UnsafeRawBufferPointer(rebasing: payload[old...])
             }
-            deliver(fresh, packet: packet, time: time)
-            drain(packet: packet, time: time)
+            deliver(fresh, packet: packet, time: time, to: consumer)
+            drain(packet: packet, time: time, to: consumer)
             return
         }
         // Ahead of a hole: hold a copy, in order of start.
@@ -136,17 +175,17 @@ package final class StreamReassembler {
         pendingBytes += payload.count
         if pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
             report(.limitExceeded(packet: packet, pendingBytes: pendingBytes))
-            skipToPending()
+            skipToPending(to: consumer)
         }
     }
 
     /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
-    package func flush() {
-        while !pending.isEmpty { skipToPending() }
+    mutating func flush(to consumer: any ReassembledStreamConsumer) {
+        while !pending.isEmpty { skipToPending(to: consumer) }
     }
 
     /// The first held segment cannot wait any longer: the hole before it is a gap.
-    private func skipToPending() {
+    private mutating func skipToPending(to consumer: any ReassembledStreamConsumer) {
         guard let first = pending.first else { return }
         if first.start > offset {
             let length = first.start - offset
@@ -154,22 +193,24 @@ package final class StreamReassembler {
             consumer.gap(at: offset, length: length)
             offset = first.start
         }
-        drain(packet: first.packet, time: first.time)
+        drain(packet: first.packet, time: first.time, to: consumer)
     }
 
-    private func drain(packet: Int, time: Double) {
+    private mutating func drain(packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
         while let first = pending.first, first.start <= offset {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
             first.bytes.withUnsafeBytes { b in
                 let old = Int(min(Int64(b.count), offset - first.start))
                 if old > 0 { compareWithHistory(UnsafeRawBufferPointer(rebasing: b[0..<old]), start: first.start, packet: first.packet) }
-                if old < b.count { deliver(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time)) }
+                if old < b.count {
+                    deliver(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time), to: consumer)
+                }
             }
         }
     }
 
-    private func deliver(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double) {
+    private mutating func deliver(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
         guard bytes.count > 0 else { return }
         // Allocated on first use: a direction that carries nothing costs nothing.
         if history.isEmpty { history = [UInt8](repeating: 0, count: max(1, limits.historyBytes)) }
@@ -193,7 +234,7 @@ package final class StreamReassembler {
     }
 
     /// A segment re-sends bytes already delivered: they must be the same bytes.
-    private func compareWithHistory(_ bytes: UnsafeRawBufferPointer, start: Int64, packet: Int) {
+    private mutating func compareWithHistory(_ bytes: UnsafeRawBufferPointer, start: Int64, packet: Int) {
         guard !history.isEmpty else { return }
         let capacity = Int64(history.count)
         let oldest = max(0, offset - capacity)

@@ -69,16 +69,24 @@ public struct FrameDecoder: Sendable {
 
     /// Decodes exactly one complete frame from `bytes` (no trailing bytes allowed).
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> Decoded {
-        let slice = bytes[...]
+        try decode(slice: bytes[...])
+    }
+
+    /// Decodes exactly one complete frame from a slice of a larger buffer (no trailing bytes
+    /// allowed), without copying it out: a reader of many frames in one buffer (a capture's
+    /// reassembled stream) decodes each in place. The result's `authenticatedBytes` share the
+    /// slice's storage and keep its indices (they start at `bytes.startIndex`, not 0); error
+    /// offsets count from the slice's first byte.
+    public static func decode(slice bytes: ArraySlice<UInt8>) throws(WireError) -> Decoded {
         guard bytes.count >= Frame.headerBytes else {
-            if bytes.count >= 4 { try checkMagic(slice.prefix(4)) }
+            if bytes.count >= 4 { try checkMagic(bytes.prefix(4)) }
             throw .truncated(offset: bytes.count, needed: Frame.headerBytes - bytes.count)
         }
-        let header = try decodeHeader(slice.prefix(Frame.headerBytes))
+        let header = try decodeHeader(bytes.prefix(Frame.headerBytes))
         let total = Frame.headerBytes + header.length + Frame.tagBytes
         guard bytes.count >= total else { throw .truncated(offset: bytes.count, needed: total - bytes.count) }
         guard bytes.count == total else { throw .trailingBytes(offset: total, count: bytes.count - total) }
-        return try decode(frame: slice, header: header)
+        return try decode(frame: bytes, header: header)
     }
 
     struct Header {
