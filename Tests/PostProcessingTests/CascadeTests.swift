@@ -131,7 +131,7 @@ struct CascadeTests {
             // Walk both half-frame blocks' subdivision two levels past the masked ones (those are
             // gathered), as a search splits a range: the left half takes the odd middle bit.
             for block in 0..<2 {
-                var level = [(block * (n / 2), (block + 1) * (n / 2))]
+                var level: [(Int, Int)] = [(block * (n / 2), (block + 1) * (n / 2))]
                 for d in 0...depth + 2 {
                     for (start, end) in level {
                         #expect(perms.parity(of: key, pass: p, start: start, end: end) == parityByHand(p, start, end), "pass \(p) \(start)..<\(end)")
@@ -139,7 +139,13 @@ struct CascadeTests {
                         #expect((node != nil) == (d <= depth))
                         if node != nil { masked += 1 }
                     }
-                    level = level.flatMap { r in [(r.0, r.0 + (r.1 - r.0 + 1) / 2), (r.0 + (r.1 - r.0 + 1) / 2, r.1)] }
+                    var next: [(Int, Int)] = []
+                    for (start, end) in level {
+                        let mid: Int = start + (end - start + 1) / 2
+                        next.append((start, mid))
+                        next.append((mid, end))
+                    }
+                    level = next
                 }
             }
             // Ranges that are no node: across the middle, and offset by one bit.
