@@ -146,6 +146,19 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     static func parity(of w: UnsafeBufferPointer<UInt64>, base: Int, _ range: Range<Int>) -> UInt8 {
         guard !range.isEmpty else { return 0 }
+        let length = range.upperBound - range.lowerBound
+        if length <= 64 {
+            // Most of Cascade's ranges are this short: one or two words, no loop.
+            let i = base + range.lowerBound >> 6, shift = range.lowerBound & 63
+            var bits = w[i] >> UInt64(shift)
+            if shift + length > 64 { bits |= w[i + 1] << UInt64(64 - shift) }
+            if length < 64 { bits &= (1 << UInt64(length)) - 1 }
+            return UInt8(bits.nonzeroBitCount & 1)
+        }
+        return parityOfLongRange(w, base: base, range)
+    }
+
+    static func parityOfLongRange(_ w: UnsafeBufferPointer<UInt64>, base: Int, _ range: Range<Int>) -> UInt8 {
         let first = base + range.lowerBound >> 6, last = base + (range.upperBound - 1) >> 6
         let lowMask: UInt64 = ~0 << UInt64(range.lowerBound & 63)
         let highBits = range.upperBound & 63
