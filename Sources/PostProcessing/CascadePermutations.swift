@@ -30,7 +30,8 @@ public final class CascadePermutations: Sendable {
     let halfFrameNodeMasks: [[UInt64]]
     /// The depth of the deepest masked node (-1: none). Nodes stop at about n/32 bits, where a
     /// gather costs no more than a masked popcount; at most 5 levels keep the tables near 80 KB
-    /// per pass for 10 000-bit frames (about 8n bytes a pass).
+    /// per pass for 10 000-bit frames (about 8n bytes a pass; none above
+    /// `maximumMaskedFrameBits`).
     let halfFrameNodeDepth: Int
     /// Words per node mask.
     let halfFrameNodeWords: Int
@@ -65,10 +66,14 @@ public final class CascadePermutations: Sendable {
         }
     }
 
+    /// Frames above this size get no node masks (they would take about 8n bytes a pass: 8 MB
+    /// a pass at 2²⁰ bits); their passes of huge blocks keep permuted copies instead.
+    static let maximumMaskedFrameBits = 1 << 16
+
     /// The depth of the masked half-frame nodes for an n-bit frame (see `halfFrameNodeMasks`).
     static func halfFrameNodeDepth(frameBits n: Int) -> Int {
         let half = n / 2
-        guard half >= 64 else { return -1 }
+        guard half >= 64, n <= maximumMaskedFrameBits else { return -1 }
         var d = 0
         while d < 5 && half >> (d + 1) >= max(64, n / 32) { d += 1 }
         return d

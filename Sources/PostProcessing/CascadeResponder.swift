@@ -65,33 +65,38 @@ public struct CascadeResponder: Sendable {
                 throw .protocolViolation("parity query for pass \(q.pass), bits \(q.start)..<\(q.end) is outside the \(n)-bit frame")
             }
         }
+        // Passes of huge blocks without node masks get their copy on their second search query.
+        // (Whether a parity comes from a copy or not never changes its value.)
+        for q in request.queries where copyOnDemand[Int(q.pass)] {
+            let pass = Int(q.pass), start = Int(q.start), k = blockSizes[pass]
+            let topLevel = start % k == 0 && Int(q.end) == min(start + k, n)
+            guard !topLevel else { continue }
+            searchQueriesPerPass[pass] += 1
+            if searchQueriesPerPass[pass] == 2 {
+                copyOnDemand[pass] = false
+                makeCopy(pass: pass)
+            }
+        }
         var parities = BitKey(count: 0)
         swap(&parities, &replyBuffer)
         parities.removeAll()
         var word: UInt64 = 0, filled = 0
-        for q in request.queries {
-            let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
-            if copyOnDemand[pass] {
-                let k = blockSizes[pass]
-                let topLevel = start % k == 0 && end == min(start + k, n)
-                if !topLevel {
-                    searchQueriesPerPass[pass] += 1
-                    if searchQueriesPerPass[pass] == 2 {
-                        copyOnDemand[pass] = false
-                        makeCopy(pass: pass)
+        copyWords.withUnsafeBufferPointer { copies in
+            copyBase.withUnsafeBufferPointer { copyBase in
+                for q in request.queries {
+                    let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
+                    let base = copyBase[pass]
+                    let parity = base >= 0
+                        ? BitKey.parity(of: copies, base: base, start..<end)
+                        : permutations.parity(of: key, pass: pass, start: start, end: end)
+                    word |= UInt64(parity) << UInt64(filled)
+                    filled += 1
+                    if filled == 64 {
+                        parities.append(bits: word, count: 64)
+                        word = 0
+                        filled = 0
                     }
                 }
-            }
-            let base = copyBase[pass]
-            let parity = base >= 0
-                ? copyWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) }
-                : permutations.parity(of: key, pass: pass, start: start, end: end)
-            word |= UInt64(parity) << UInt64(filled)
-            filled += 1
-            if filled == 64 {
-                parities.append(bits: word, count: 64)
-                word = 0
-                filled = 0
             }
         }
         parities.append(bits: word, count: filled)
