@@ -125,6 +125,16 @@ public struct CascadeInitiator: Sendable {
         }
         bobTopParity = [UInt8](repeating: 0, count: topParity.count)
         searching = [UInt64](repeating: 0, count: (topParity.count + 63) / 64)
+        // Room for the copies and search trees of the passes that nearly always search (those
+        // of small blocks) and a few more, so that they are not moved as they grow.
+        var copies = 0, trees = 0
+        for p in 0..<variant.passes where CascadeVariant.keepsPermutedCopy(blockSize: blockSizes[p], frameBits: n) {
+            copies += 1
+            let k = blockSizes[p], depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
+            trees += (blockCount(p) << (depth + 1) + 31) / 32
+        }
+        permutedWords.reserveCapacity((copies + 2) * ((n + 63) / 64))
+        treeBits.reserveCapacity(trees + 4 * ((n + 63) / 64))
         return CascadeRequest(round: round, queries: pendingQueries)
     }
 
@@ -142,29 +152,29 @@ public struct CascadeInitiator: Sendable {
         }
         var stack = [Search]()
         swap(&stack, &scratch)
-        reply.parities.words.withUnsafeBufferPointer { bits in
-            @inline(__always) func bit(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: bits[i >> 6] >> UInt64(i & 63)) & 1 }
-            if round == 0 {
-                // Only the first request asks top-level parities, pass by pass, block by block
-                // (all of pass 1's blocks, all but the last of each later pass's); passes start
-                // once it is in.
-                var i = 0
-                for p in 0..<blockBase.count {
-                    let count = blockCount(p), base = blockBase[p]
-                    for b in 0..<(p == 0 ? count : count - 1) {
-                        topParity[base + b] = bit(i)
-                        i += 1
-                    }
+        // Read straight from the reply's words; no closure, so no capture of `self` (whose
+        // arrays must stay uniquely referenced to be updated in place).
+        let bits = reply.parities.words
+        @inline(__always) func bit(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: bits[i >> 6] >> UInt64(i & 63)) & 1 }
+        if round == 0 {
+            // Only the first request asks top-level parities, pass by pass, block by block (all of
+            // pass 1's blocks, all but the last of each later pass's); passes start once it is in.
+            var i = 0
+            for p in 0..<blockBase.count {
+                let count = blockCount(p), base = blockBase[p]
+                for b in 0..<(p == 0 ? count : count - 1) {
+                    topParity[base + b] = bit(i)
+                    i += 1
                 }
-            } else {
-                // Every later query is the left half of a search's range: remember Alice's answer
-                // and take the search up again, in the order asked.
-                for i in 0..<asked {
-                    let q = pendingQueries[i]
-                    remember(bit(i), search: pendingSearches[i], leftStart: Int(q.start), leftEnd: Int(q.end))
-                }
-                swap(&stack, &pendingSearches)
             }
+        } else {
+            // Every later query is the left half of a search's range: remember Alice's answer and
+            // take the search up again, in the order asked.
+            for i in 0..<asked {
+                let q = pendingQueries[i]
+                remember(bit(i), search: pendingSearches[i], leftStart: Int(q.start), leftEnd: Int(q.end))
+            }
+            swap(&stack, &pendingSearches)
         }
         disclosedParityBits += asked
         pendingQueries.removeAll(keepingCapacity: true)
@@ -201,7 +211,14 @@ public struct CascadeInitiator: Sendable {
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         let base = copyBase[pass]
         if base >= 0 { return permutedWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) } }
-        return permutations.parity(of: key, pass: pass, start: start, end: end)
+        return parityWithoutCopy(pass, start, end)
+    }
+
+    /// Bob's parity in a pass without a permuted copy (node masks or a gather): out of line, so
+    /// that the search loop keeps the copy's fast path inlined.
+    @inline(never)
+    private func parityWithoutCopy(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
+        permutations.parity(of: key, pass: pass, start: start, end: end)
     }
 
     @inline(__always)
@@ -272,9 +289,10 @@ public struct CascadeInitiator: Sendable {
     private mutating func makeCopy(pass p: Int) {
         let base = permutedWords.count, wordCount = (key.count + 63) / 64
         permutedWords.append(contentsOf: repeatElement(0, count: wordCount))
+        // Taken out first: the closure then captures no part of `self`.
+        let words = key.words, count = key.count, inverse = permutations.position[p]
         permutedWords.withUnsafeMutableBufferPointer { w in
-            BitKey.scatter(key.words, count: key.count, inverse: permutations.position[p],
-                           into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
+            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
         }
         copyBase[p] = base
     }

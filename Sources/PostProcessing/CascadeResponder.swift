@@ -46,9 +46,10 @@ public struct CascadeResponder: Sendable {
     private mutating func makeCopy(pass p: Int) {
         let base = copyWords.count, wordCount = (key.count + 63) / 64
         copyWords.append(contentsOf: repeatElement(0, count: wordCount))
+        // Taken out first: the closure then captures no part of `self`.
+        let words = key.words, count = key.count, inverse = permutations.position[p]
         copyWords.withUnsafeMutableBufferPointer { w in
-            BitKey.scatter(key.words, count: key.count, inverse: permutations.position[p],
-                           into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
+            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
         }
         copyBase[p] = base
     }
