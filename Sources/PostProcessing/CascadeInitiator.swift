@@ -211,13 +211,14 @@ public struct CascadeInitiator: Sendable {
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         let base = copyBase[pass]
         if base >= 0 { return permutedWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) } }
-        return parityWithoutCopy(pass, start, end)
+        return Self.parityWithoutCopy(permutations, key, pass, start, end)
     }
 
     /// Bob's parity in a pass without a permuted copy (node masks or a gather): out of line, so
-    /// that the search loop keeps the copy's fast path inlined.
+    /// that the search loop keeps the copy's fast path inlined, and static, so that calling it
+    /// from a mutating method does not copy the whole initiator.
     @inline(never)
-    private func parityWithoutCopy(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
+    private static func parityWithoutCopy(_ permutations: CascadePermutations, _ key: BitKey, _ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         permutations.parity(of: key, pass: pass, start: start, end: end)
     }
 
