@@ -146,6 +146,19 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     static func parity(of w: UnsafeBufferPointer<UInt64>, base: Int, _ range: Range<Int>) -> UInt8 {
         guard !range.isEmpty else { return 0 }
+        let length = range.upperBound - range.lowerBound
+        if length <= 64 {
+            // Most of Cascade's ranges are this short: one or two words, no loop.
+            let i = base + range.lowerBound >> 6, shift = range.lowerBound & 63
+            var bits = w[i] >> UInt64(shift)
+            if shift + length > 64 { bits |= w[i + 1] << UInt64(64 - shift) }
+            if length < 64 { bits &= (1 << UInt64(length)) - 1 }
+            return UInt8(bits.nonzeroBitCount & 1)
+        }
+        return parityOfLongRange(w, base: base, range)
+    }
+
+    static func parityOfLongRange(_ w: UnsafeBufferPointer<UInt64>, base: Int, _ range: Range<Int>) -> UInt8 {
         let first = base + range.lowerBound >> 6, last = base + (range.upperBound - 1) >> 6
         let lowMask: UInt64 = ~0 << UInt64(range.lowerBound & 63)
         let highBits = range.upperBound & 63
@@ -181,21 +194,7 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
     public func permuted(by order: [Int32], inverse: [Int32]? = nil) -> BitKey {
         var out = BitKey(count: order.count)
         if let inverse, inverse.count == count, order.count == count {
-            words.withUnsafeBufferPointer { src in
-                inverse.withUnsafeBufferPointer { inv in
-                    out.words.withUnsafeMutableBufferPointer { dst in
-                        for wi in 0..<src.count {
-                            var w = src[wi]
-                            while w != 0 {
-                                let j = wi << 6 | w.trailingZeroBitCount
-                                let p = Int(inv[j])
-                                dst[p >> 6] |= 1 << UInt64(p & 63)
-                                w &= w - 1
-                            }
-                        }
-                    }
-                }
-            }
+            out.words.withUnsafeMutableBufferPointer { Self.scatter(words, count: count, inverse: inverse, into: $0) }
             return out
         }
         order.withUnsafeBufferPointer { o in
@@ -216,6 +215,46 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return out
+    }
+
+    /// Writes the `count`-bit string `words` permuted by `inverse` (bit j moves to position
+    /// `inverse[j]`) over the first (count + 63) / 64 words of `dst`. Each one bit is scattered as
+    /// a byte store into a scratch row of bytes, which is then packed eight bytes at a time: a
+    /// plain store per bit, where setting the bit in place costs a read-modify-write of a word.
+    static func scatter(_ words: [UInt64], count n: Int, inverse: [Int32], into dst: UnsafeMutableBufferPointer<UInt64>) {
+        let wordCount = (n + 63) / 64
+        precondition(words.count == wordCount && inverse.count == n && dst.count >= wordCount, "scatter of \(n) bits")
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: wordCount * 8) { lanes in
+            let bytes = UnsafeMutableRawBufferPointer(lanes)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            words.withUnsafeBufferPointer { src in
+                inverse.withUnsafeBufferPointer { inv in
+                    for wi in 0..<wordCount {
+                        var w = src[wi]
+                        while w != 0 {
+                            bytes[Int(inv[wi << 6 | w.trailingZeroBitCount])] = 1
+                            w &= w - 1
+                        }
+                    }
+                }
+            }
+            // Eight 0/1 bytes b0 … b7 (little-endian) times 0x0102040810204080 put b_i at bit 56 + i:
+            // no two partial products meet at or above bit 56, and none carry into it.
+            for i in 0..<wordCount {
+                var out: UInt64 = 0
+                for k in 0..<8 {
+                    let eight = UInt64(littleEndian: bytes.load(fromByteOffset: (i * 8 + k) * 8, as: UInt64.self))
+                    out |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(8 * k)
+                }
+                dst[i] = out
+            }
+        }
+    }
+
+    /// Empties the key, keeping its storage (for buffers refilled every round).
+    mutating func removeAll() {
+        words.removeAll(keepingCapacity: true)
+        count = 0
     }
 
     /// Bitwise XOR; both keys must have the same length.

@@ -35,11 +35,14 @@ public enum Cascade {
         }
         var responder = try CascadeResponder(key: alice, variant: variant, estimatedQBER: estimatedQBER, permutations: permutations)
         var initiator = try CascadeInitiator(key: bob, variant: variant, estimatedQBER: estimatedQBER, permutations: permutations)
-        var request: CascadeRequest? = initiator.start()
-        while let r = request {
-            let reply = try responder.answer(r)
-            transcript?(r, reply)
-            request = try initiator.receive(reply)
+        var request = initiator.start()
+        while true {
+            let reply = try responder.answer(request)
+            transcript?(request, reply)
+            // Let go of the request before Bob builds the next one in the same storage.
+            request = CascadeRequest(round: 0, queries: [])
+            guard let next = try initiator.receive(reply) else { break }
+            request = next
         }
         return CascadeOutcome(
             reconciledKey: initiator.key, disclosedParityBits: initiator.disclosedParityBits, rounds: initiator.rounds,

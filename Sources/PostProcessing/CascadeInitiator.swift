@@ -24,8 +24,9 @@ public struct CascadeInitiator: Sendable {
     public private(set) var key: BitKey
     // The passes' state is flat, one array of each kind for all passes instead of one per pass,
     // so a flip that touches every pass pays no copy-on-write check per pass.
-    /// Permuted copies of Bob's key, back to back; `copyBase[p]` is pass p's first word, or -1
-    /// while the pass has none.
+    /// Permuted copies of Bob's key, back to back; `copyBase[p]` is pass p's first word, -1 while
+    /// the pass has none, or -2 for a pass searched through the half-frame node masks of the
+    /// permutations, which never needs one.
     private var permutedWords: [UInt64] = []
     private var copyBase: [Int] = []
     private var blockSizes: [Int] = []
@@ -56,7 +57,13 @@ public struct CascadeInitiator: Sendable {
     private var knownParity = ParityCache(capacity: 1024)
     /// Blocks larger than this many tree nodes keep their parities in the hash map.
     static let maximumTreeNodes = 1 << 14
-    private var pending: [(query: ParityQuery, context: Context)] = []
+    /// The queries of the request under way, and (after the first request, which asks only
+    /// top-level parities) the search each one continues. The request shares `pendingQueries`'s
+    /// storage, reused when the caller has let go of the request.
+    private var pendingQueries: [ParityQuery] = []
+    private var pendingSearches: [Search] = []
+    /// Storage for the searches to advance, kept across rounds.
+    private var scratch: [Search] = []
     private var round: UInt32 = 0
     public private(set) var disclosedParityBits = 0
     public private(set) var correctedBits = 0
@@ -81,11 +88,6 @@ public struct CascadeInitiator: Sendable {
         var node: Int = 1
     }
 
-    private enum Context {
-        case top(pass: Int, block: Int)
-        case left(Search)
-    }
-
     public init(key: BitKey, variant: CascadeVariant, estimatedQBER: Double, permutations: CascadePermutations) throws(PostProcessingError) {
         guard key.count >= 1, key.count <= Self.maximumFrameBits else {
             throw .invalidParameter(name: "frame length", reason: "Cascade frames must hold 1 ... \(Self.maximumFrameBits) bits, got \(key.count)")
@@ -104,7 +106,7 @@ public struct CascadeInitiator: Sendable {
     /// The first request: the top-level parities of every pass (all of pass 1's blocks, all but
     /// the last of each later pass's).
     public mutating func start() -> CascadeRequest {
-        precondition(round == 0 && pending.isEmpty && blockSizes.isEmpty, "start() is called once")
+        precondition(round == 0 && pendingQueries.isEmpty && blockSizes.isEmpty, "start() is called once")
         let n = key.count
         for p in 0..<variant.passes {
             let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
@@ -112,18 +114,28 @@ public struct CascadeInitiator: Sendable {
             blockSizes.append(k)
             blockReciprocals.append((1 << 40) / UInt64(k) + 1)
             blockBase.append(topParity.count)
-            copyBase.append(-1)
+            copyBase.append(permutations.searchesByNodeMasks(pass: p, blockSize: k) ? -2 : -1)
             treeBase.append(-1)
             treeNodes.append(0)
             topParity.append(contentsOf: repeatElement(0, count: blocks))
             let asked = p == 0 ? blocks : blocks - 1
             for b in 0..<asked {
-                pending.append((ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)), .top(pass: p, block: b)))
+                pendingQueries.append(ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)))
             }
         }
         bobTopParity = [UInt8](repeating: 0, count: topParity.count)
         searching = [UInt64](repeating: 0, count: (topParity.count + 63) / 64)
-        return CascadeRequest(round: round, queries: pending.map(\.query))
+        // Room for the copies and search trees of the passes that nearly always search (those
+        // of small blocks) and a few more, so that they are not moved as they grow.
+        var copies = 0, trees = 0
+        for p in 0..<variant.passes where CascadeVariant.keepsPermutedCopy(blockSize: blockSizes[p], frameBits: n) {
+            copies += 1
+            let k = blockSizes[p], depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
+            trees += (blockCount(p) << (depth + 1) + 31) / 32
+        }
+        permutedWords.reserveCapacity((copies + 2) * ((n + 63) / 64))
+        treeBits.reserveCapacity(trees + 4 * ((n + 63) / 64))
+        return CascadeRequest(round: round, queries: pendingQueries)
     }
 
     /// Takes Alice's reply and returns the next request, or nil when reconciliation is complete.
@@ -134,24 +146,38 @@ public struct CascadeInitiator: Sendable {
         guard reply.round == round else {
             throw .protocolViolation("Cascade reply for round \(reply.round), round \(round) expected")
         }
-        guard reply.parities.count == pending.count else {
-            throw .protocolViolation("\(reply.parities.count) parities for \(pending.count) queries: a reply for blocks never asked")
+        let asked = pendingQueries.count
+        guard reply.parities.count == asked else {
+            throw .protocolViolation("\(reply.parities.count) parities for \(asked) queries: a reply for blocks never asked")
         }
-        var ready = [Search]()
-        for (i, item) in pending.enumerated() {
-            let parity = reply.parities[i]
-            let q = item.query
-            switch item.context {
-            case let .top(pass, block):
-                // Only the first request asks top-level parities; passes start once it is in.
-                topParity[blockBase[pass] + block] = parity
-            case let .left(search):
-                remember(parity, search: search, leftStart: Int(q.start), leftEnd: Int(q.end))
-                ready.append(search)
+        var stack = [Search]()
+        swap(&stack, &scratch)
+        // Read straight from the reply's words; no closure, so no capture of `self` (whose
+        // arrays must stay uniquely referenced to be updated in place).
+        let bits = reply.parities.words
+        @inline(__always) func bit(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: bits[i >> 6] >> UInt64(i & 63)) & 1 }
+        if round == 0 {
+            // Only the first request asks top-level parities, pass by pass, block by block (all of
+            // pass 1's blocks, all but the last of each later pass's); passes start once it is in.
+            var i = 0
+            for p in 0..<blockBase.count {
+                let count = blockCount(p), base = blockBase[p]
+                for b in 0..<(p == 0 ? count : count - 1) {
+                    topParity[base + b] = bit(i)
+                    i += 1
+                }
             }
+        } else {
+            // Every later query is the left half of a search's range: remember Alice's answer and
+            // take the search up again, in the order asked.
+            for i in 0..<asked {
+                let q = pendingQueries[i]
+                remember(bit(i), search: pendingSearches[i], leftStart: Int(q.start), leftEnd: Int(q.end))
+            }
+            swap(&stack, &pendingSearches)
         }
-        disclosedParityBits += pending.count
-        pending.removeAll(keepingCapacity: true)
+        disclosedParityBits += asked
+        pendingQueries.removeAll(keepingCapacity: true)
         if round == 0 {
             let pass0 = blockBase.count > 1 ? blockBase[1] : topParity.count
             aliceKeyParity = topParity[0..<pass0].reduce(0, ^)
@@ -159,18 +185,19 @@ public struct CascadeInitiator: Sendable {
         }
         round += 1
         rounds += 1
-        try advance(ready)
+        try advance(&stack)
         // The next pass starts when the earlier ones have nothing left to ask.
-        while pending.isEmpty {
+        while pendingQueries.isEmpty {
             guard activePasses < variant.passes else {
                 isFinished = true
+                scratch = stack
                 return nil
             }
-            var opened = [Search]()
-            activateNextPass(&opened)
-            try advance(opened)
+            activateNextPass(&stack)
+            try advance(&stack)
         }
-        return CascadeRequest(round: round, queries: pending.map(\.query))
+        scratch = stack
+        return CascadeRequest(round: round, queries: pendingQueries)
     }
 
     // MARK: Internals
@@ -184,7 +211,15 @@ public struct CascadeInitiator: Sendable {
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         let base = copyBase[pass]
         if base >= 0 { return permutedWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) } }
-        return permutations.parity(of: key, pass: pass, start: start, end: end)
+        return Self.parityWithoutCopy(permutations, key, pass, start, end)
+    }
+
+    /// Bob's parity in a pass without a permuted copy (node masks or a gather): out of line, so
+    /// that the search loop keeps the copy's fast path inlined, and static, so that calling it
+    /// from a mutating method does not copy the whole initiator.
+    @inline(never)
+    private static func parityWithoutCopy(_ permutations: CascadePermutations, _ key: BitKey, _ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
+        permutations.parity(of: key, pass: pass, start: start, end: end)
     }
 
     @inline(__always)
@@ -253,9 +288,14 @@ public struct CascadeInitiator: Sendable {
 
     /// Gives pass `p` a permuted copy of Bob's key (fast sub-range parities).
     private mutating func makeCopy(pass p: Int) {
-        let copy = key.permuted(by: permutations.order[p], inverse: permutations.position[p])
-        copyBase[p] = permutedWords.count
-        permutedWords.append(contentsOf: copy.words)
+        let base = permutedWords.count, wordCount = (key.count + 63) / 64
+        permutedWords.append(contentsOf: repeatElement(0, count: wordCount))
+        // Taken out first: the closure then captures no part of `self`.
+        let words = key.words, count = key.count, inverse = permutations.position[p]
+        permutedWords.withUnsafeMutableBufferPointer { w in
+            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
+        }
+        copyBase[p] = base
     }
 
     /// Starts the next pass: Bob's parities of its blocks (all but the last directly, the last
@@ -275,21 +315,22 @@ public struct CascadeInitiator: Sendable {
         for b in 0..<blocks { openIfUnbalanced(pass: p, block: b, &work) }
     }
 
-    private mutating func advance(_ work: [Search]) throws(PostProcessingError) {
-        var stack = work
+    /// Runs the searches on `stack` (last first, and every search they open) until each has
+    /// flipped its bit, found its range repaired, or asked Alice a parity. Leaves `stack` empty.
+    private mutating func advance(_ stack: inout [Search]) throws(PostProcessingError) {
         while var s = stack.popLast() {
-            // A binary search needs fast sub-range parities: give its pass a permuted copy.
-            if copyBase[s.pass] < 0 { makeCopy(pass: s.pass) }
+            // A binary search needs fast sub-range parities: give its pass a permuted copy (unless
+            // the permutations' node masks serve it).
+            if copyBase[s.pass] == -1 { makeCopy(pass: s.pass) }
             if treeBase[s.pass] == -1 { makeTrees(pass: s.pass) }
+            try spendStep()
+            if bobParity(s.pass, s.start, s.end) == s.aliceParity {
+                finish(s, &stack)  // another flip already repaired this range
+                continue
+            }
+            // From here on the range stays unbalanced: each step keeps the half whose parities
+            // differ, and no bit flips before the search stops, so it is not checked again.
             while true {
-                stepBudget -= 1
-                guard stepBudget > 0, correctedBits <= key.count else {
-                    throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
-                }
-                if bobParity(s.pass, s.start, s.end) == s.aliceParity {
-                    finish(s, &stack)  // another flip already repaired this range
-                    break
-                }
                 if s.end - s.start == 1 {
                     flip(pass: s.pass, position: s.start, &stack)
                     finish(s, &stack)
@@ -307,11 +348,22 @@ public struct CascadeInitiator: Sendable {
                         s.aliceParity ^= left
                         s.node = 2 * s.node + 1
                     }
+                    try spendStep()
                     continue
                 }
-                pending.append((ParityQuery(pass: s.pass, start: s.start, end: mid), .left(s)))
+                pendingQueries.append(ParityQuery(pass: s.pass, start: s.start, end: mid))
+                pendingSearches.append(s)
                 break
             }
+        }
+    }
+
+    /// Counts one search step against the budget.
+    @inline(__always)
+    private mutating func spendStep() throws(PostProcessingError) {
+        stepBudget -= 1
+        guard stepBudget > 0, correctedBits <= key.count else {
+            throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
         }
     }
 

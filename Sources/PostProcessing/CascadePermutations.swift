@@ -20,15 +20,38 @@ public final class CascadePermutations: Sendable {
     /// Cascade flips moves in every pass at once, and this way its positions in all passes share
     /// one cache line instead of costing a miss per pass.
     let positionsOfIndex: [Int32]
+    /// Masks of the upper nodes of the binary searches in half-frame blocks (blocks [0, ⌊n/2⌋)
+    /// and [⌊n/2⌋, 2⌊n/2⌋)), so that a search there asks and checks the parity of a large range by
+    /// a masked popcount of the unpermuted key instead of a gather or a permuted copy. Per pass
+    /// (empty for passes 0 and 1, whose blocks are far below half a frame in every schedule):
+    /// `halfFrameNodeWords` words per node, node (block b, heap index h) at slot b · 2^(D+1) + h
+    /// for heap indices 1 ..< 2^(D+1), D = `halfFrameNodeDepth` (root 1, children 2h and 2h + 1,
+    /// subdivided as the searches do: the left half takes the middle bit of an odd range).
+    let halfFrameNodeMasks: [[UInt64]]
+    /// The depth of the deepest masked node (-1: none). Nodes stop at about n/32 bits, where a
+    /// gather costs no more than a masked popcount; at most 5 levels keep the tables near 80 KB
+    /// per pass for 10 000-bit frames (about 8n bytes a pass; none above
+    /// `maximumMaskedFrameBits`).
+    let halfFrameNodeDepth: Int
+    /// Words per node mask.
+    let halfFrameNodeWords: Int
     /// Number of passes drawn.
     public var passes: Int { order.count }
 
     public init(frameBits n: Int, passes: Int, seed: UInt64) {
         frameBits = n
         // Each pass's shuffle is independent of the others: draw them on every core.
-        let drawn = ConcurrentSlots<(order: [Int32], position: [Int32], mask: BitKey)>(count: passes)
-        DispatchQueue.concurrentPerform(iterations: passes) { p in drawn.store(p, Self.pass(p, frameBits: n, seed: seed)) }
+        let depth = Self.halfFrameNodeDepth(frameBits: n)
+        halfFrameNodeDepth = depth
+        halfFrameNodeWords = (n + 63) / 64
+        let drawn = ConcurrentSlots<(order: [Int32], position: [Int32], mask: BitKey, nodes: [UInt64])>(count: passes)
+        DispatchQueue.concurrentPerform(iterations: passes) { p in
+            let (order, position, mask) = Self.pass(p, frameBits: n, seed: seed)
+            let nodes = p >= 2 ? Self.halfFrameNodeMasks(order: order, depth: depth) : []
+            drawn.store(p, (order, position, mask, nodes))
+        }
         let all = drawn.values
+        halfFrameNodeMasks = all.map(\.nodes)
         order = all.map(\.order)
         let inverses = all.map(\.position)
         position = inverses
@@ -41,6 +64,53 @@ public final class CascadePermutations: Sendable {
             }
             count = n * passes
         }
+    }
+
+    /// Frames above this size get no node masks (they would take about 8n bytes a pass: 8 MB
+    /// a pass at 2²⁰ bits); their passes of huge blocks keep permuted copies instead.
+    static let maximumMaskedFrameBits = 1 << 16
+
+    /// The depth of the masked half-frame nodes for an n-bit frame (see `halfFrameNodeMasks`).
+    static func halfFrameNodeDepth(frameBits n: Int) -> Int {
+        let half = n / 2
+        guard half >= 64, n <= maximumMaskedFrameBits else { return -1 }
+        var d = 0
+        while d < 5 && half >> (d + 1) >= max(64, n / 32) { d += 1 }
+        return d
+    }
+
+    /// The node masks of one pass (layout in `halfFrameNodeMasks`): each deepest node's bits are
+    /// set from the shuffle, and every node above is the OR of its two children.
+    static func halfFrameNodeMasks(order: [Int32], depth: Int) -> [UInt64] {
+        guard depth >= 0 else { return [] }
+        let n = order.count, half = n / 2, wordsPerNode = (n + 63) / 64, slotsPerBlock = 2 << depth
+        var masks = [UInt64](repeating: 0, count: 2 * slotsPerBlock * wordsPerNode)
+        masks.withUnsafeMutableBufferPointer { m in
+            for b in 0..<2 {
+                // Walk the subdivision down to `depth`; the deepest nodes take their bits.
+                var ranges = [(start: b * half, end: (b + 1) * half)]
+                for _ in 0..<depth {
+                    ranges = ranges.flatMap { r in
+                        let mid = r.start + (r.end - r.start + 1) / 2
+                        return [(r.start, mid), (mid, r.end)]
+                    }
+                }
+                let firstDeepest = 1 << depth
+                for (i, r) in ranges.enumerated() {
+                    let base = (b * slotsPerBlock + firstDeepest + i) * wordsPerNode
+                    for pos in r.start..<r.end {
+                        let j = Int(order[pos])
+                        m[base + j >> 6] |= 1 << UInt64(j & 63)
+                    }
+                }
+                for h in stride(from: firstDeepest - 1, through: 1, by: -1) {
+                    let node = (b * slotsPerBlock + h) * wordsPerNode
+                    let left = (b * slotsPerBlock + 2 * h) * wordsPerNode, right = left + wordsPerNode
+                    for w in 0..<wordsPerNode { m[node + w] = m[left + w] | m[right + w] }
+                }
+            }
+        }
+        return masks
     }
 
     /// Pass `p`'s shuffle, its inverse and its first-half mask.
@@ -73,13 +143,50 @@ extension CascadePermutations {
         }
     }
 
-    /// The parity of `key` over positions [start, end) of pass `pass`: a masked popcount for the
-    /// first half-frame block, and for a block that starts at the half and runs to (or nearly to)
-    /// the end, the key's parity minus the first half's and the short tail's; a gather otherwise.
-    /// (An odd frame cut into half-frame blocks has a third block of one bit: the second block's
-    /// parity would otherwise cost a gather of half the frame, on both sides, in every pass.)
+    /// The mask slot of [start, end) in pass `pass` if it is one of the masked nodes of a
+    /// half-frame block's subdivision, else nil (found by walking down from the block).
+    @inline(__always)
+    func halfFrameNode(pass: Int, start: Int, end: Int) -> Int? {
+        let depth = halfFrameNodeDepth
+        guard depth >= 0, pass < halfFrameNodeMasks.count, !halfFrameNodeMasks[pass].isEmpty else { return nil }
+        let half = frameBits / 2
+        var s: Int, e: Int, block: Int
+        if end <= half {
+            (s, e, block) = (0, half, 0)
+        } else if start >= half && end <= 2 * half {
+            (s, e, block) = (half, 2 * half, 1)
+        } else {
+            return nil
+        }
+        var node = 1
+        for level in 0...depth {
+            if s == start && e == end { return block << (depth + 1) | node }
+            guard level < depth else { break }
+            let mid = s + (e - s + 1) / 2
+            if end <= mid {
+                e = mid
+                node = 2 * node
+            } else if start >= mid {
+                s = mid
+                node = 2 * node + 1
+            } else {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// The parity of `key` over positions [start, end) of pass `pass`: a masked popcount for an
+    /// upper node of a half-frame block's subdivision and for the first half-frame block; for a
+    /// block that starts at the half and runs to (or nearly to) the end, the key's parity minus
+    /// the first half's and the short tail's; a gather otherwise. (An odd frame cut into
+    /// half-frame blocks has a third block of one bit: the second block's parity would otherwise
+    /// cost a gather of half the frame, on both sides, in every pass.)
     @inline(__always)
     func parity(of key: BitKey, pass: Int, start: Int, end: Int) -> UInt8 {
+        if let slot = halfFrameNode(pass: pass, start: start, end: end) {
+            return key.parity(maskedBy: halfFrameNodeMasks[pass], offset: slot * halfFrameNodeWords)
+        }
         let half = frameBits / 2
         if start == 0 && end == half { return key.parity(maskedBy: firstHalfMask[pass]) }
         if start == half && frameBits - end < end - start {
@@ -89,6 +196,12 @@ extension CascadePermutations {
         }
         return key.gatheredParity(order: order[pass], range: start..<end)
     }
+
+    /// Whether a pass cut into `blockSize`-bit blocks searches them through the half-frame node
+    /// masks (so neither party needs a permuted copy of the key for it).
+    func searchesByNodeMasks(pass: Int, blockSize k: Int) -> Bool {
+        halfFrameNodeDepth >= 0 && k == frameBits / 2 && pass < halfFrameNodeMasks.count && !halfFrameNodeMasks[pass].isEmpty
+    }
 }
 
 extension BitKey {
@@ -97,6 +210,21 @@ extension BitKey {
     func parity(maskedBy mask: BitKey) -> UInt8 {
         words.withUnsafeBufferPointer { w in
             mask.words.withUnsafeBufferPointer { m in
+                var acc: UInt64 = 0
+                for i in 0..<w.count { acc ^= w[i] & m[i] }
+                return UInt8(acc.nonzeroBitCount & 1)
+            }
+        }
+    }
+
+    /// The parity of the bits selected by the mask at words `offset ..< offset + words.count`
+    /// of `masks`.
+    @inline(__always)
+    func parity(maskedBy masks: [UInt64], offset: Int) -> UInt8 {
+        words.withUnsafeBufferPointer { w in
+            masks.withUnsafeBufferPointer { m in
+                precondition(offset >= 0 && offset + w.count <= m.count, "mask outside its table")
+                let m = UnsafeBufferPointer(rebasing: m[offset..<offset + w.count])
                 var acc: UInt64 = 0
                 for i in 0..<w.count { acc ^= w[i] & m[i] }
                 return UInt8(acc.nonzeroBitCount & 1)

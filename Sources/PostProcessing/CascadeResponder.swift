@@ -5,13 +5,20 @@ public struct CascadeResponder: Sendable {
     public let estimatedQBER: Double
     private let permutations: CascadePermutations
     private let key: BitKey
-    /// Permuted copies for the passes that keep one (nil for passes answered by gathering). A pass
-    /// of a few huge blocks gets its copy on its second binary-search query: most such passes are
-    /// asked their top-level parities (answered without a gather) and nothing else.
-    private var permutedKeys: [BitKey?]
+    /// Permuted copies of the key for the passes that keep one, back to back: `copyBase[p]` is
+    /// pass p's first word in `copyWords`, or -1 for a pass answered from the unpermuted key (by
+    /// the half-frame node masks, or by gathering). A pass of a few huge blocks without node
+    /// masks gets its copy on its second binary-search query: most such passes are asked their
+    /// top-level parities (answered without a gather) and nothing else.
+    private var copyWords: [UInt64] = []
+    private var copyBase: [Int]
+    /// Per pass: true if it may still get a copy (large blocks, no node masks).
+    private var copyOnDemand: [Bool]
     private var blockSizes: [Int]
     private var searchQueriesPerPass: [Int]
     private var expectedRound: UInt32 = 0
+    /// The previous reply's parities: their storage is reused once the caller has let go of it.
+    private var replyBuffer = BitKey(count: 0)
     /// Parity bits disclosed so far.
     public private(set) var disclosedParityBits = 0
 
@@ -21,12 +28,30 @@ public struct CascadeResponder: Sendable {
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
         self.key = key
-        let sizes = (0..<variant.passes).map { variant.blockSize(pass: $0, qber: estimatedQBER, frameBits: key.count) }
+        let n = key.count
+        let sizes = (0..<variant.passes).map { variant.blockSize(pass: $0, qber: estimatedQBER, frameBits: n) }
         blockSizes = sizes
-        permutedKeys = (0..<variant.passes).map { p in
-            CascadeVariant.keepsPermutedCopy(blockSize: sizes[p], frameBits: key.count) ? key.permuted(by: permutations.order[p], inverse: permutations.position[p]) : nil
-        }
+        copyBase = [Int](repeating: -1, count: variant.passes)
+        copyOnDemand = [Bool](repeating: false, count: variant.passes)
         searchQueriesPerPass = [Int](repeating: 0, count: variant.passes)
+        for p in 0..<variant.passes {
+            if CascadeVariant.keepsPermutedCopy(blockSize: sizes[p], frameBits: n) {
+                makeCopy(pass: p)
+            } else {
+                copyOnDemand[p] = !permutations.searchesByNodeMasks(pass: p, blockSize: sizes[p])
+            }
+        }
+    }
+
+    private mutating func makeCopy(pass p: Int) {
+        let base = copyWords.count, wordCount = (key.count + 63) / 64
+        copyWords.append(contentsOf: repeatElement(0, count: wordCount))
+        // Taken out first: the closure then captures no part of `self`.
+        let words = key.words, count = key.count, inverse = permutations.position[p]
+        copyWords.withUnsafeMutableBufferPointer { w in
+            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
+        }
+        copyBase[p] = base
     }
 
     /// Answers one batch. A query outside the frame or for a pass that does not exist, or a
@@ -36,33 +61,49 @@ public struct CascadeResponder: Sendable {
             throw .protocolViolation("Cascade round \(request.round) arrived, round \(expectedRound) expected")
         }
         let n = permutations.frameBits
-        var parities = BitKey(count: 0)
         for q in request.queries {
-            guard Int(q.pass) < permutedKeys.count, q.start < q.end, Int(q.end) <= n else {
+            guard Int(q.pass) < copyBase.count, q.start < q.end, Int(q.end) <= n else {
                 throw .protocolViolation("parity query for pass \(q.pass), bits \(q.start)..<\(q.end) is outside the \(n)-bit frame")
             }
         }
-        for q in request.queries {
-            let range = Int(q.start)..<Int(q.end)
-            let pass = Int(q.pass)
-            if permutedKeys[pass] == nil {
-                let k = blockSizes[pass]
-                let topLevel = range.lowerBound % k == 0 && range.upperBound == min(range.lowerBound + k, n)
-                if !topLevel {
-                    searchQueriesPerPass[pass] += 1
-                    if searchQueriesPerPass[pass] == 2 {
-                        permutedKeys[pass] = key.permuted(by: permutations.order[pass], inverse: permutations.position[pass])
+        // Passes of huge blocks without node masks get their copy on their second search query.
+        // (Whether a parity comes from a copy or not never changes its value.)
+        for q in request.queries where copyOnDemand[Int(q.pass)] {
+            let pass = Int(q.pass), start = Int(q.start), k = blockSizes[pass]
+            let topLevel = start % k == 0 && Int(q.end) == min(start + k, n)
+            guard !topLevel else { continue }
+            searchQueriesPerPass[pass] += 1
+            if searchQueriesPerPass[pass] == 2 {
+                copyOnDemand[pass] = false
+                makeCopy(pass: pass)
+            }
+        }
+        var parities = BitKey(count: 0)
+        swap(&parities, &replyBuffer)
+        parities.removeAll()
+        var word: UInt64 = 0, filled = 0
+        copyWords.withUnsafeBufferPointer { copies in
+            copyBase.withUnsafeBufferPointer { copyBase in
+                for q in request.queries {
+                    let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
+                    let base = copyBase[pass]
+                    let parity = base >= 0
+                        ? BitKey.parity(of: copies, base: base, start..<end)
+                        : permutations.parity(of: key, pass: pass, start: start, end: end)
+                    word |= UInt64(parity) << UInt64(filled)
+                    filled += 1
+                    if filled == 64 {
+                        parities.append(bits: word, count: 64)
+                        word = 0
+                        filled = 0
                     }
                 }
             }
-            if let copy = permutedKeys[pass] {
-                parities.append(copy.parity(range))
-            } else {
-                parities.append(permutations.parity(of: key, pass: pass, start: range.lowerBound, end: range.upperBound))
-            }
         }
+        parities.append(bits: word, count: filled)
         disclosedParityBits += request.queries.count
         expectedRound += 1
+        replyBuffer = parities
         return CascadeReply(round: request.round, parities: parities)
     }
 }

@@ -18,6 +18,26 @@ struct BitKeyTests {
         #expect(key.parity == bits.reduce(UInt8(0), ^))
     }
 
+    @Test("range parity of every short range, at every offset in a word and across a word boundary")
+    func shortRangeParity() {
+        let key = randomKey(400, seed: 21)
+        let bits = (0..<400).map { key[$0] }
+        var wrong = 0
+        for lo in 0..<140 {
+            for length in 1...140 where lo + length <= 400 {
+                if key.parity(lo..<lo + length) != bits[lo..<lo + length].reduce(UInt8(0), ^) { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+        // The same key laid out after three other words (as the permuted copies are).
+        let padded = [UInt64](repeating: ~0, count: 3) + key.words
+        padded.withUnsafeBufferPointer { w in
+            for (lo, hi) in [(0, 1), (60, 70), (64, 128), (1, 400), (130, 131)] {
+                #expect(BitKey.parity(of: w, base: 3, lo..<hi) == bits[lo..<hi].reduce(UInt8(0), ^), "\(lo)..<\(hi)")
+            }
+        }
+    }
+
     @Test("permutation, XOR, Hamming distance, append")
     func operations() {
         let a = randomKey(300, seed: 1), b = randomKey(300, seed: 2)

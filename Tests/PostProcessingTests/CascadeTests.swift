@@ -99,6 +99,66 @@ struct CascadeTests {
         }
     }
 
+    @Test("a permuted copy built by scattering one bits holds bit order[i] at i", arguments: [1, 63, 64, 65, 127, 1_001, 3_001, 10_000])
+    func scatteredCopy(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 3, seed: 11)
+        let key = randomKey(n, seed: UInt64(n))
+        for p in 0..<3 {
+            let copy = key.permuted(by: perms.order[p], inverse: perms.position[p])
+            #expect(copy.count == n)
+            #expect((0..<n).allSatisfy { copy[$0] == key[Int(perms.order[p][$0])] }, "pass \(p)")
+            // Bits past the end stay clear (equality and parity rely on it).
+            #expect(copy == BitKey(bits: (0..<n).map { key[Int(perms.order[p][$0])] }))
+        }
+    }
+
+    @Test("half-frame node masks give the parity of every node of a search, bit by bit", arguments: [3_000, 3_001, 10_000, 10_003])
+    func halfFrameNodeMasks(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 4, seed: 12)
+        let depth = perms.halfFrameNodeDepth
+        #expect(depth >= 3)
+        var key = randomKey(n, seed: 13)
+        key.flip(n - 1)
+        func parityByHand(_ p: Int, _ start: Int, _ end: Int) -> UInt8 {
+            var parity: UInt8 = 0
+            for pos in start..<end { parity ^= key[Int(perms.order[p][pos])] }
+            return parity
+        }
+        var masked = 0
+        for p in 2..<4 {
+            #expect(perms.searchesByNodeMasks(pass: p, blockSize: n / 2))
+            #expect(!perms.searchesByNodeMasks(pass: p, blockSize: n / 2 + 1))
+            // Walk both half-frame blocks' subdivision two levels past the masked ones (those are
+            // gathered), as a search splits a range: the left half takes the odd middle bit.
+            for block in 0..<2 {
+                var level: [(Int, Int)] = [(block * (n / 2), (block + 1) * (n / 2))]
+                for d in 0...depth + 2 {
+                    for (start, end) in level {
+                        #expect(perms.parity(of: key, pass: p, start: start, end: end) == parityByHand(p, start, end), "pass \(p) \(start)..<\(end)")
+                        let node = perms.halfFrameNode(pass: p, start: start, end: end)
+                        #expect((node != nil) == (d <= depth))
+                        if node != nil { masked += 1 }
+                    }
+                    var next: [(Int, Int)] = []
+                    for (start, end) in level {
+                        let mid: Int = start + (end - start + 1) / 2
+                        next.append((start, mid))
+                        next.append((mid, end))
+                    }
+                    level = next
+                }
+            }
+            // Ranges that are no node: across the middle, and offset by one bit.
+            for (start, end) in [(n / 2 - 5, n / 2 + 5), (1, n / 4), (n / 2 + 1, n - 1), (0, n)] {
+                #expect(perms.halfFrameNode(pass: p, start: start, end: end) == nil)
+                #expect(perms.parity(of: key, pass: p, start: start, end: end) == parityByHand(p, start, end))
+            }
+        }
+        #expect(masked == 2 * 2 * ((2 << depth) - 1))
+        // Passes 0 and 1 have no node masks.
+        #expect(perms.halfFrameNode(pass: 0, start: 0, end: n / 2) == nil)
+    }
+
     @Test("the shuffles are permutations with their inverses")
     func permutations() {
         let perms = CascadePermutations(frameBits: 1000, passes: 3, seed: 9)
