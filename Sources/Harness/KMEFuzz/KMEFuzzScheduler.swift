@@ -72,12 +72,21 @@ struct KMEFuzzScheduler {
     let declared: KMEDeclaration
     private(set) var corpus: [(base: KMEFuzzBase, mutations: [KMEMutation], tries: Int)] = []
     private(set) var seen: Set<String> = []
-    private var sweep: [(KMEFuzzBase, KMEMutation.Kind)] = []
+    /// The opening sweep: every kind once on every base it applies to, and the declared bounds
+    /// each crossed by one (number 0 and one past max_key_per_request; size past min_key_size
+    /// and max_key_size, and one bit over key_size), in an order the seed shuffles.
+    private var sweep: [(base: KMEFuzzBase, kind: KMEMutation.Kind, fixed: KMEMutation?)] = []
 
     init(seed: UInt64, declared: KMEDeclaration) {
         random = CaseRandom(seed: seed, label: "etsi014-fuzz")
         self.declared = declared
-        sweep = KMEFuzzBase.allCases.flatMap { b in b.kinds.map { (b, $0) } }
+        sweep = KMEFuzzBase.allCases.flatMap { b in b.kinds.map { (b, $0, nil) } }
+        let bounds = [("number", 0), ("number", declared.maxKeyPerRequest + 1), ("size", declared.minKeySize - 8),
+                      ("size", declared.maxKeySize + 8), ("size", declared.keySize + 1)]
+        for (field, value) in bounds {
+            sweep.append((.encKeysGet, .queryValue, KMEMutation(.queryValue, field: field, value: String(value))))
+            sweep.append((.encKeysPost, .jsonField, KMEMutation(.jsonField, field: field, value: String(value))))
+        }
         for i in stride(from: sweep.count - 1, to: 0, by: -1) { sweep.swapAt(i, random.int(in: 0...i)) }
     }
 
@@ -92,7 +101,7 @@ struct KMEFuzzScheduler {
 
     /// The next request's base and mutations.
     mutating func next() -> (KMEFuzzBase, [KMEMutation]) {
-        if let opening = sweep.popLast() { return (opening.0, [parameters(opening.1, base: opening.0)]) }
+        if let opening = sweep.popLast() { return (opening.base, [opening.fixed ?? parameters(opening.kind, base: opening.base)]) }
         guard !corpus.isEmpty, random.int(in: 0...9) >= 3 else {
             let base = pick(KMEFuzzBase.allCases)
             return (base, [parameters(pick(base.kinds), base: base)])

@@ -254,9 +254,18 @@ enum KMERequestOracle {
         return "body " + fold(String(decoding: r.body.prefix(40), as: UTF8.self))
     }
 
+    /// Digits folded to one `#` and quoted text to `"…"`: messages that echo the request's
+    /// values are one behaviour, not one per value.
     static func fold(_ s: String) -> String {
-        var out = "", lastDigit = false
+        var out = "", lastDigit = false, quoted = false
         for c in s.prefix(64) {
+            if c == "\"" {
+                quoted.toggle()
+                out += quoted ? "\"…" : "\""
+                lastDigit = false
+                continue
+            }
+            if quoted { continue }
             if c.isNumber { if !lastDigit { out.append("#") }; lastDigit = true } else { out.append(c); lastDigit = false }
         }
         return out.debugDescription
