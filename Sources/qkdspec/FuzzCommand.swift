@@ -28,7 +28,7 @@ struct FuzzCommand: AsyncParsableCommand {
               qkdspec fuzz --etsi014 --target pki/target.json --duration 10m --sarif kme.sarif
               qkdspec fuzz --reproduce fuzz-findings/etsi014-1-server-error-enc_keys/reproducer.json
 
-            Exit codes: 0 no finding (or, with --reproduce, the finding did not reproduce), 1 findings (reproduced), 2 usage or configuration error, 3 the harness could not run sessions (the target fails a clean session), 130 interrupted.
+            Exit codes: 0 no finding (or, with --reproduce, the finding did not reproduce), 1 findings (reproduced), 2 usage or configuration error, 3 the harness could not run sessions (the target fails a clean session; with --etsi014: the master KME does not answer a valid status request), 130 interrupted.
             """
     )
 

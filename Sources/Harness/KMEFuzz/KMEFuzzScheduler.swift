@@ -144,7 +144,9 @@ struct KMEFuzzScheduler {
     /// Values of `number` and `size` that test bounds, types and parsers.
     var numbers: [String] {
         let d = declared
-        return ["-1", "0", "1", String(d.maxKeyPerRequest), String(d.maxKeyPerRequest + 1), String(d.minKeySize - 8), String(d.maxKeySize + 8),
+        // Valid sizes other than the default too: a KME that ignores size shows only on those.
+        return ["-1", "0", "1", String(d.maxKeyPerRequest), String(d.maxKeyPerRequest + 1), String(d.minKeySize), String(d.maxKeySize),
+                String(min(2 * d.keySize, d.maxKeySize)), String(d.minKeySize - 8), String(d.maxKeySize + 8),
                 String(d.keySize + 1), String(d.keySize - 4), String(d.minKeySize + 3), "9223372036854775807", "9223372036854775808",
                 "18446744073709551616", "-9223372036854775809", "99999999999999999999999999999", "1e309", "-1e309", "1.5", "2.0",
                 "1e2", "0x10", "NaN"]
