@@ -51,7 +51,7 @@ package struct KMEFuzzer: Sendable {
         let declared = connection.declared
         var scheduler = KMEFuzzScheduler(seed: options.seed, declared: declared)
         var requests = 0, reported = Set<String>(), findings: [KMEFinding] = [], unconfirmed: [String] = [], harnessErrors: [String] = []
-        var interrupted = false
+        var interrupted = false, stoppedServing = false
         func elapsed() -> Double { NetworkFuzzer.seconds(ContinuousClock.now - started) }
         func report(_ phase: String) {
             progress(Progress(requests: requests, seconds: elapsed(), behaviours: scheduler.behaviours, findings: findings.count, phase: phase))
@@ -84,6 +84,18 @@ package struct KMEFuzzer: Sendable {
                     // Does the KME still serve? A valid status request right after says.
                     do { try await connection.sanity(); detail += "; a valid GET status right after was answered 200" } catch {
                         detail += "; a valid GET status right after FAILED (\(error)): the KME stopped serving"
+                        // A KME that is gone cannot be minimised or rerun (every request would
+                        // "show" it, and the fuzzer cannot restart a target file's KME): the
+                        // finding is saved as found, and the campaign ends.
+                        var finding = KMEFinding(kind: suspect.kind, endpoint: suspect.endpoint,
+                                                 detail: detail + "; not minimised or rerun, the campaign stopped here", base: base.rawValue,
+                                                 mutations: mutations, request: request, foundWith: mutations, reproduced: 0, reruns: 0,
+                                                 secondsToFind: foundAt, requestNumber: foundIn, directory: nil, reproduce: "")
+                        finding = try save(finding, index: findings.count + 1, declared: declared)
+                        findings.append(finding)
+                        found(finding)
+                        stoppedServing = true
+                        break
                     }
                 }
                 let minimal = await minimise(base: base, mutations, suspect: suspect, connection: connection)
@@ -118,7 +130,8 @@ package struct KMEFuzzer: Sendable {
         return KMEFuzzReport(target: options.spec.name, seed: options.seed, startedAt: ISO8601DateFormatter().string(from: startedAt),
                              seconds: elapsed(), durationSeconds: NetworkFuzzer.seconds(options.duration), requests: requests,
                              behaviours: scheduler.behaviours, declared: declared, findings: findings, unconfirmed: unconfirmed,
-                             harnessErrors: harnessErrors, interrupted: interrupted)
+                             harnessErrors: harnessErrors + (stoppedServing ? ["the KME stopped serving; the campaign ended at request \(requests)"] : []),
+                             interrupted: interrupted)
     }
 
     /// The smallest variant that still shows `suspect` (same kind, same endpoint): each
