@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import KeyDelivery
 import Node
 import Reports
 
@@ -8,7 +9,7 @@ import Reports
 struct FuzzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
-        abstract: "Fuzz a live QKD stack through the harness's proxy: mutated control-channel frames, crash/hang/wrong-acceptance detection, reproducers.",
+        abstract: "Fuzz a live QKD stack: mutated control-channel frames through the harness's proxy, or (--etsi014) mutated ETSI 014 requests to its KMEs; findings with reproducers.",
         discussion: """
             Every session runs the stack's two nodes on simulated photons with the harness as the man in the middle of their control channel, like `qkdspec run`; the fuzzer alters a few frames on their way: the length, type, flags, sequence number, session ID or version in the header, a cut (then the connection closes), two frames spliced, a bit of the payload or of the tag, a payload field (counts, offsets, booleans) overwritten or the payload resized. Header and payload changes are re-authenticated with the pre-shared key the harness holds, most of the time, so the stack's decoders and state machine are reached and not only its tag check. Sessions favour mutations that showed new behaviour (a new ending, ERROR code, ABORT reason, or place where a side's stream stopped).
 
@@ -16,18 +17,35 @@ struct FuzzCommand: AsyncParsableCommand {
 
             A progress line on standard error shows sessions, sessions per second, distinct behaviours and findings. docs/fuzzing.md explains the mutations, the detectors and the reproducers.
 
+            --etsi014 fuzzes a KME pair instead (ETSI GS QKD 014): valid status, enc_keys (GET, POST) and dec_keys (GET, POST) requests, mutated structure-aware — the method, the path's method, the SAE ID in the path (.., %2e%2e, encoded slashes, another SAE's ID, empty, very long, NUL, overlong UTF-8, Unicode), query values (negative, zero, 2^63, 1e309, floats, strings, repeated), JSON members (wrong types, missing, extra, duplicated, nested, huge numbers, NUL, lone surrogates, invalid UTF-8), key_IDs lists, the whole body (empty, truncated, not JSON), an unknown extension_mandatory, the Content-Type, another SAE's certificate. Findings, judged against the standard and what the KMEs declare (their status; the target file's multiples_of_8_only): server-error (a 5xx other than 503), wrong-acceptance (a 200 for a request that must be refused: size or number out of the declared bounds, a size not a multiple of 8 where declared, an unknown mandatory extension, malformed JSON, wrong types, a path naming another SAE, a caller not attached), malformed-response (a body that breaks Tables 9, 11 or 13), hang (no answer within --request-timeout) and crash (the connection dropped; a valid status request follows to see if the KME still serves). Without --target the reference KME pair runs in this process, with --kme-bug knobs. Each finding (one per kind and endpoint) is minimised within --minimise-budget requests, rerun --reruns times and saved under --findings as etsi014-N-KIND-ENDPOINT/: reproducer.json (seed, mutations, the exact request) and reproduce.sh; the same --reproduce replays it. The progress line counts requests.
+
             Examples:
               qkdspec fuzz --duration 60s --seed 1
               qkdspec fuzz --reference-bug crash-on-oversized-frame --duration 60s --max-findings 1
               qkdspec fuzz --target examples/targets/reference.json --duration 10m --sarif fuzz.sarif --json fuzz.json
               qkdspec fuzz --reproduce fuzz-findings/1-crash-alice/reproducer.json
+              qkdspec fuzz --etsi014 --kme-bug 500-on-bad-json --duration 30s --seed 1
+              qkdspec fuzz --etsi014 --target pki/target.json --duration 10m --sarif kme.sarif
+              qkdspec fuzz --reproduce fuzz-findings/etsi014-1-server-error-enc_keys/reproducer.json
 
-            Exit codes: 0 no finding (or, with --reproduce, the finding did not reproduce), 1 findings (reproduced), 2 usage or configuration error, 3 the harness could not run sessions (the target fails a clean session), 130 interrupted.
+            Exit codes: 0 no finding (or, with --reproduce, the finding did not reproduce), 1 findings (reproduced), 2 usage or configuration error, 3 the harness could not run sessions (the target fails a clean session; with --etsi014: the master KME does not answer a valid status request), 130 interrupted.
             """
     )
 
-    @Option(help: "Target file (JSON, docs/targets.md). Default: the reference nodes as processes.")
+    @Option(help: "Target file (JSON, docs/targets.md). Default: the reference nodes as processes (with --etsi014: the reference KME pair).")
     var target: String?
+
+    @Flag(name: .customLong("etsi014"), help: "Fuzz the target's KME pair (ETSI GS QKD 014 requests) instead of its nodes' control channel.")
+    var etsi014 = false
+
+    @Option(name: .customLong("kme-bug"), help: ArgumentHelp("With --etsi014: switch on a bug knob of the reference KME pair (repeatable); see qkdspec kme serve --list-bugs.", valueName: "knob"))
+    var kmeBugs: [String] = []
+
+    @Option(name: .customLong("request-timeout"), help: "With --etsi014: seconds without an answer after which a request has hung.")
+    var requestTimeout = 5.0
+
+    @Option(name: .customLong("max-requests"), help: "With --etsi014: stop after this many fuzzed requests.")
+    var maxRequests: Int?
 
     @Option(name: .customLong("reference-bug"), help: ArgumentHelp("Switch on a bug knob of the reference stack (repeatable); see qkdspec node --list-bugs.", valueName: "knob"))
     var referenceBugs: [BugKnob] = []
@@ -65,8 +83,8 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Reruns of a minimised finding; it is saved when every one of them shows it.")
     var reruns = 3
 
-    @Option(name: .customLong("minimise-budget"), help: "Sessions minimisation may spend on one finding.")
-    var minimiseBudget = 8
+    @Option(name: .customLong("minimise-budget"), help: "Sessions (with --etsi014: requests) minimisation may spend on one finding (default 8; 40 with --etsi014).")
+    var minimiseBudget: Int?
 
     @Option(help: "Replay a reproducer (reproducer.json of a finding) once and say whether it reproduces.")
     var reproduce: String?
@@ -99,7 +117,18 @@ struct FuzzCommand: AsyncParsableCommand {
         if let maxSessions, maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
         guard rssLimit >= 1, fdLimit >= 3 else { throw ValidationError("--rss-limit-mib must be at least 1 and --fd-limit at least 3") }
         guard (1...20).contains(reruns) else { throw ValidationError("--reruns must lie in 1 ... 20") }
-        guard (0...100).contains(minimiseBudget) else { throw ValidationError("--minimise-budget must lie in 0 ... 100") }
+        if let minimiseBudget, !(0...100).contains(minimiseBudget) { throw ValidationError("--minimise-budget must lie in 0 ... 100") }
+        if etsi014 {
+            if !referenceBugs.isEmpty { throw ValidationError("--reference-bug switches on node bugs; with --etsi014 use --kme-bug (qkdspec kme serve --list-bugs)") }
+            if hangTimeout != nil { throw ValidationError("--hang-timeout is for node sessions; with --etsi014 use --request-timeout") }
+            if blocks != nil || maxSessions != nil { throw ValidationError("--blocks and --max-sessions are for node sessions; with --etsi014 use --max-requests") }
+            if target != nil && !kmeBugs.isEmpty { throw ValidationError("--kme-bug applies to the reference KME pair only; leave out --target") }
+        } else {
+            if !kmeBugs.isEmpty { throw ValidationError("--kme-bug goes with --etsi014 (it plants a bug in the reference KME pair)") }
+            if maxRequests != nil { throw ValidationError("--max-requests goes with --etsi014; node campaigns stop with --max-sessions") }
+        }
+        guard requestTimeout > 0 && requestTimeout <= 600 else { throw ValidationError("--request-timeout must lie in (0, 600] seconds") }
+        if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
         if pcap != nil && reproduce == nil { throw ValidationError("--pcap goes with --reproduce (a campaign saves a pcap per finding)") }
         _ = try Self.parseDuration(duration)
     }
@@ -125,7 +154,11 @@ struct FuzzCommand: AsyncParsableCommand {
             throw UsageError("cannot create a scratch directory \(work): \(FileProblem.reason(error))")
         }
         defer { try? FileManager.default.removeItem(atPath: work) }
-        if let reproduce { return try await replay(reproduce, work: work) }
+        if let reproduce {
+            if KMEFuzzReproducer.isOne(path: reproduce) { return try await replayKME(reproduce) }
+            return try await replay(reproduce, work: work)
+        }
+        if etsi014 { return try await runKME() }
 
         let outputs = ReportFiles(json: json, junit: junit, html: html, sarif: sarif)
         try outputs.check()
@@ -141,7 +174,7 @@ struct FuzzCommand: AsyncParsableCommand {
         options.maxFindings = maxFindings
         options.maxSessions = maxSessions
         options.reruns = reruns
-        options.minimiseBudget = minimiseBudget
+        options.minimiseBudget = minimiseBudget ?? 8
         let me = ChildProcess.selfExecutable
         let fuzzer = NetworkFuzzer(options: options) { file in
             [me, "fuzz", "--reproduce", file].map(ShellWord.quote).joined(separator: " ")
@@ -214,6 +247,9 @@ struct FuzzCommand: AsyncParsableCommand {
         words += referenceBugs.map(\.rawValue).sorted().flatMap { ["--reference-bug", $0] }
         if let hangTimeout { words += ["--hang-timeout", String(hangTimeout)] }
         if let blocks { words += ["--blocks", String(blocks)] }
+        if etsi014 {
+            words += ["--etsi014", "--request-timeout", String(requestTimeout)] + kmeBugs.sorted().flatMap { ["--kme-bug", $0] }
+        }
         return words.map(ShellWord.quote).joined(separator: " ")
     }
 
@@ -254,8 +290,18 @@ final class FuzzProgressLine: @unchecked Sendable {
 
     func update(_ p: NetworkFuzzer.Progress) {
         guard enabled else { return }
-        let text = String(format: "%@: %d sessions, %.2f sessions/s, %d behaviours, %d findings, %.0f s", p.phase, p.sessions, p.sessionsPerSecond,
-                          p.behaviours, p.findings, p.seconds)
+        show(String(format: "%@: %d sessions, %.2f sessions/s, %d behaviours, %d findings, %.0f s", p.phase, p.sessions, p.sessionsPerSecond,
+                    p.behaviours, p.findings, p.seconds))
+    }
+
+    /// The ETSI 014 campaign's line: requests instead of sessions.
+    func update(_ p: KMEFuzzer.Progress) {
+        show(String(format: "%@: %d requests, %.1f requests/s, %d behaviours, %d findings, %.0f s", p.phase, p.requests, p.requestsPerSecond,
+                    p.behaviours, p.findings, p.seconds))
+    }
+
+    private func show(_ text: String) {
+        guard enabled else { return }
         lock.withLock {
             let now = ContinuousClock.now
             guard now - last >= (terminal ? .milliseconds(500) : .seconds(10)) else { return }

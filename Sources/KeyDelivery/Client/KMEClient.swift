@@ -105,6 +105,37 @@ package final class KMEClient: Sendable {
         }
     }
 
+    /// How one exchange ended, for a caller that must tell a KME that answered from one that
+    /// never did (the fuzzer): a timeout is not a reset.
+    package enum Exchange: Sendable {
+        case answered(KMEResponse)
+        /// No answer within the client's timeout.
+        case timedOut(String)
+        /// The connection failed or closed before a whole answer came (reset, refused, TLS).
+        case failed(String)
+    }
+
+    /// Sends exactly what it is given — method name, path (query included, sent as written),
+    /// body and Content-Type (nil: no header, even with a body) — and says how it ended. Never
+    /// throws: every way a request can fail is an ``Exchange`` case.
+    package func exchange(method: String, path: String, body: Data?, contentType: String?) async -> Exchange {
+        var request = HTTPClientRequest(url: credentials.baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        request.headers.add(name: "Accept", value: "application/json")
+        do {
+            let response = try await http.execute(request, timeout: requestTimeout)
+            let bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
+            return .answered(KMEResponse(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+                                         body: Array(bytes.readableBytesView)))
+        } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            return .timedOut("\(e)")
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
     // MARK: The three methods (clause 5)
 
     /// Get status for `slaveSAEID`.
