@@ -48,9 +48,10 @@ package enum KeyOutput {
         guard let hex = object["hex"] as? String else { return .failure(LineProblem(reason: "\"hex\" is missing or not a string")) }
         let bits: Int
         if let given = object["bits"] {
-            // A JSON number that is a whole number; true/false and "20480" are not (a JSON boolean
-            // decodes to an NSNumber too, told apart by `is Bool`).
-            guard !(given is Bool), let number = given as? NSNumber, let whole = Int(exactly: number.doubleValue),
+            // A JSON number that is a whole number; true/false and "20480" are not. A JSON boolean
+            // decodes to an NSNumber too, told apart by its type code "c" (`is Bool` will not do:
+            // the numbers 0 and 1 bridge to Bool as well).
+            guard let number = given as? NSNumber, String(cString: number.objCType) != "c", let whole = Int(exactly: number.doubleValue),
                   whole >= 0
             else { return .failure(LineProblem(reason: "\"bits\" is not a non-negative whole number")) }
             bits = whole

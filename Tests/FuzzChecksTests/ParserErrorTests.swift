@@ -26,6 +26,11 @@ struct ParserErrorTests {
             #expect(problem(bad).contains("\"bits\" is not a non-negative whole number"), "\(bad): \(problem(bad))")
         }
         #expect(problem("12") == "accepted 12 bits")
+        // 0 and 1 are numbers, not booleans (they bridge to Bool; found by the key-output fuzz target).
+        let zero = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"\", \"bits\": 0}\n"
+        #expect((try? KeyOutput.parse(zero, path: "k.jsonl"))?.first?.key.count == 0)
+        let one = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"01\", \"bits\": 1}\n"
+        #expect((try? KeyOutput.parse(one, path: "k.jsonl"))?.first?.key.count == 1)
         #expect(problem("1.2e1") == "accepted 12 bits", "a whole number written with an exponent is still 12")
         // Absent, the hex gives the length: four hex digits are 16 bits.
         let noBits = "{\"key_id\": \"00000000-0000-0000-0000-000000000001\", \"hex\": \"ffff\"}\n"
