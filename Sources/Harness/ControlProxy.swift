@@ -205,15 +205,15 @@ final class DirectionRelay: ChannelInboundHandler {
                 units.append(carry)
                 carry = []
             }
-        } else if var s = splitter {
-            s.append(bytes)
+        } else if splitter != nil {
+            // Mutated in place through the optional: a local copy would copy its buffer on every read.
+            splitter?.append(bytes)
             do {
-                while let message = try s.next() { units.append(message) }
-                splitter = s
+                while let message = try splitter?.next() ?? nil { units.append(message) }
             } catch {
                 // The stream does not follow its declared framing: the rest goes as it comes.
+                units.append(splitter?.pendingBytes ?? [])
                 splitter = nil
-                units.append(s.pendingBytes)
             }
         } else {
             units.append(bytes)
