@@ -115,6 +115,7 @@ let package = Package(
         // C: libFuzzer's LLVMFuzzerMutate, declared weak so that a plain build links without libFuzzer.
         .target(name: "CFuzzerSupport"),
         .executableTarget(name: "FrameDecoderFuzzer", dependencies: ["WireFuzzChecks"], path: "Fuzz/FrameDecoderFuzzer"),
+        .executableTarget(name: "FrameRoundTripFuzzer", dependencies: ["WireFuzzChecks"], path: "Fuzz/FrameRoundTripFuzzer"),
         .executableTarget(name: "QuantumLayerFuzzer", dependencies: ["Wire"], path: "Fuzz/QuantumLayerFuzzer"),
         .executableTarget(name: "VectorFileFuzzer", dependencies: ["Vectors"], path: "Fuzz/VectorFileFuzzer"),
         .executableTarget(name: "ShimAnswerFuzzer", dependencies: ["Vectors"], path: "Fuzz/ShimAnswerFuzzer"),

@@ -6,7 +6,7 @@
 cd "$SRC/qkdspec"
 dictionary() {
   case "$1" in
-    FrameDecoderFuzzer|QuantumLayerFuzzer) echo wire ;;
+    FrameDecoderFuzzer|FrameRoundTripFuzzer|QuantumLayerFuzzer) echo wire ;;
     VectorFileFuzzer) echo vectors ;;
     ShimAnswerFuzzer) echo shim ;;
     CapturePcapFuzzer) echo pcap ;;
@@ -16,7 +16,7 @@ dictionary() {
     KeyOutputFuzzer) echo keyoutput ;;
   esac
 }
-for target in FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer \
+for target in FrameDecoderFuzzer FrameRoundTripFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer \
   StreamReassemblerFuzzer ETSI014ModelsFuzzer TargetFileFuzzer KeyOutputFuzzer; do
   swift build -c release --product "$target" $SWIFTFLAGS
   cp ".build/release/$target" "$OUT/"

@@ -68,9 +68,11 @@ blocks = {
     "end": qli(3, 1, 0, 0, [], []),
 }
 
-for name, data in frames.items():
-    with open(os.path.join(here, "corpus", "FrameDecoderFuzzer", name), "wb") as f:
-        f.write(data)
+for target in ("FrameDecoderFuzzer", "FrameRoundTripFuzzer"):
+    os.makedirs(os.path.join(here, "corpus", target), exist_ok=True)
+    for name, data in frames.items():
+        with open(os.path.join(here, "corpus", target, name), "wb") as f:
+            f.write(data)
 for name, data in blocks.items():
     with open(os.path.join(here, "corpus", "QuantumLayerFuzzer", name), "wb") as f:
         f.write(data)

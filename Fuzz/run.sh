@@ -7,7 +7,7 @@
 # Exit 2: usage error or a target that does not build. See Fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets="FrameDecoderFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer StreamReassemblerFuzzer
+targets="FrameDecoderFuzzer FrameRoundTripFuzzer QuantumLayerFuzzer VectorFileFuzzer ShimAnswerFuzzer CapturePcapFuzzer StreamReassemblerFuzzer
   ETSI014ModelsFuzzer TargetFileFuzzer KeyOutputFuzzer"
 targets=$(echo $targets)
 usage="usage: Fuzz/run.sh TARGET|all SECONDS (targets: ${targets// /, })"
@@ -17,7 +17,7 @@ case "$seconds" in ''|*[!0-9]*|0) echo "error: SECONDS must be a positive whole 
 
 dictionary() {
   case "$1" in
-    FrameDecoderFuzzer|QuantumLayerFuzzer) echo Fuzz/dictionaries/wire.dict ;;
+    FrameDecoderFuzzer|FrameRoundTripFuzzer|QuantumLayerFuzzer) echo Fuzz/dictionaries/wire.dict ;;
     VectorFileFuzzer) echo Fuzz/dictionaries/vectors.dict ;;
     ShimAnswerFuzzer) echo Fuzz/dictionaries/shim.dict ;;
     CapturePcapFuzzer) echo Fuzz/dictionaries/pcap.dict ;;

@@ -92,21 +92,18 @@ public struct ByteReader: Sendable {
         return position
     }
 
+    /// The big-endian integer at index `p`, which `need` has bounds-checked: one unaligned load
+    /// instead of a bounds-checked subscript per byte (the decoder's hot path: every frame
+    /// header is eight of these).
+    @inline(__always)
+    private func load<T: FixedWidthInteger>(_ p: Int, as _: T.Type) -> T {
+        bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: p - bytes.startIndex, as: T.self)) }
+    }
+
     public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
-    public mutating func u16() throws(WireError) -> UInt16 {
-        let p = try need(2)
-        return UInt16(bytes[p]) << 8 | UInt16(bytes[p + 1])
-    }
-    public mutating func u32() throws(WireError) -> UInt32 {
-        let p = try need(4)
-        return UInt32(bytes[p]) << 24 | UInt32(bytes[p + 1]) << 16 | UInt32(bytes[p + 2]) << 8 | UInt32(bytes[p + 3])
-    }
-    public mutating func u64() throws(WireError) -> UInt64 {
-        let p = try need(8)
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(bytes[p + i]) }
-        return v
-    }
+    public mutating func u16() throws(WireError) -> UInt16 { load(try need(2), as: UInt16.self) }
+    public mutating func u32() throws(WireError) -> UInt32 { load(try need(4), as: UInt32.self) }
+    public mutating func u64() throws(WireError) -> UInt64 { load(try need(8), as: UInt64.self) }
     public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
 
     /// `n` 32-bit values at once; the caller has bounded `n` against the bytes left.

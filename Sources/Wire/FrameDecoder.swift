@@ -15,6 +15,10 @@ public struct FrameDecoder: Sendable {
     }
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(bytes) }
+    /// Contiguous bytes, appended with one copy (the generic entry is not specialised for
+    /// callers in other modules).
+    public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(contiguous: bytes) }
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(contiguous: bytes[...]) }
 
     /// Bytes waiting for the rest of their frame.
     public var pendingBytes: Int { buffer.count }
@@ -103,19 +107,24 @@ public struct FrameDecoder: Sendable {
         guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
     }
 
+    /// The 28-byte header (`bytes` holds at least that many), checked in field order. Read with
+    /// one bounds check and unaligned loads: every frame, decoded or only framed, passes here.
     private static func decodeHeader(_ bytes: ArraySlice<UInt8>) throws(WireError) -> Header {
-        var r = ByteReader(bytes)
-        let magic = try r.u32()
+        guard bytes.count >= Frame.headerBytes else {
+            throw .truncated(offset: bytes.count, needed: Frame.headerBytes - bytes.count)
+        }
+        let (magic, version, type, flags, session, sequence, length) = bytes.withUnsafeBytes { raw in
+            (UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), raw[4], raw[5],
+             UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+             Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self))))
+        }
         guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
-        let version = try r.u8()
         guard version == Frame.version else { throw .unsupportedVersion(offset: 4, version: version) }
-        let type = try r.u8()
-        let flags = try r.u16()
         guard flags & ~Frame.ignorableFlag == 0 else {
             throw .invalidField(offset: 6, field: "flags", reason: "reserved bits set (0x\(String(flags, radix: 16)))")
         }
-        let session = try r.u64(), sequence = try r.u64()
-        let length = Int(try r.u32())
         guard length <= Frame.maximumPayload else { throw .frameTooLong(offset: 24, length: length, limit: Frame.maximumPayload) }
         return Header(type: type, flags: flags, sessionID: session, sequence: sequence, length: length)
     }

@@ -6,11 +6,24 @@ struct StreamBuffer: Sendable {
     private var start = 0
 
     mutating func append(_ more: some Sequence<UInt8>) {
+        dropConsumed()
+        // Callers in other modules reach this generic unspecialised: contiguous bytes (arrays,
+        // slices, NIO's views) are appended as one copy instead of element by element.
+        let copied: Void? = more.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: more) }
+    }
+
+    mutating func append(contiguous more: ArraySlice<UInt8>) {
+        dropConsumed()
+        bytes.append(contentsOf: more)
+    }
+
+    /// Drops the consumed bytes once they are more than half the buffer.
+    private mutating func dropConsumed() {
         if start > 0 && start > bytes.count / 2 {
             bytes.removeFirst(start)
             start = 0
         }
-        bytes.append(contentsOf: more)
     }
 
     /// Bytes not yet consumed.

@@ -19,13 +19,14 @@ struct FuzzInputReplayTests {
         return names.filter { !$0.hasPrefix(".") }.sorted().map { dir.appendingPathComponent($0) }
     }
 
-    static let targets = ["CapturePcapFuzzer", "ETSI014ModelsFuzzer", "FrameDecoderFuzzer", "KeyOutputFuzzer",
+    static let targets = ["CapturePcapFuzzer", "ETSI014ModelsFuzzer", "FrameDecoderFuzzer", "FrameRoundTripFuzzer", "KeyOutputFuzzer",
                           "StreamReassemblerFuzzer", "TargetFileFuzzer"]
 
     /// The code each fuzz target's entry point runs.
     static func check(_ target: String, _ bytes: [UInt8]) {
         switch target {
-        case "FrameDecoderFuzzer": FrameRoundTrip.check(bytes)
+        case "FrameDecoderFuzzer": FrameDecoding.decode(bytes)
+        case "FrameRoundTripFuzzer": FrameRoundTrip.check(bytes)
         case "CapturePcapFuzzer": bytes.withUnsafeBufferPointer { CapturePcapCheck.check($0) }
         case "StreamReassemblerFuzzer": StreamReassemblyCheck.check(bytes)
         case "ETSI014ModelsFuzzer": ETSI014ModelsCheck.check(bytes)
