@@ -44,7 +44,7 @@ let package = Package(
         // libpcap (Debian's libpcap-dev): reads pcap/pcapng, writes classic pcap.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // Captures: pcap reading and writing through libpcap, TCP reassembly, decoding and the offline audit.
-        .target(name: "Capture", dependencies: ["CPcap", "Wire", "PostProcessing", "QKDMath"]),
+        .target(name: "Capture", dependencies: ["CPcap", "Wire", "PostProcessing", "QKDMath", "TargetFiles"]),
         // The reference QKD node: PostProcessing over Wire on real TCP (SwiftNIO), with bug knobs.
         .target(
             name: "Node",
@@ -110,7 +110,7 @@ let package = Package(
         // scans every instrumented module's coverage counters after each execution, so the frame
         // target links Wire alone.
         .target(name: "WireFuzzChecks", dependencies: ["Wire", "CFuzzerSupport"]),
-        .target(name: "CaptureFuzzChecks", dependencies: ["Capture", "Wire", "CFuzzerSupport"]),
+        .target(name: "CaptureFuzzChecks", dependencies: ["Capture", "Wire", "CFuzzerSupport", "TargetFiles"]),
         .target(name: "FormatFuzzChecks", dependencies: ["ETSI014Models", "TargetFiles", "PostProcessing"]),
         // C: libFuzzer's LLVMFuzzerMutate, declared weak so that a plain build links without libFuzzer.
         .target(name: "CFuzzerSupport"),
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "KeyDeliveryTests", dependencies: ["KeyDelivery", "Harness", "Node", "PostProcessing", "Vectors",
                                                             .product(name: "X509", package: "swift-certificates")]),
         // Reads every file in captures/ (manifest.json) and tests reassembly edge by edge.
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Wire", "PostProcessing"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Wire", "PostProcessing", "TargetFiles"]),
         // Replays captures/ recordings to reference node processes (depends on the executable so that it is built).
         .testTarget(name: "ReplayTests", dependencies: ["Harness", "Capture", "Wire", "Node", "QuantumChannel", "qkdspec"]),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import TargetFiles
 import Wire
 
 /// One decoded control-channel frame, where the capture shows it.
@@ -25,6 +26,11 @@ package final class CaptureAnalyzer: ControlStreamObserver {
     package var onQuantumLayerBlock: ((_ block: QuantumLayerBlock, _ flow: Int, _ packet: Int) -> Void)?
     /// Keep one ``MessageLine`` per frame (for `--messages`).
     package var keepMessages = false
+    /// A target's declared framing (`capture inspect --target`): directions that are neither
+    /// qkdspec-wire/1 nor QLI are cut into opaque messages by it. Set before ``read(_:)``.
+    package var framing: MessageFraming?
+    /// Each opaque message as it is cut (for the text listing of `--messages`).
+    package var onOpaqueMessage: ((MessageLine) -> Void)?
 
     /// What was found so far (complete after ``read(_:)`` or ``finish()``).
     package var summary: CaptureSummary {
@@ -102,7 +108,8 @@ package final class CaptureAnalyzer: ControlStreamObserver {
                 // The first packet's sender is the client, unless it is a SYN-ACK.
                 let fromServer = s.syn && s.ack
                 flow = CaptureFlow(id: flows.count + 1, client: fromServer ? s.destination : s.source,
-                                   server: fromServer ? s.source : s.destination, packet: p.number, observer: self, limits: limits)
+                                   server: fromServer ? s.source : s.destination, packet: p.number, observer: self, limits: limits,
+                                   framing: framing)
                 flowIndex[key] = flow
                 flows.append(flow)
             }
@@ -184,6 +191,23 @@ package final class CaptureAnalyzer: ControlStreamObserver {
                                                    length: decoded.authenticatedBytes.count + Frame.tagBytes, summary: MessageSummary.line(f.message)))
         }
         onFrame?(ObservedFrame(flow: decoder.flow, role: decoder.role, direction: decoder.label, packet: packet, time: time, streamOffset: offset, decoded: decoded))
+    }
+
+    package func opaqueMessage(_ message: [UInt8], from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64) {
+        tally.recordOpaque(from: decoder.label)
+        guard keepMessages || onOpaqueMessage != nil else { return }
+        // The summary shows the bytes up to the end of the length field (at most 16): enough to
+        // tell message kinds apart, without printing a payload.
+        let shown = min(message.count, min(16, framing?.headerBytes ?? 16))
+        let line = MessageLine(packet: packet, time: time, flow: decoder.flow, from: decoder.label, session: "", type: "opaque", sequence: 0,
+                               length: message.count, summary: "header " + message.prefix(shown).map { Self.hexByte($0) }.joined())
+        if keepMessages { report.messageList.append(line) }
+        onOpaqueMessage?(line)
+    }
+
+    static func hexByte(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
     }
 
     package func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int) {

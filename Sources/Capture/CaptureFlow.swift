@@ -1,3 +1,4 @@
+import TargetFiles
 import Wire
 
 /// One TCP connection in a capture: its two directions, each reassembled and decoded.
@@ -18,14 +19,15 @@ package final class CaptureFlow {
     package var reassemblers: [StreamReassembler] { [clientReassembler, serverReassembler] }
     package var decoders: [ControlStreamDecoder] { [clientDecoder, serverDecoder] }
 
-    init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, observer: any ControlStreamObserver, limits: ReassemblyLimits) {
+    init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, observer: any ControlStreamObserver, limits: ReassemblyLimits,
+         framing: MessageFraming? = nil) {
         self.id = id
         self.client = client
         self.server = server
         firstPacket = packet
         lastPacket = packet
-        clientDecoder = ControlStreamDecoder(flow: id, side: 0, label: "\(client)", midStream: false, observer: observer)
-        serverDecoder = ControlStreamDecoder(flow: id, side: 1, label: "\(server)", midStream: false, observer: observer)
+        clientDecoder = ControlStreamDecoder(flow: id, side: 0, label: "\(client)", midStream: false, observer: observer, framing: framing)
+        serverDecoder = ControlStreamDecoder(flow: id, side: 1, label: "\(server)", midStream: false, observer: observer, framing: framing)
         clientReassembler = StreamReassembler(consumer: clientDecoder, limits: limits)
         serverReassembler = StreamReassembler(consumer: serverDecoder, limits: limits)
     }

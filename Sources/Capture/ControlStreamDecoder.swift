@@ -1,3 +1,4 @@
+import TargetFiles
 import Wire
 
 /// A decode error in a reassembled stream: where it is in the capture and in the stream.
@@ -13,6 +14,8 @@ package struct StreamDecodeError: Sendable, Codable, Equatable {
 /// What one direction of a connection carries, once its first bytes are seen.
 package enum StreamKind: String, Sendable, Codable {
     case unknown, control, quantumLayer = "qli", other
+    /// A protocol qkdspec does not know, cut into messages by a declared framing (`--target`).
+    case opaque
 }
 
 /// Receives what a ``ControlStreamDecoder`` finds.
@@ -23,6 +26,9 @@ package protocol ControlStreamObserver: AnyObject {
     func decodeError(_ error: StreamDecodeError)
     /// The decoder found a frame boundary after `skipped` bytes it could not place (mid-session start, gap, error).
     func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int)
+    /// A whole message of an opaque direction (``StreamKind/opaque``), `offset` its first byte's
+    /// stream offset.
+    func opaqueMessage(_ message: [UInt8], from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64)
 }
 
 /// Turns one reassembled direction into reference-protocol frames (Wire's ``FrameDecoder`` does
@@ -50,12 +56,14 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
     private var state: DirectionDecoding
 
     /// `midStream`: the capture missed the start, so the first frame boundary must be found.
-    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver) {
+    /// `framing`: a target's declared framing, for a direction that turns out to be neither
+    /// qkdspec-wire/1 nor QLI (it is then cut into opaque messages).
+    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver, framing: MessageFraming? = nil) {
         self.flow = flow
         self.side = side
         self.directionLabel = label
         self.observer = observer
-        state = DirectionDecoding(scanning: midStream)
+        state = DirectionDecoding(scanning: midStream, framing: framing)
     }
 
     package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
@@ -89,8 +97,14 @@ private struct DirectionDecoding {
     private var qli = QuantumLayerDecoder()
     private var qliOffset: Int64 = 0
     private var dead = false
+    /// The declared framing of an opaque protocol, and the direction's messages once it is one.
+    private let framing: MessageFraming?
+    private var opaque: OpaqueMessageStream?
 
-    init(scanning: Bool) { self.scanning = scanning }
+    init(scanning: Bool, framing: MessageFraming?) {
+        self.scanning = scanning
+        self.framing = framing
+    }
 
     mutating func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
 
@@ -101,8 +115,22 @@ private struct DirectionDecoding {
             var head = Array(buffer[start...]); head += bytes.prefix(4)
             let magic = UInt32(head[0]) << 24 | UInt32(head[1]) << 16 | UInt32(head[2]) << 8 | UInt32(head[3])
             kind = magic == QuantumLayerBlock.magic ? .quantumLayer : .control
+            if let framing, magic != Frame.magic && magic != QuantumLayerBlock.magic {
+                // Neither protocol qkdspec knows, and the target declares its framing: the bytes
+                // held so far are the first of its first message.
+                kind = .opaque
+                opaque = OpaqueMessageStream(framing: framing)
+                head.removeLast(min(4, bytes.count))
+                feedOpaque(head, packet: packet, time: time, decoder: decoder, observer: observer)
+                buffer.removeAll()
+                start = 0
+            }
         }
         if kind == .quantumLayer { feedQuantumLayer(bytes, packet: packet, decoder: decoder, observer: observer); return }
+        if kind == .opaque {
+            feedOpaque(Array(bytes), packet: packet, time: time, decoder: decoder, observer: observer)
+            return
+        }
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             start = 0
@@ -114,8 +142,10 @@ private struct DirectionDecoding {
     }
 
     mutating func gap(at offset: Int64, length: Int64) {
-        guard !dead, kind != .quantumLayer else {
-            if kind == .quantumLayer { dead = true }
+        guard !dead, kind != .quantumLayer, kind != .opaque else {
+            // A QLI stream or an opaque one cannot be picked up again after a hole: no marker says
+            // where its next unit starts.
+            if kind == .quantumLayer || kind == .opaque { dead = true }
             return
         }
         // What was waiting for the rest of its frame will never be completed.
@@ -201,6 +231,22 @@ private struct DirectionDecoding {
 
     private func report(_ message: String, at offset: Int64, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
         observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet(at: offset), streamOffset: offset, message: message))
+    }
+
+    private mutating func feedOpaque(_ bytes: [UInt8], packet: Int, time: Double, decoder: ControlStreamDecoder,
+                                      observer: any ControlStreamObserver) {
+        guard !bytes.isEmpty, opaque != nil else { return }
+        var counted = 0
+        let problem = opaque?.feed(bytes) { message, at in
+            counted += 1
+            observer.opaqueMessage(message, from: decoder, packet: packet, time: time, offset: at)
+        }
+        frames += counted
+        if let problem {
+            dead = true
+            observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet, streamOffset: problem.offset,
+                                                   message: "not a message of the declared framing: \(problem.problem.reason)"))
+        }
     }
 
     private mutating func feedQuantumLayer(_ bytes: UnsafeRawBufferPointer, packet: Int, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {

@@ -14,6 +14,8 @@ struct MessageTally {
     /// session's slot. A direction's frames almost always belong to the session of the frame
     /// before, so most frames find their tally without a dictionary lookup.
     private var recent: [RecentSession] = []
+    /// Opaque messages (no type, no session) by sending endpoint.
+    private var opaqueBySender: [String: Int] = [:]
 
     private struct Session {
         var firstPacket: Int
@@ -45,6 +47,12 @@ struct MessageTally {
         }
     }
 
+    /// One opaque message (``StreamKind/opaque``) sent from `sender` (an endpoint).
+    mutating func recordOpaque(from sender: String) {
+        messages += 1
+        opaqueBySender[sender, default: 0] += 1
+    }
+
     /// The tally slot of `session`, created at its first frame (`packet`); the flow joins the
     /// session's flows whenever a direction's frames switch to that session.
     private mutating func slot(of session: UInt64, flow: Int, side: Int, packet: Int) -> Int {
@@ -68,7 +76,8 @@ struct MessageTally {
         return slot
     }
 
-    /// Messages by type name, then by sender ("alice", "bob", "unknown").
+    /// Messages by type name, then by sender ("alice", "bob", "unknown"); opaque messages under
+    /// "opaque", by sending endpoint.
     var messagesByType: [String: [String: Int]] {
         var byType: [String: [String: Int]] = [:]
         for t in 0..<256 {
@@ -76,6 +85,7 @@ struct MessageTally {
                 byType[CaptureAnalyzer.typeName(UInt8(t)), default: [:]][name] = typeCounts[t * 3 + d]
             }
         }
+        if !opaqueBySender.isEmpty { byType["opaque"] = opaqueBySender }
         return byType
     }
 

@@ -1,6 +1,7 @@
 import CFuzzerSupport
 import Capture
 import Foundation
+import TargetFiles
 import Wire
 
 /// What the capture fuzz target runs on every input: the bytes as a pcap or pcapng file, read
@@ -8,7 +9,8 @@ import Wire
 /// (`memfd_create`, opened as /proc/self/fd/N: the reader takes a path, and this way its own
 /// checks are fuzzed too), then ``CaptureAnalyzer`` over every packet — dissection, TCP
 /// reassembly, control-stream and QLI decoding, the message list — and the offline
-/// ``SessionAuditor`` over every frame. At most ``maximumPackets`` packets per input.
+/// ``SessionAuditor`` over every frame; inputs of odd length with a declared framing as well (the
+/// opaque-message path of `inspect --target`). At most ``maximumPackets`` packets per input.
 ///
 /// Checked, besides "no crash, no sanitizer report": a file libpcap refuses or that breaks off
 /// is a ``CaptureFileError`` (never a trap); the summary's counts add up (every packet is
@@ -30,6 +32,9 @@ package enum CapturePcapCheck {
         do { reader = try PcapReader(path: file.path) } catch { return }  // refused with a typed error: fine
         let analyzer = CaptureAnalyzer(limits: StreamReassemblyCheck.limits)
         analyzer.keepMessages = true
+        // Inputs of odd length are read with a declared framing too (`inspect --target`), so the
+        // opaque-message path is fuzzed: directions that are neither protocol become messages.
+        if bytes.count % 2 == 1 { analyzer.framing = opaqueFraming }
         let auditor = SessionAuditor(declaration: AuditDeclaration(qberThreshold: 0.11, epsilonSecrecy: 1e-10, epsilonCorrectness: 1e-12))
         analyzer.onFrame = { observed in
             let encoded = observed.decoded.frame.encoded()
@@ -54,6 +59,11 @@ package enum CapturePcapCheck {
         precondition(s.messageList.count == s.messages, "\(s.messages) messages, \(s.messageList.count) listed")
         _ = auditor.verdicts()
     }
+
+    /// A small framing (a 2-byte length at byte 2, counting the rest, a 4-byte tag after it) that
+    /// random TCP payloads follow for a while before they break it.
+    static let opaqueFraming = MessageFraming(lengthOffset: 2, lengthSize: 2, byteOrder: .little, counts: .rest, extraBytes: 4, tagBytes: 4,
+                                              maxMessageBytes: 1024)
 
     private static func pwriteAll(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var written = 0

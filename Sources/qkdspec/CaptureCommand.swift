@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Harness
 
 /// `qkdspec capture`: read recorded control channels (pcap/pcapng, through libpcap).
 struct CaptureCommand: ParsableCommand {
@@ -12,6 +13,7 @@ struct CaptureCommand: ParsableCommand {
               qkdspec capture inspect captures/demo-clean.pcap
               qkdspec capture inspect session.pcapng --filter "tcp port 9000" --format json --messages
               qkdspec capture check captures/demo-clean.pcap --auth-key captures/demo.authkey
+              qkdspec capture inspect vendor.pcap --target vendor.json --messages   # a vendor protocol cut by its declared framing
 
             Exit codes: 0 success (inspect) or every check passed (check), 1 a check failed,
             2 usage error or a file that cannot be read.
@@ -39,8 +41,25 @@ struct CaptureInspectCommand: ParsableCommand {
     @Flag(help: "List every message (packet, time, direction, type, sequence, length, summary).")
     var messages = false
 
+    @Option(help: ArgumentHelp(
+        "A target file whose `framing` cuts a protocol qkdspec does not know into messages.",
+        discussion: """
+            Connections that are neither qkdspec-wire/1 nor QLI are then counted and listed as             "opaque" messages, and a length that breaks the declaration is a decode error naming             its packet and stream offset. Without it such bytes show as decode errors.
+            """))
+    var target: String?
+
     func run() throws {
         let analyzer = CaptureAnalyzer()
+        if let target {
+            let file: TargetFile
+            do { file = try TargetFile.load(path: target) } catch { exitWithError("\(error)", code: ExitStatus.usage) }
+            guard let framing = file.framing else {
+                exitWithError("the target file \(target) declares no `framing`: capture inspect knows qkdspec-wire/1 and QLI without one, "
+                                  + "and needs it to cut another protocol into messages (docs/targets.md, \"Declaring an opaque protocol's framing\")",
+                              code: ExitStatus.usage)
+            }
+            analyzer.framing = framing
+        }
         analyzer.keepMessages = messages && format == .json
         if messages && format == .text {
             print("packet  time               flow from                  session           type                   seq  length  summary")
@@ -51,6 +70,7 @@ struct CaptureInspectCommand: ParsableCommand {
                                        length: f.decoded.authenticatedBytes.count + 8, summary: MessageSummary.line(f.decoded.frame.message))
                 print(CaptureText.messageLine(line))
             }
+            analyzer.onOpaqueMessage = { print(CaptureText.messageLine($0)) }
         }
         let summary = try CaptureRun.analyze(file: file, filter: filter, analyzer: analyzer)
         switch format {
@@ -94,7 +114,7 @@ enum CaptureText {
         for f in s.flows.prefix(50) {
             out += "  \(f.id): \(f.client) -> \(f.server), \(f.packets) packets\n"
             for d in f.directions {
-                out += "      from \(d.from): \(d.kind.rawValue), \(d.bytes) bytes, \(d.frames) frames"
+                out += "      from \(d.from): \(d.kind.rawValue), \(d.bytes) bytes, \(d.frames) \(d.kind == .opaque ? "messages" : "frames")"
                 if d.qliBlocks > 0 { out += ", \(d.qliBlocks) QLI blocks" }
                 if d.retransmissions > 0 { out += ", \(d.retransmissions) retransmitted" }
                 if d.outOfOrder > 0 { out += ", \(d.outOfOrder) out of order" }

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TargetFiles
 import Testing
 
 /// Every file in captures/ gives the result captures/manifest.json states for it.
@@ -11,6 +12,8 @@ import Testing
         var file: String
         var inspect: [String: JSONScalar]
         var check: [String: JSONScalar]?
+        /// A target file in captures/ whose declared framing reads the capture (`inspect --target`).
+        var target: String?
         var description: String { file }
     }
 
@@ -42,6 +45,9 @@ import Testing
     func inspectGivesTheManifestResult(_ e: Entry) throws {
         let path = Self.folder.appendingPathComponent(e.file).path
         let analyzer = CaptureAnalyzer()
+        if let target = e.target {
+            analyzer.framing = try #require(try TargetFile.load(path: Self.folder.appendingPathComponent(target).path).framing)
+        }
         do {
             let reader = try PcapReader(path: path)
             try analyzer.read(reader)

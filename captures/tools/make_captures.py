@@ -151,10 +151,12 @@ def write_pcapng(name, packets, linktypes):
 
 manifest = []
 
-def entry(name, made_by, expect, check=None):
+def entry(name, made_by, expect, check=None, target=None):
     e = {"file": name, "made_by": made_by, "inspect": expect}
     if check is not None:
         e["check"] = check
+    if target is not None:
+        e["target"] = target  # read with `capture inspect --target` (its declared framing)
     manifest.append(e)
 
 def clean_expect(packets, messages, sessions=1, flows=1, **extra):
@@ -328,6 +330,25 @@ def main():
                start_a + [estimation_sample(0, 32768, 3277), verification(0), privacy_amplification(0, 5000)],
                start_b + [estimation_result(0, 60, True), verification_result(0, False)],
                "aabbabab" + "a", ["verification"])
+
+    # A vendor protocol qkdspec does not know, read with its target file's declared framing:
+    # magic A5 5A, type, flags, a little-endian u32 at byte 4 counting the bytes after it
+    # (payload and a 16-byte tag). Flow 1 follows it throughout; flow 2 breaks it with a length
+    # over max_message_bytes after three messages; flow 3 is a qkdspec-wire/1 session.
+    def vendor(mtype, payload):
+        return b"\xa5\x5a" + bytes([mtype, 0]) + struct.pack("<I", len(payload) + 16) + payload + bytes([mtype]) * 16
+    vrng = random.Random(11)
+    def vendor_stream(count, first_type):
+        return b"".join(vendor(first_type + i % 5, bytes(vrng.randrange(256) for _ in range(vrng.choice([0, 3, 40, 150, 300]))))
+                        for i in range(count))
+    v1a, v1b = vendor_stream(9, 1), vendor_stream(7, 0x41)
+    v2a = vendor_stream(3, 1) + b"\xa5\x5a\x09\x00" + struct.pack("<I", 0x7FFFFFFF) + bytes(40)
+    v2b = vendor_stream(2, 0x41)
+    opaque = (connection(v1a, v1b, sport=43000, dport=7000, lead=0) + connection(v2a, v2b, sport=43001, dport=7000, lead=0)
+              + connection(a, b, sport=43002))
+    write_pcap("edge-opaque-framed.pcap", [ethernet(p) for p, _ in opaque])
+    entry("edge-opaque-framed.pcap", GEN, {"exit": 0, "packets": len(opaque), "flows": 3, "sessions": 1, "messages": 9 + 7 + 3 + 2 + n,
+                                           "gaps": 0, "overlaps": 0, "decode_errors": 1}, target="edge-opaque-framed.target.json")
 
     # Malformed containers: exit 2 with the file named.
     open(os.path.join(OUT, "malformed-empty.pcap"), "wb").close()
