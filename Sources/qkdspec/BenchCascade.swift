@@ -9,17 +9,17 @@ struct BenchCascade: ParsableCommand {
         commandName: "cascade",
         abstract: "Cascade efficiency, frame error rate, messages and throughput per variant.",
         discussion: """
-            Each frame is a random --frame-bits key; Bob's copy has exactly round(n·QBER) errors at
-            random positions (as in the published studies). Both parties run in this process and
-            exchange their messages as values. --repeat runs; in each, every variant reconciles
-            every frame, the --measured variant first and the original (the baseline) right after.
+            Each frame is a random --frame-bits key; Bob's copy has exactly round(n·QBER) errors at \
+            random positions (as in the published studies). Both parties run in this process and \
+            exchange their messages as values. --repeat runs; in each, every variant reconciles \
+            every frame, the --measured variant first and the original (the baseline) right after. \
             Reported per variant:
-              efficiency        disclosed parity bits / (n·h(QBER)), median over frames (1 = Shannon limit)
-              frame_error_rate  frames whose reconciled key still differs from Alice's
-              messages_per_frame  median number of messages (2 per round trip)
-              throughput        frame bits reconciled per second (Mbit/s), one thread: min / median / max
-              disclosed_bits    parity bits disclosed over all frames (identical on every run)
-            Published anchors at 1 / 2 / 5 % QBER, 10 000-bit frames: original 1.143 / 1.159 / 1.185;
+              efficiency          parity bits disclosed / n·h(QBER), median (1 = Shannon)
+              frame_error_rate    frames whose key still differs from Alice's
+              messages_per_frame  median messages per frame (2 per round trip)
+              throughput          Mbit/s of frame bits, one thread: min / median / max
+              disclosed_bits      parity bits disclosed, all frames (same every run)
+            Published anchors at 1 / 2 / 5 % QBER, 10 000-bit frames: original 1.143 / 1.159 / 1.185; \
             yanetal 1.095 / 1.084 / 1.077 (Martinez-Mateo et al. 2015, reproduced by Rijsman).
 
             Example:

@@ -8,12 +8,12 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of qkdspec's components on this machine.",
         discussion: """
-            Run these from a release build (swift build -c release); a debug build is many times
-            slower and says so. Each benchmark repeats its measurement, alternating with a baseline
-            timed in the same invocation, and reports min / median / max of both and the ratio of
-            the medians (measured / baseline): the ratio, not the absolute rate, is what carries
-            from one run or machine to another. JSON fields shared by every benchmark: unit, runs,
-            name, min, median, max, baseline {name, description, min, median, max, ratio_median},
+            Run these from a release build (swift build -c release); a debug build is many times \
+            slower and says so. Each benchmark repeats its measurement, alternating with a baseline \
+            timed in the same invocation, and reports min / median / max of both and the ratio of \
+            the medians (measured / baseline): the ratio, not the absolute rate, is what carries \
+            from one run or machine to another. JSON fields shared by every benchmark: unit, runs, \
+            name, min, median, max, baseline {name, description, min, median, max, ratio_median}, \
             baselines (all, headline first), ratio_median.
 
             Examples:
@@ -51,11 +51,11 @@ struct BenchSimulate: ParsableCommand {
         commandName: "simulate",
         abstract: "Pulses per second of the quantum-channel simulator, with full detection records.",
         discussion: """
-            Simulates --pulses slots at --distance-km (GYS link, signal/decoy/vacuum) --repeat times
-            and reports min / median / max. Every detection's record (Alice's bit, basis and setting,
-            Bob's basis, bit and click pattern, and the error ground truth) is produced, bit-packed.
-            The baseline, timed after each run: a loop visiting every pulse slot (one Philox block
-            each, Alice's record only, one thread) over min(--pulses, 2^24) slots, which is what a simulator without
+            Simulates --pulses slots at --distance-km (GYS link, signal/decoy/vacuum) --repeat times \
+            and reports min / median / max. Every detection's record (Alice's bit, basis and setting, \
+            Bob's basis, bit and click pattern, and the error ground truth) is produced, bit-packed. \
+            The baseline, timed after each run: a loop visiting every pulse slot (one Philox block \
+            each, Alice's record only, one thread) over min(--pulses, 2^24) slots, which is what a simulator without \
             gap sampling pays at least; the ratio of the medians is the gain of gap sampling.
             """
     )

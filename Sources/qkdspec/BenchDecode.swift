@@ -8,10 +8,10 @@ struct BenchDecode: ParsableCommand {
         commandName: "decode",
         abstract: "Frame decoder throughput in MB/s of well-formed frames.",
         discussion: """
-            Decodes a stream of well-formed frames shaped like a reference session's traffic —
-            sifting announcements of 4096 detections, Cascade request and reply batches of 64 frames,
-            verification and key-confirmation frames — through the streaming decoder, --repeat times,
-            alternating with the baseline (a memory copy of the same bytes), and reports
+            Decodes a stream of well-formed frames shaped like a reference session's traffic — \
+            sifting announcements of 4096 detections, Cascade request and reply batches of 64 frames, \
+            verification and key-confirmation frames — through the streaming decoder, --repeat times, \
+            alternating with the baseline (a memory copy of the same bytes), and reports \
             min / median / max and the ratio of the medians.
 
             Example:

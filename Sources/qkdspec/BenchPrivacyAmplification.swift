@@ -10,12 +10,14 @@ struct BenchPrivacyAmplification: ParsableCommand {
         commandName: "pa",
         abstract: "Privacy-amplification (Toeplitz hashing) throughput in Mbit/s of input, against libgf2x and the portable kernel.",
         discussion: """
-            Hashes a random --input-bits key to --output-bits with a random Toeplitz seed, --repeat
-            times, alternating with the baselines, and reports min / median / max and the ratio of
+            Hashes a random --input-bits key to --output-bits with a random Toeplitz seed, --repeat \
+            times, alternating with the baselines, and reports min / median / max and the ratio of \
             the medians. Baselines timed in the same invocation:
-              gf2x_mul   libgf2x's full product of two --input-bits polynomials (C), when the
-                         library is installed (Debian: libgf2x-dev); loaded at run time
-              portable   the same Toeplitz hash with the portable kernel (no carry-less multiply)
+              gf2x_mul   libgf2x's full product of two --input-bits polynomials (C),
+                         when the library is installed (Debian: libgf2x-dev); loaded
+                         at run time
+              portable   the same Toeplitz hash with the portable kernel (no carry-less
+                         multiply)
 
             Example:
               qkdspec bench pa --input-bits 1000000 --format json

@@ -9,8 +9,8 @@ struct BenchVerify: ParsableCommand {
         commandName: "verify",
         abstract: "Verification hash (GF(2^64) polynomial hash) throughput in Gbit/s.",
         discussion: """
-            Hashes a random --input-bits key with the verification hash (one 64-bit instance),
-            --repeat times, alternating with the baseline — the portable kernel (no carry-less
+            Hashes a random --input-bits key with the verification hash (one 64-bit instance), \
+            --repeat times, alternating with the baseline — the portable kernel (no carry-less \
             multiply instruction) — and reports min / median / max and the ratio of the medians.
 
             Example:

@@ -10,8 +10,8 @@ struct CaptureCheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Audit every session in a capture: message order, sequence numbers, tags, key lengths, threshold, verification, key IDs.",
         discussion: """
-            Without --declared, a session is judged against the threshold and ε it announced itself
-            (PARAMETERS). Exit codes: 0 every check passed, 1 a check failed, 2 usage error or a
+            Without --declared, a session is judged against the threshold and ε it announced itself \
+            (PARAMETERS). Exit codes: 0 every check passed, 1 a check failed, 2 usage error or a \
             file that cannot be read.
             """
     )

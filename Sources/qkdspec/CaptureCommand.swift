@@ -13,9 +13,9 @@ struct CaptureCommand: ParsableCommand {
               qkdspec capture inspect captures/demo-clean.pcap
               qkdspec capture inspect session.pcapng --filter "tcp port 9000" --format json --messages
               qkdspec capture check captures/demo-clean.pcap --auth-key captures/demo.authkey
-              qkdspec capture inspect vendor.pcap --target vendor.json --messages   # a vendor protocol cut by its declared framing
+              qkdspec capture inspect vendor.pcap --target vendor.json --messages
 
-            Exit codes: 0 success (inspect) or every check passed (check), 1 a check failed,
+            Exit codes: 0 success (inspect) or every check passed (check), 1 a check failed, \
             2 usage error or a file that cannot be read.
             """,
         subcommands: [CaptureInspectCommand.self, CaptureCheckCommand.self]

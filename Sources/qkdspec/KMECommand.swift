@@ -15,12 +15,12 @@ struct KMEServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a master KME (Alice's node keys) and a slave KME (Bob's) over HTTPS with mutual TLS.",
         discussion: """
-            The config file (docs/etsi014.md; `qkdspec pki init` writes one) names the CA, each KME's ID, certificate,
-            key, listen address and attached SAE, and where the keys come from: the reference nodes' key output files
+            The config file (docs/etsi014.md; `qkdspec pki init` writes one) names the CA, each KME's ID, certificate, \
+            key, listen address and attached SAE, and where the keys come from: the reference nodes' key output files \
             (master.key_output, slave.key_output), or a simulated link (simulated_keys). Paths are relative to the file.
 
-            The SAE ID of a caller is the subject CN of its client certificate. On stdout: one JSON line
-            {"event":"listening","master_port":P,"slave_port":Q} once both KMEs listen. SIGINT/SIGTERM stops both.
+            The SAE ID of a caller is the subject CN of its client certificate. On stdout: one JSON line \
+            {"event":"listening","master_port":P,"slave_port":Q} once both KMEs listen. SIGINT/SIGTERM stops both. \
             The key store is volatile: status says so in status_extension.qkdspec_volatile_store.
 
             Bug knobs (--bug NAME, repeatable) plant one realistic deviation each; --list-bugs lists them.
@@ -87,8 +87,8 @@ struct KMEBenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Load a KME pair: N concurrent SAE clients for T seconds of enc_keys on the master and dec_keys on the slave.",
         discussion: """
-            Reports requests per second, p50/p99 latency of each method, and the invariants: no key_ID or key material
-            delivered twice, every key the master delivered retrieved once from the slave with identical bytes (none lost),
+            Reports requests per second, p50/p99 latency of each method, and the invariants: no key_ID or key material \
+            delivered twice, every key the master delivered retrieved once from the slave with identical bytes (none lost), \
             no 5xx. With no --target, the reference KME pair is started in this process (a temporary PKI, free ports).
 
             Examples:

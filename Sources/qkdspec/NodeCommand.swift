@@ -11,16 +11,16 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "Run a reference QKD node (Alice or Bob) over TCP.",
         discussion: """
-            The node receives raw detection records on its quantum-layer interface (--qli-listen),
-            runs the reference post-processing with its peer over the control channel (Alice
-            listens, Bob connects), authenticates every frame with Wegman–Carter tags from the
+            The node receives raw detection records on its quantum-layer interface (--qli-listen), \
+            runs the reference post-processing with its peer over the control channel (Alice \
+            listens, Bob connects), authenticates every frame with Wegman–Carter tags from the \
             pre-shared --auth-key, and keeps the final keys in its key store.
 
-            On stdout it prints JSON lines: {"event":"listening",...} once its sockets are bound
-            (port 0 picks a free port), and {"event":"summary",...} when the session ends. Logs go
+            On stdout it prints JSON lines: {"event":"listening",...} once its sockets are bound \
+            (port 0 picks a free port), and {"event":"summary",...} when the session ends. Logs go \
             to stderr. SIGINT or SIGTERM stops it cleanly: keys and summary are still written.
 
-            Bug knobs (--bug NAME, repeatable) plant one realistic defect each, so the harness can
+            Bug knobs (--bug NAME, repeatable) plant one realistic defect each, so the harness can \
             prove it catches them; --list-bugs lists them. A clean node is the default.
 
             Examples:
@@ -28,7 +28,7 @@ struct NodeCommand: AsyncParsableCommand {
               qkdspec node --role bob --control-connect 127.0.0.1:7000 --qli-listen 127.0.0.1:7101 --auth-key psk.hex
               qkdspec node --list-bugs
 
-            Exit codes: 0 session complete, 1 the session failed (peer abort, authentication,
+            Exit codes: 0 session complete, 1 the session failed (peer abort, authentication, \
             protocol violation), 2 configuration error, 3 network failure or timeout.
             """
     )

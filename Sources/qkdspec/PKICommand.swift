@@ -14,14 +14,22 @@ struct PKIInitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Write a CA, KME server certificates, SAE client certificates and a second CA's certificate into DIR.",
         discussion: """
-            ECDSA P-256 keys and SHA-256 signatures, made with swift-certificates and swift-crypto. Files (keys mode 0600):
-              ca.pem ca.key                     the CA both KMEs trust and every SAE certificate chains to
-              kme-master.pem/.key, kme-slave.pem/.key   KME server certificates: CN = KME ID, SAN 127.0.0.1 and localhost
-              sae1.pem/.key, sae2.pem/.key      the master and slave SAEs: CN = SAE ID (the reference KME reads the SAE ID there)
-              saex.pem/.key                     a valid SAE certificate of an SAE attached to neither KME
-              other-ca.pem/.key, rogue.pem/.key a second CA, and a certificate it signed with the master SAE's CN
-              kme.json                          a `qkdspec kme serve --config` file for this PKI (simulated link)
-              target.json                       a `qkdspec run --profile etsi014 --target` file for that pair
+            ECDSA P-256 keys and SHA-256 signatures, made with swift-certificates and swift-crypto. \
+            Files (keys mode 0600):
+              ca.pem, ca.key
+                  the CA both KMEs trust and every SAE certificate chains to
+              kme-master.pem/.key, kme-slave.pem/.key
+                  KME server certificates: CN = KME ID, SAN 127.0.0.1 and localhost
+              sae1.pem/.key, sae2.pem/.key
+                  the master and slave SAEs: CN = SAE ID (the reference KME reads it there)
+              saex.pem/.key
+                  a valid SAE certificate of an SAE attached to neither KME
+              other-ca.pem/.key, rogue.pem/.key
+                  a second CA, and a certificate it signed with the master SAE's CN
+              kme.json
+                  a `qkdspec kme serve --config` file for this PKI (simulated link)
+              target.json
+                  a `qkdspec run --profile etsi014 --target` file for that pair
 
             Example:
               qkdspec pki init pki/ && qkdspec kme serve --config pki/kme.json &

@@ -11,9 +11,10 @@ struct ShimCommand: ParsableCommand {
             The harness starts a target's shim and sends it one JSON request per line:
               {"id": 1, "algorithm": "TOEPLITZ-PRIVACY-AMPLIFICATION", "input": {...}}
             and reads one answer per line, in order:
-              {"id": 1, "output": {"output": "a5"}}      computed outputs
-              {"id": 1, "error": "refused: ..."}        the input is refused (right for invalid vectors)
-              {"id": 1, "unimplemented": true}          the stack does not implement the algorithm
+              {"id": 1, "output": {"output": "a5"}}   computed outputs
+              {"id": 1, "error": "refused: ..."}     the input is refused (right for
+                                                     invalid vectors)
+              {"id": 1, "unimplemented": true}       the stack does not implement it
             docs/targets.md lists the inputs and outputs per algorithm; examples/shim-python/ is a shim in plain Python. This command is the reference stack's shim.
 
             Example:

@@ -8,11 +8,11 @@ struct VectorsCommand: ParsableCommand {
         commandName: "vectors",
         abstract: "Lint and verify the known-answer vectors (Wycheproof-style JSON).",
         discussion: """
-            Each primitive has one file in vectors/ with a JSON Schema in vectors/schema/ (the
-            files and schemas are also compiled into this executable: lint and verify use those
-            copies when no directory is given). Most
-            expected values come from vectors/tools/qkdvectors.py, an independent Python
-            implementation; the Cascade transcripts come from the reference and their replies are
+            Each primitive has one file in vectors/ with a JSON Schema in vectors/schema/ (the \
+            files and schemas are also compiled into this executable: lint and verify use those \
+            copies when no directory is given). Most \
+            expected values come from vectors/tools/qkdvectors.py, an independent Python \
+            implementation; the Cascade transcripts come from the reference and their replies are \
             re-derived by that script (python3 vectors/tools/qkdvectors.py check vectors).
 
             Examples:
