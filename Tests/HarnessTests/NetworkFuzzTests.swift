@@ -227,3 +227,26 @@ extension NetworkFuzzTests {
         #expect(NetworkFuzzReport.uri("/tmp/f/reproducer.json", base: "/repo") == "file:///tmp/f/reproducer.json")
     }
 }
+
+extension NetworkFuzzTests {
+    @Test("a campaign's HTML, JUnit and exit code: one finding fails, none passes, an interruption is 130")
+    func campaignReports() throws {
+        let m = [WireMutation(side: .alice, index: 2, kind: .length, value: 7)]
+        let finding = NetworkFinding(kind: .hang, node: "bob", detail: "Bob's node was still running after 10 s", mutations: m, foundWith: m, sessionSeed: 9,
+                                     reproduced: 3, reruns: 3, secondsToFind: 4, session: 2, directory: nil, reproduce: "qkdspec fuzz --reproduce r.json")
+        let found = NetworkFuzzReport(target: "t<1>", seed: 5, startedAt: "2026-01-01T00:00:00Z", seconds: 10, durationSeconds: 60, sessions: 20,
+                                      behaviours: 4, findings: [finding], unconfirmed: ["a flaky <one>"], harnessErrors: [], interrupted: false)
+        let html = found.html()
+        #expect(html.contains("1 FINDING</b>") && html.contains("class=\"banner FOUND\"") && html.contains("t&lt;1&gt;"))
+        #expect(html.contains("<td>sessions</td><td>20 (2.00/s), 4 distinct behaviours</td>"))
+        #expect(html.contains("<h2>hang — bob</h2>") && html.contains("a flaky &lt;one&gt;") && !html.contains("Harness errors"))
+        #expect(found.exitCode == 1)
+        let junit = found.junit()
+        #expect(junit.cases.count == 2 && junit.cases.last?.name == "campaign" && junit.cases.last?.detail == "20 sessions, 4 behaviours, 1 findings")
+        var clean = found
+        clean.findings = []
+        #expect(clean.exitCode == 0 && clean.html().contains("NO FINDING") && clean.html().contains("class=\"banner CLEAN\""))
+        clean.interrupted = true
+        #expect(clean.exitCode == 130 && clean.html().contains(" (interrupted)") && clean.junit().cases.last?.outcome == .error)
+    }
+}

@@ -83,9 +83,7 @@ package struct KMEFuzzReport: Sendable, Codable {
     package var requestsPerSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
 
     /// 1 with a finding, 130 interrupted, 0 otherwise.
-    package var exitCode: Int32 {
-        interrupted ? ExitStatus.interrupted : findings.isEmpty ? ExitStatus.success : ExitStatus.conformanceFailure
-    }
+    package var exitCode: Int32 { FuzzCampaignReport.exitCode(findings: findings.count, interrupted: interrupted) }
 
     package func json() throws -> Data {
         let encoder = JSONEncoder()
@@ -112,9 +110,8 @@ package struct KMEFuzzReport: Sendable, Codable {
             JUnitReport.TestCase(name: "\(f.kind.rawValue)/\(f.endpoint)", className: "qkdspec.fuzz.etsi014", seconds: f.secondsToFind,
                                  outcome: .failure, message: "\(f.kind.title) (\(f.endpoint))", detail: Self.text(f))
         }
-        let campaign = JUnitReport.TestCase(
-            name: "campaign", className: "qkdspec.fuzz.etsi014", seconds: seconds, outcome: interrupted ? .error : .passed,
-            message: interrupted ? "interrupted" : "", detail: "\(requests) requests, \(behaviours) behaviours, \(findings.count) findings")
+        let campaign = FuzzCampaignReport.campaignCase(className: "qkdspec.fuzz.etsi014", seconds: seconds, interrupted: interrupted,
+                                                       count: requests, unit: "requests", behaviours: behaviours, findings: findings.count)
         return JUnitReport(suiteName: "qkdspec fuzz --etsi014 (\(target))", timestamp: startedAt,
                            properties: [("seed", String(seed)), ("target", target), ("requests", String(requests))], cases: cases + [campaign])
     }
@@ -139,28 +136,17 @@ package struct KMEFuzzReport: Sendable, Codable {
     package func html() -> String {
         func esc(_ s: String) -> String { MarkupText.escape(s) }
         let d = declared
-        var h = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>qkdspec fuzz --etsi014 — \(esc(target))</title>
-            <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
-            table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-            .banner{padding:.7em 1em;border:2px solid;border-radius:4px}.FOUND{background:#f9d6d5;border-color:#c62828}
-            .CLEAN{background:#dff5df;border-color:#2e7d32}code,pre{font-size:12px}pre{white-space:pre-wrap}</style></head><body>
-            <h1>qkdspec ETSI GS QKD 014 fuzz</h1>
-            <p class="banner \(findings.isEmpty ? "CLEAN" : "FOUND")"><b>\(findings.isEmpty ? "NO FINDING" : "\(findings.count) FINDING\(findings.count == 1 ? "" : "S")")</b>
-            \(interrupted ? " (interrupted)" : "")</p>
-            <table><tr><td>target</td><td><b>\(esc(target))</b></td></tr><tr><td>seed</td><td><code>\(seed)</code></td></tr>
-            <tr><td>started</td><td>\(esc(startedAt)), \(String(format: "%.1f", seconds)) s of \(String(format: "%.0f", durationSeconds)) s</td></tr>
-            <tr><td>requests</td><td>\(requests) (\(String(format: "%.1f", requestsPerSecond))/s), \(behaviours) distinct behaviours</td></tr>
-            <tr><td>declared</td><td>key_size \(d.keySize), min/max_key_size \(d.minKeySize)/\(d.maxKeySize), max_key_per_request \(d.maxKeyPerRequest),
-            max_SAE_ID_count \(d.maxSAEIDCount), multiples of 8 only: \(d.multiplesOf8Only)</td></tr></table>
+        let campaign = FuzzCampaignReport.Campaign(
+            title: "qkdspec ETSI GS QKD 014 fuzz", target: target, seed: seed, startedAt: startedAt, seconds: seconds,
+            durationSeconds: durationSeconds, count: requests, unit: "requests", rate: String(format: "%.1f", requestsPerSecond),
+            behaviours: behaviours, findings: findings.count, interrupted: interrupted, unconfirmed: unconfirmed, harnessErrors: harnessErrors)
+        let declaredRow = """
 
+            <tr><td>declared</td><td>key_size \(d.keySize), min/max_key_size \(d.minKeySize)/\(d.maxKeySize), max_key_per_request \(d.maxKeyPerRequest),
+            max_SAE_ID_count \(d.maxSAEIDCount), multiples of 8 only: \(d.multiplesOf8Only)</td></tr>
             """
-        for f in findings {
-            h += "<h2>\(esc(f.kind.rawValue)) — \(esc(f.endpoint))</h2><p>\(esc(f.kind.title)) <code>\(esc(f.kind.ruleID))</code></p><pre>\(esc(Self.text(f)))</pre>\n"
-        }
-        if !unconfirmed.isEmpty { h += "<h2>Not reproduced</h2><ul>" + unconfirmed.map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n" }
-        if !harnessErrors.isEmpty { h += "<h2>Harness errors</h2><ul>" + harnessErrors.map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n" }
-        return h + "</body></html>\n"
+        return FuzzCampaignReport.html(campaign, extraRows: declaredRow, findingSections: findings.map { f in
+            "<h2>\(esc(f.kind.rawValue)) — \(esc(f.endpoint))</h2><p>\(esc(f.kind.title)) <code>\(esc(f.kind.ruleID))</code></p><pre>\(esc(Self.text(f)))</pre>"
+        })
     }
 }

@@ -80,9 +80,7 @@ package struct NetworkFuzzReport: Sendable, Codable {
     package var sessionsPerSecond: Double { seconds > 0 ? Double(sessions) / seconds : 0 }
 
     /// 1 with a finding, 130 interrupted, 0 otherwise (the harness's own failures throw instead).
-    package var exitCode: Int32 {
-        interrupted ? ExitStatus.interrupted : findings.isEmpty ? ExitStatus.success : ExitStatus.conformanceFailure
-    }
+    package var exitCode: Int32 { FuzzCampaignReport.exitCode(findings: findings.count, interrupted: interrupted) }
 
     package func json() throws -> Data {
         let encoder = JSONEncoder()
@@ -97,10 +95,8 @@ package struct NetworkFuzzReport: Sendable, Codable {
                 name: "\(f.kind.rawValue)/\(f.node)", className: "qkdspec.fuzz", seconds: f.secondsToFind, outcome: .failure,
                 message: "\(f.kind.title) (\(f.node))", detail: Self.text(f))
         }
-        let campaign = JUnitReport.TestCase(
-            name: "campaign", className: "qkdspec.fuzz", seconds: seconds, outcome: interrupted ? .error : .passed,
-            message: interrupted ? "interrupted" : "",
-            detail: "\(sessions) sessions, \(behaviours) behaviours, \(findings.count) findings")
+        let campaign = FuzzCampaignReport.campaignCase(className: "qkdspec.fuzz", seconds: seconds, interrupted: interrupted, count: sessions,
+                                                       unit: "sessions", behaviours: behaviours, findings: findings.count)
         return JUnitReport(suiteName: "qkdspec fuzz (\(target))", timestamp: startedAt,
                            properties: [("seed", String(seed)), ("target", target), ("sessions", String(sessions))],
                            cases: cases + [campaign])
@@ -154,32 +150,13 @@ package struct NetworkFuzzReport: Sendable, Codable {
 
     /// The self-contained HTML page.
     package func html() -> String {
-        func esc(_ s: String) -> String { MarkupText.escape(s) }
-        var h = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>qkdspec fuzz — \(esc(target))</title>
-            <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
-            table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-            .banner{padding:.7em 1em;border:2px solid;border-radius:4px}.FOUND{background:#f9d6d5;border-color:#c62828}
-            .CLEAN{background:#dff5df;border-color:#2e7d32}code,pre{font-size:12px}pre{white-space:pre-wrap}</style></head><body>
-            <h1>qkdspec network fuzz</h1>
-            <p class="banner \(findings.isEmpty ? "CLEAN" : "FOUND")"><b>\(findings.isEmpty ? "NO FINDING" : "\(findings.count) FINDING\(findings.count == 1 ? "" : "S")")</b>
-            \(interrupted ? " (interrupted)" : "")</p>
-            <table><tr><td>target</td><td><b>\(esc(target))</b></td></tr><tr><td>seed</td><td><code>\(seed)</code></td></tr>
-            <tr><td>started</td><td>\(esc(startedAt)), \(String(format: "%.1f", seconds)) s of \(String(format: "%.0f", durationSeconds)) s</td></tr>
-            <tr><td>sessions</td><td>\(sessions) (\(String(format: "%.2f", sessionsPerSecond))/s), \(behaviours) distinct behaviours</td></tr></table>
-
-            """
-        for f in findings {
-            h += "<h2>\(esc(f.kind.rawValue)) — \(esc(f.node))</h2><p>\(esc(f.kind.title))</p><pre>\(esc(Self.text(f)))</pre>\n"
-        }
-        if !unconfirmed.isEmpty {
-            h += "<h2>Not reproduced</h2><ul>" + unconfirmed.map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n"
-        }
-        if !harnessErrors.isEmpty {
-            h += "<h2>Harness errors</h2><ul>" + harnessErrors.map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n"
-        }
-        return h + "</body></html>\n"
+        let campaign = FuzzCampaignReport.Campaign(
+            title: "qkdspec network fuzz", target: target, seed: seed, startedAt: startedAt, seconds: seconds, durationSeconds: durationSeconds,
+            count: sessions, unit: "sessions", rate: String(format: "%.2f", sessionsPerSecond), behaviours: behaviours, findings: findings.count,
+            interrupted: interrupted, unconfirmed: unconfirmed, harnessErrors: harnessErrors)
+        return FuzzCampaignReport.html(campaign, findingSections: findings.map { f in
+            "<h2>\(MarkupText.escape(f.kind.rawValue)) — \(MarkupText.escape(f.node))</h2><p>\(MarkupText.escape(f.kind.title))</p><pre>\(MarkupText.escape(Self.text(f)))</pre>"
+        })
     }
 }
 
