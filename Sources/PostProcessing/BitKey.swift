@@ -222,12 +222,17 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
     /// a byte store into a scratch row of bytes, which is then packed eight bytes at a time: a
     /// plain store per bit, where setting the bit in place costs a read-modify-write of a word.
     static func scatter(_ words: [UInt64], count n: Int, inverse: [Int32], into dst: UnsafeMutableBufferPointer<UInt64>) {
+        words.withUnsafeBufferPointer { scatter($0, count: n, inverse: inverse, into: dst) }
+    }
+
+    /// `scatter` from the words at `src`.
+    static func scatter(_ src: UnsafeBufferPointer<UInt64>, count n: Int, inverse: [Int32], into dst: UnsafeMutableBufferPointer<UInt64>) {
         let wordCount = (n + 63) / 64
-        precondition(words.count == wordCount && inverse.count == n && dst.count >= wordCount, "scatter of \(n) bits")
+        precondition(src.count == wordCount && inverse.count == n && dst.count >= wordCount, "scatter of \(n) bits")
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: wordCount * 8) { lanes in
             let bytes = UnsafeMutableRawBufferPointer(lanes)
             bytes.initializeMemory(as: UInt8.self, repeating: 0)
-            words.withUnsafeBufferPointer { src in
+            do {
                 inverse.withUnsafeBufferPointer { inv in
                     for wi in 0..<wordCount {
                         var w = src[wi]
@@ -238,16 +243,87 @@ public struct BitKey: Sendable, Hashable, CustomStringConvertible {
                     }
                 }
             }
-            // Eight 0/1 bytes b0 … b7 (little-endian) times 0x0102040810204080 put b_i at bit 56 + i:
-            // no two partial products meet at or above bit 56, and none carry into it.
-            for i in 0..<wordCount {
-                var out: UInt64 = 0
-                for k in 0..<8 {
-                    let eight = UInt64(littleEndian: bytes.load(fromByteOffset: (i * 8 + k) * 8, as: UInt64.self))
-                    out |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(8 * k)
+            pack(UnsafeRawBufferPointer(bytes), words: wordCount, into: dst)
+        }
+    }
+
+    /// Words of a prefix-parity row of an n-bit string: bits 0 ... n, and one word more so that
+    /// the scatter that fills it first (n bits) and the row itself both fit.
+    static func prefixParityWordCount(bits n: Int) -> Int { n / 64 + 1 }
+
+    /// Turns the n-bit string in `row` (bits past n zero) into its exclusive prefix parities in
+    /// place: bit i becomes the parity of the string's bits [0, i), for i in 0 ... n. Within a
+    /// word, six shift-XORs give the inclusive prefix; the previous word's last bit carries in.
+    static func makePrefixParities(_ row: UnsafeMutableBufferPointer<UInt64>, bits n: Int) {
+        let wordCount = prefixParityWordCount(bits: n)
+        precondition(row.count >= wordCount, "prefix parities of \(n) bits need \(wordCount) words")
+        var carry: UInt64 = 0  // parity of every bit before this word: 0 or 1
+        for i in 0..<wordCount {
+            var x = row[i]
+            x ^= x << 1
+            x ^= x << 2
+            x ^= x << 4
+            x ^= x << 8
+            x ^= x << 16
+            x ^= x << 32
+            x ^= 0 &- carry  // all ones if the bits before this word are odd
+            // Inclusive prefix x (bit i: bits [0, i]) shifted up one: exclusive.
+            row[i] = x << 1 | carry
+            carry = x >> 63
+        }
+    }
+
+    /// The parity of bits [start, end) of the string whose prefix-parity row starts at word
+    /// `base` of `w` (see `makePrefixParities`): two bits XORed.
+    @inline(__always)
+    static func prefixParity(_ w: UnsafeBufferPointer<UInt64>, base: Int, start: Int, end: Int) -> UInt8 {
+        let a = w[base + start >> 6] >> UInt64(start & 63), b = w[base + end >> 6] >> UInt64(end & 63)
+        return UInt8(truncatingIfNeeded: (a ^ b) & 1)
+    }
+
+    /// `scatter` into two rows at once, by two permutations: the key's one bits are found once
+    /// for both (Cascade's parties copy their key for two passes or more).
+    static func scatter(
+        _ src: UnsafeBufferPointer<UInt64>, count n: Int, inverses first: [Int32], _ second: [Int32],
+        into dst0: UnsafeMutableBufferPointer<UInt64>, _ dst1: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        let wordCount = (n + 63) / 64
+        precondition(src.count == wordCount && first.count == n && second.count == n && dst0.count >= wordCount && dst1.count >= wordCount,
+                     "scatter of \(n) bits")
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: wordCount * 16) { lanes in
+            let bytes = UnsafeMutableRawBufferPointer(lanes)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            let row1 = UnsafeMutableRawBufferPointer(rebasing: bytes[(wordCount * 64)..<(wordCount * 128)])
+            first.withUnsafeBufferPointer { inv0 in
+                second.withUnsafeBufferPointer { inv1 in
+                    for wi in 0..<wordCount {
+                        var w = src[wi]
+                        while w != 0 {
+                            let j = wi << 6 | w.trailingZeroBitCount
+                            bytes[Int(inv0[j])] = 1
+                            row1[Int(inv1[j])] = 1
+                            w &= w - 1
+                        }
+                    }
                 }
-                dst[i] = out
             }
+            pack(UnsafeRawBufferPointer(bytes), words: wordCount, into: dst0)
+            pack(UnsafeRawBufferPointer(row1), words: wordCount, into: dst1)
+        }
+    }
+
+    /// Packs `words` × 64 bytes of 0 or 1 into bits. Eight 0/1 bytes b0 … b7 (little-endian) times
+    /// 0x0102040810204080 put b_i at bit 56 + i: no two partial products meet at or above bit 56,
+    /// and none carry into it.
+    @inline(__always)
+    private static func pack(_ bytes: UnsafeRawBufferPointer, words wordCount: Int, into dst: UnsafeMutableBufferPointer<UInt64>) {
+        for i in 0..<wordCount {
+            var out: UInt64 = 0
+            for k in 0..<8 {
+                let eight = UInt64(littleEndian: bytes.load(fromByteOffset: (i * 8 + k) * 8, as: UInt64.self))
+                out |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(8 * k)
+            }
+            dst[i] = out
         }
     }
 

@@ -16,55 +16,74 @@
 /// One parity per pass is never asked: every pass permutes the same key, so after the first reply
 /// Bob knows the parity of Alice's whole key (the XOR of pass 1's blocks), and the last block of
 /// each later pass is that parity XOR the others.
-public struct CascadeInitiator: Sendable {
+// @unchecked Sendable: the pointers are into `storage`, which a copy of the initiator shares until
+// one of them mutates, when that one first takes a storage of its own (copy-on-write).
+public struct CascadeInitiator: @unchecked Sendable {
     public let variant: CascadeVariant
     public let estimatedQBER: Double
     private let permutations: CascadePermutations
-    /// Bob's key, corrected as the protocol runs.
-    public private(set) var key: BitKey
-    // The passes' state is flat, one array of each kind for all passes instead of one per pass,
-    // so a flip that touches every pass pays no copy-on-write check per pass.
-    /// Permuted copies of Bob's key, back to back; `copyBase[p]` is pass p's first word, -1 while
-    /// the pass has none, or -2 for a pass searched through the half-frame node masks of the
-    /// permutations, which never needs one.
-    private var permutedWords: [UInt64] = []
-    private var copyBase: [Int] = []
-    private var blockSizes: [Int] = []
-    /// ⌊2⁴⁰ / k⌋ + 1 per pass: a flip finds its block in every pass by a multiply, not a division.
-    private var blockReciprocals: [UInt64] = []
-    /// Pass p's blocks are flat blocks `blockBase[p] ..< blockBase[p] + blockCount(p)`.
-    private var blockBase: [Int] = []
-    /// Alice's and Bob's parities of every top-level block, by flat block (Bob's are kept from the
-    /// moment a pass starts).
-    private var topParity: [UInt8] = []
-    private var bobTopParity: [UInt8] = []
+    // Bob's tables sit in one allocation owned by `storage`, and the search loop reaches them
+    // through the plain pointers below (copies of the storage's): no copy-on-write check, no
+    // retain and no exclusivity check per access. The initiator is still a value: a mutating
+    // entry point first gives a shared storage a copy of its own (see `makeStorageUnique`).
+    private var storage: CascadeInitiatorStorage
+    /// Bob's key, corrected as the protocol runs: (n + 63) / 64 words and a zero word.
+    private var keyWords: UnsafeMutablePointer<UInt64>
+    /// Permuted copies of Bob's key, `rowWords` words each (a zero word past the frame, so that a
+    /// short range reads two words without a branch); `copyBase[p]` is pass p's first word, -1
+    /// while the pass has none, or -2 for a pass searched through the half-frame node masks of
+    /// the permutations, which never needs one.
+    private var copies: UnsafeMutablePointer<UInt64>
+    /// Per pass: block size, ⌊2⁴⁰ / k⌋ + 1 (a flip finds its block in every pass by a multiply,
+    /// not a division), first flat block, number of blocks, copy base, and the first 2-bit slot
+    /// of its search trees (-1 before the pass's first search, -2 when its blocks are too large
+    /// for trees), the slots per tree, and the word where its trees start.
+    private var blockSizes: UnsafeMutablePointer<Int>
+    private var blockReciprocals: UnsafeMutablePointer<Int>
+    private var blockBase: UnsafeMutablePointer<Int>
+    private var blockCounts: UnsafeMutablePointer<Int>
+    private var copyBase: UnsafeMutablePointer<Int>
+    private var treeBase: UnsafeMutablePointer<Int>
+    private var treeNodes: UnsafeMutablePointer<Int>
+    private var treeWordStart: UnsafeMutablePointer<Int>
+    /// Alice's and Bob's parities of every top-level block, by flat block (Bob's are kept from
+    /// the moment a pass starts).
+    private var topParity: UnsafeMutablePointer<UInt8>
+    private var bobTopParity: UnsafeMutablePointer<UInt8>
+    /// Per flat block, the number of bits flipped in it so far: a search that finds its block's
+    /// count unchanged since it asked knows its range is still unbalanced without recomputing it.
+    private var flipCounts: UnsafeMutablePointer<UInt32>
     /// Flat blocks with a binary search under way, as a bitset.
-    private var searching: [UInt64] = []
-    private var aliceKeyParity: UInt8 = 0
-    /// Passes whose searches have started (their Bob parities are tracked); the others wait.
-    private var activePasses = 0
+    private var searching: UnsafeMutablePointer<UInt64>
     /// Alice's parities of the sub-blocks that binary searches asked for, so that a block searched
     /// again after a cascade asks only what it does not know. For passes of small blocks (where
     /// nearly all searches run) they sit in a tree per block, 2 bits a node (known, parity) at the
     /// node's heap index (root 1, children 2h and 2h + 1): a search's nodes share a cache line or
     /// two. Passes of huge blocks use a hash map by (pass, start, end) instead, which needs no
     /// space for the nodes never asked.
-    private var treeBits: [UInt64] = []
-    /// Per pass: the first 2-bit slot of its trees in `treeBits`, -1 before the pass's first
-    /// search, or -2 when its blocks are too large for trees.
-    private var treeBase: [Int] = []
-    private var treeNodes: [Int] = []
+    private var treeBits: UnsafeMutablePointer<UInt64>
     private var knownParity = ParityCache(capacity: 1024)
     /// Blocks larger than this many tree nodes keep their parities in the hash map.
     static let maximumTreeNodes = 1 << 14
+    private let frameBits: Int
+    private let passes: Int
+    private var keyParity: UInt8
+    private var aliceKeyParity: UInt8 = 0
+    /// Passes whose searches have started (their Bob parities are tracked); the others wait.
+    private var activePasses = 0
     /// The queries of the request under way, and (after the first request, which asks only
     /// top-level parities) the search each one continues. The request shares `pendingQueries`'s
     /// storage, reused when the caller has let go of the request.
     private var pendingQueries: [ParityQuery] = []
-    private var pendingSearches: [Search] = []
-    /// Storage for the searches to advance, kept across rounds.
-    private var scratch: [Search] = []
+    /// The searches to advance (a stack: last in, first out) and the searches waiting for the
+    /// reply, one per pending query: two lists of `totalBlocks` slots each, which is room enough,
+    /// since a block has at most one search under way (the `searching` bitset).
+    private var stack: UnsafeMutablePointer<CascadeSearch>
+    private var stackCount = 0
+    private var pendingSearches: UnsafeMutablePointer<CascadeSearch>
+    private var pendingCount = 0
     private var round: UInt32 = 0
+    private var started = false
     public private(set) var disclosedParityBits = 0
     public private(set) var correctedBits = 0
     /// Request/reply round trips so far.
@@ -78,14 +97,9 @@ public struct CascadeInitiator: Sendable {
     /// The largest frame the (pass, start, end) cache key can address.
     public static let maximumFrameBits = (1 << 24) - 1
 
-    private struct Search {
-        var pass: Int
-        var block: Int
-        var start: Int
-        var end: Int
-        var aliceParity: UInt8
-        /// Heap index of [start, end) in its block's binary subdivision (the block is 1).
-        var node: Int = 1
+    /// Bob's key, corrected as the protocol runs.
+    public var key: BitKey {
+        BitKey(words: Array(UnsafeBufferPointer(start: keyWords, count: (frameBits + 63) / 64)), count: frameBits)
     }
 
     public init(key: BitKey, variant: CascadeVariant, estimatedQBER: Double, permutations: CascadePermutations) throws(PostProcessingError) {
@@ -96,45 +110,55 @@ public struct CascadeInitiator: Sendable {
             throw .invalidParameter(name: "estimated QBER", reason: "must lie in (0, 0.5), got \(estimatedQBER)")
         }
         try permutations.validate(frameBits: key.count, variant: variant)
-        self.key = key
         self.variant = variant
         self.estimatedQBER = estimatedQBER
         self.permutations = permutations
+        let n = key.count
+        frameBits = n
+        passes = variant.passes
+        keyParity = key.parity
         stepBudget = 64 * key.count * variant.passes + 1_000_000
+        var sizes = [Int](), counts = [Int](), trees = [Int]()
+        for p in 0..<variant.passes {
+            let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
+            sizes.append(k)
+            counts.append((n + k - 1) / k)
+            let depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
+            let nodes = 1 << (depth + 1)
+            trees.append(nodes <= Self.maximumTreeNodes ? nodes : -1)
+        }
+        storage = CascadeInitiatorStorage(frameBits: n, blockSizes: sizes, blockCounts: counts, treeNodes: trees, key: key)
+        (keyWords, copies, blockSizes, blockReciprocals, blockBase, blockCounts, copyBase, treeBase, treeNodes, treeWordStart,
+         topParity, bobTopParity, flipCounts, searching, treeBits) = storage.pointers
+        stack = storage.searches
+        pendingSearches = storage.searches + storage.totalBlocks
+        for p in 0..<passes where permutations.searchesByNodeMasks(pass: p, blockSize: sizes[p]) { copyBase[p] = -2 }
+    }
+
+    /// Gives this initiator a storage of its own if a copy of it shares the current one.
+    private mutating func makeStorageUnique() {
+        guard !isKnownUniquelyReferenced(&storage) else { return }
+        let stackOffset = stack - storage.searches, pendingOffset = pendingSearches - storage.searches
+        storage = storage.copy(searchesFrom: pendingOffset, count: pendingCount)
+        (keyWords, copies, blockSizes, blockReciprocals, blockBase, blockCounts, copyBase, treeBase, treeNodes, treeWordStart,
+         topParity, bobTopParity, flipCounts, searching, treeBits) = storage.pointers
+        stack = storage.searches + stackOffset
+        pendingSearches = storage.searches + pendingOffset
     }
 
     /// The first request: the top-level parities of every pass (all of pass 1's blocks, all but
     /// the last of each later pass's).
     public mutating func start() -> CascadeRequest {
-        precondition(round == 0 && pendingQueries.isEmpty && blockSizes.isEmpty, "start() is called once")
-        let n = key.count
-        for p in 0..<variant.passes {
-            let k = variant.blockSize(pass: p, qber: estimatedQBER, frameBits: n)
-            let blocks = (n + k - 1) / k
-            blockSizes.append(k)
-            blockReciprocals.append((1 << 40) / UInt64(k) + 1)
-            blockBase.append(topParity.count)
-            copyBase.append(permutations.searchesByNodeMasks(pass: p, blockSize: k) ? -2 : -1)
-            treeBase.append(-1)
-            treeNodes.append(0)
-            topParity.append(contentsOf: repeatElement(0, count: blocks))
+        precondition(round == 0 && pendingQueries.isEmpty && !started, "start() is called once")
+        started = true
+        let n = frameBits
+        for p in 0..<passes {
+            let k = blockSizes[p], blocks = blockCounts[p]
             let asked = p == 0 ? blocks : blocks - 1
             for b in 0..<asked {
                 pendingQueries.append(ParityQuery(pass: p, start: b * k, end: min((b + 1) * k, n)))
             }
         }
-        bobTopParity = [UInt8](repeating: 0, count: topParity.count)
-        searching = [UInt64](repeating: 0, count: (topParity.count + 63) / 64)
-        // Room for the copies and search trees of the passes that nearly always search (those
-        // of small blocks) and a few more, so that they are not moved as they grow.
-        var copies = 0, trees = 0
-        for p in 0..<variant.passes where CascadeVariant.keepsPermutedCopy(blockSize: blockSizes[p], frameBits: n) {
-            copies += 1
-            let k = blockSizes[p], depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
-            trees += (blockCount(p) << (depth + 1) + 31) / 32
-        }
-        permutedWords.reserveCapacity((copies + 2) * ((n + 63) / 64))
-        treeBits.reserveCapacity(trees + 4 * ((n + 63) / 64))
         return CascadeRequest(round: round, queries: pendingQueries)
     }
 
@@ -150,18 +174,16 @@ public struct CascadeInitiator: Sendable {
         guard reply.parities.count == asked else {
             throw .protocolViolation("\(reply.parities.count) parities for \(asked) queries: a reply for blocks never asked")
         }
-        var stack = [Search]()
-        swap(&stack, &scratch)
-        // Read straight from the reply's words; no closure, so no capture of `self` (whose
-        // arrays must stay uniquely referenced to be updated in place).
+        makeStorageUnique()
+        // Read straight from the reply's words; no closure, so no capture of `self`.
         let bits = reply.parities.words
         @inline(__always) func bit(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: bits[i >> 6] >> UInt64(i & 63)) & 1 }
         if round == 0 {
             // Only the first request asks top-level parities, pass by pass, block by block (all of
             // pass 1's blocks, all but the last of each later pass's); passes start once it is in.
             var i = 0
-            for p in 0..<blockBase.count {
-                let count = blockCount(p), base = blockBase[p]
+            for p in 0..<passes {
+                let count = blockCounts[p], base = blockBase[p]
                 for b in 0..<(p == 0 ? count : count - 1) {
                     topParity[base + b] = bit(i)
                     i += 1
@@ -170,33 +192,31 @@ public struct CascadeInitiator: Sendable {
         } else {
             // Every later query is the left half of a search's range: remember Alice's answer and
             // take the search up again, in the order asked.
-            for i in 0..<asked {
-                let q = pendingQueries[i]
-                remember(bit(i), search: pendingSearches[i], leftStart: Int(q.start), leftEnd: Int(q.end))
-            }
+            for i in 0..<asked { remember(bit(i), search: pendingSearches[i]) }
             swap(&stack, &pendingSearches)
+            stackCount = pendingCount
+            pendingCount = 0
         }
         disclosedParityBits += asked
         pendingQueries.removeAll(keepingCapacity: true)
         if round == 0 {
-            let pass0 = blockBase.count > 1 ? blockBase[1] : topParity.count
-            aliceKeyParity = topParity[0..<pass0].reduce(0, ^)
-            for p in 1..<max(1, variant.passes) { inferLastBlock(pass: p) }
+            var parity: UInt8 = 0
+            for b in 0..<blockCounts[0] { parity ^= topParity[b] }
+            aliceKeyParity = parity
+            for p in 1..<max(1, passes) { inferLastBlock(pass: p) }
         }
         round += 1
         rounds += 1
-        try advance(&stack)
+        try advance()
         // The next pass starts when the earlier ones have nothing left to ask.
         while pendingQueries.isEmpty {
-            guard activePasses < variant.passes else {
+            guard activePasses < passes else {
                 isFinished = true
-                scratch = stack
                 return nil
             }
-            activateNextPass(&stack)
-            try advance(&stack)
+            activateNextPass()
+            try advance()
         }
-        scratch = stack
         return CascadeRequest(round: round, queries: pendingQueries)
     }
 
@@ -210,149 +230,202 @@ public struct CascadeInitiator: Sendable {
     @inline(__always)
     private func bobParity(_ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
         let base = copyBase[pass]
-        if base >= 0 { return permutedWords.withUnsafeBufferPointer { BitKey.parity(of: $0, base: base, start..<end) } }
-        return Self.parityWithoutCopy(permutations, key, pass, start, end)
+        if base >= 0 { return Self.rangeParity(copies + base, start, end) }
+        return Self.parityWithoutCopy(permutations, keyWords, frameBits, keyParity, pass, start, end)
+    }
+
+    /// The parity of bits [start, end) of a copy (which has a zero word past its last bit): a
+    /// range of up to 64 bits reads two words without a branch.
+    @inline(__always)
+    private static func rangeParity(_ row: UnsafeMutablePointer<UInt64>, _ start: Int, _ end: Int) -> UInt8 {
+        let length = end - start
+        if length <= 64 {
+            let i = start >> 6, shift = UInt64(start & 63)
+            // (w << 1) << (63 - shift) is w << (64 - shift), and 0 for shift 0.
+            let bits = (row[i] &>> shift | (row[i + 1] &<< 1) &<< (63 - shift)) & (~0 &>> UInt64(64 - length))
+            return UInt8(bits.nonzeroBitCount & 1)
+        }
+        return BitKey.parityOfLongRange(UnsafeBufferPointer(start: row, count: end >> 6 + 1), base: 0, start..<end)
     }
 
     /// Bob's parity in a pass without a permuted copy (node masks or a gather): out of line, so
-    /// that the search loop keeps the copy's fast path inlined, and static, so that calling it
-    /// from a mutating method does not copy the whole initiator.
+    /// that the search loop keeps the copy's fast path inlined.
     @inline(never)
-    private static func parityWithoutCopy(_ permutations: CascadePermutations, _ key: BitKey, _ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
-        permutations.parity(of: key, pass: pass, start: start, end: end)
+    private static func parityWithoutCopy(
+        _ permutations: CascadePermutations, _ key: UnsafeMutablePointer<UInt64>, _ n: Int, _ keyParity: UInt8, _ pass: Int, _ start: Int, _ end: Int
+    ) -> UInt8 {
+        permutations.parity(ofWords: UnsafeBufferPointer(start: key, count: (n + 63) / 64), keyParity: keyParity, pass: pass, start: start, end: end)
     }
 
     @inline(__always)
     private func blockRange(pass: Int, block: Int) -> (Int, Int) {
         let k = blockSizes[pass]
-        return (block * k, min((block + 1) * k, key.count))
+        return (block * k, min((block + 1) * k, frameBits))
     }
 
-    private func blockCount(_ pass: Int) -> Int {
-        (pass + 1 < blockBase.count ? blockBase[pass + 1] : topParity.count) - blockBase[pass]
-    }
-
-    private mutating func openIfUnbalanced(pass: Int, block: Int, _ work: inout [Search]) {
+    @inline(__always)
+    private mutating func openIfUnbalanced(pass: Int, block: Int) {
         let fb = blockBase[pass] + block
         guard bobTopParity[fb] != topParity[fb] else { return }
         let bit: UInt64 = 1 << UInt64(fb & 63)
         guard searching[fb >> 6] & bit == 0 else { return }
         searching[fb >> 6] |= bit
         let (start, end) = blockRange(pass: pass, block: block)
-        work.append(Search(pass: pass, block: block, start: start, end: end, aliceParity: topParity[fb]))
+        push(CascadeSearch(pass: UInt16(truncatingIfNeeded: pass), aliceParity: topParity[fb], block: Int32(truncatingIfNeeded: block),
+                           start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end)))
+    }
+
+    @inline(__always)
+    private mutating func push(_ s: CascadeSearch) {
+        precondition(stackCount + pendingCount < storage.totalBlocks, "more searches than blocks")
+        stack[stackCount] = s
+        stackCount += 1
     }
 
     /// The last block of a later pass: Alice's key parity XOR the pass's other blocks.
     private mutating func inferLastBlock(pass p: Int) {
-        let base = blockBase[p], last = blockCount(p) - 1
+        let base = blockBase[p], last = blockCounts[p] - 1
         var parity = aliceKeyParity
         for b in 0..<last { parity ^= topParity[base + b] }
         topParity[base + last] = parity
     }
 
-    /// Gives pass `p` its blocks' parity trees, or marks it as using the hash map.
+    /// Gives pass `p` its blocks' parity trees (zeroed), or marks it as using the hash map.
     private mutating func makeTrees(pass p: Int) {
-        let k = blockSizes[p]
-        let depth = k <= 1 ? 0 : Int.bitWidth - (k - 1).leadingZeroBitCount
-        let nodes = 1 << (depth + 1)
-        guard nodes <= Self.maximumTreeNodes else {
+        let nodes = treeNodes[p]
+        guard nodes > 0 else {
             treeBase[p] = -2
             return
         }
-        treeNodes[p] = nodes
-        treeBase[p] = treeBits.count * 32
-        treeBits.append(contentsOf: repeatElement(0, count: (blockCount(p) * nodes + 31) / 32))
+        let first = treeWordStart[p], words = (blockCounts[p] * nodes + 31) / 32
+        (treeBits + first).initialize(repeating: 0, count: words)
+        treeBase[p] = first * 32
     }
 
     /// Alice's parity of the left half [leftStart, leftEnd) of the search's range, if known.
     @inline(__always)
-    private func known(search s: Search, leftStart: Int, leftEnd: Int) -> UInt8? {
-        let base = treeBase[s.pass]
-        if base < 0 { return knownParity.value(for: Self.cacheKey(s.pass, leftStart, leftEnd)) }
-        let slot = base + s.block * treeNodes[s.pass] + 2 * s.node
+    private func known(search s: CascadeSearch, leftStart: Int, leftEnd: Int) -> UInt8? {
+        let pass = Int(s.pass), base = treeBase[pass]
+        if base < 0 { return knownParity.value(for: Self.cacheKey(pass, leftStart, leftEnd)) }
+        let slot = base + Int(s.block) * treeNodes[pass] + 2 * Int(s.node)
         let bits = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
         return bits & 1 == 0 ? nil : UInt8(truncatingIfNeeded: bits >> 1) & 1
     }
 
     /// Records Alice's answer for the left half of the search's range.
     @inline(__always)
-    private mutating func remember(_ parity: UInt8, search s: Search, leftStart: Int, leftEnd: Int) {
-        let base = treeBase[s.pass]
+    private mutating func remember(_ parity: UInt8, search s: CascadeSearch) {
+        let pass = Int(s.pass), base = treeBase[pass]
         if base < 0 {
-            knownParity.set(parity, for: Self.cacheKey(s.pass, leftStart, leftEnd))
+            let start = Int(s.start), end = Int(s.end), mid = start + (end - start + 1) / 2
+            knownParity.set(parity, for: Self.cacheKey(pass, start, mid))
             return
         }
-        let slot = base + s.block * treeNodes[s.pass] + 2 * s.node
+        let slot = base + Int(s.block) * treeNodes[pass] + 2 * Int(s.node)
         treeBits[slot >> 5] |= UInt64(1 | (parity & 1) << 1) << UInt64(2 * (slot & 31))
     }
 
     /// Gives pass `p` a permuted copy of Bob's key (fast sub-range parities).
     private mutating func makeCopy(pass p: Int) {
-        let base = permutedWords.count, wordCount = (key.count + 63) / 64
-        permutedWords.append(contentsOf: repeatElement(0, count: wordCount))
-        // Taken out first: the closure then captures no part of `self`.
-        let words = key.words, count = key.count, inverse = permutations.position[p]
-        permutedWords.withUnsafeMutableBufferPointer { w in
-            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
-        }
+        let row = storage.rowWords, base = p * row, wordCount = (frameBits + 63) / 64
+        let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
+        BitKey.scatter(key, count: frameBits, inverse: permutations.position[p], into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
+        copies[base + row - 1] = 0
         copyBase[p] = base
+    }
+
+    /// Gives passes `p` and `q` their permuted copies in one walk over the key.
+    private mutating func makeCopies(passes p: Int, _ q: Int) {
+        let row = storage.rowWords, wordCount = (frameBits + 63) / 64
+        let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
+        BitKey.scatter(key, count: frameBits, inverses: permutations.position[p], permutations.position[q],
+                       into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
+                       UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
+        copies[p * row + row - 1] = 0
+        copies[q * row + row - 1] = 0
+        copyBase[p] = p * row
+        copyBase[q] = q * row
     }
 
     /// Starts the next pass: Bob's parities of its blocks (all but the last directly, the last
     /// from his key's parity), and a search in every block whose parity differs from Alice's.
-    private mutating func activateNextPass(_ work: inout [Search]) {
+    private mutating func activateNextPass() {
         let p = activePasses
-        let n = key.count, k = blockSizes[p], blocks = blockCount(p), base = blockBase[p]
-        if CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) { makeCopy(pass: p) }
+        let n = frameBits, k = blockSizes[p], blocks = blockCounts[p], base = blockBase[p]
+        if p == 0 {
+            // Every pass of small blocks gets its copy now, two at a time (one walk over the key's
+            // one bits fills both); `flip` keeps the copies of the passes not yet started in step.
+            var waiting = (0..<passes).filter { CascadeVariant.keepsPermutedCopy(blockSize: blockSizes[$0], frameBits: n) && copyBase[$0] == -1 }
+            while waiting.count >= 2 {
+                makeCopies(passes: waiting[0], waiting[1])
+                waiting.removeFirst(2)
+            }
+            if let last = waiting.first { makeCopy(pass: last) }
+        }
+        if copyBase[p] == -1 && CascadeVariant.keepsPermutedCopy(blockSize: k, frameBits: n) { makeCopy(pass: p) }
         var sum: UInt8 = 0
         for b in 0..<blocks - 1 {
             let parity = bobParity(p, b * k, (b + 1) * k)
             bobTopParity[base + b] = parity
             sum ^= parity
         }
-        bobTopParity[base + blocks - 1] = key.parity ^ sum
+        bobTopParity[base + blocks - 1] = keyParity ^ sum
         activePasses += 1
-        for b in 0..<blocks { openIfUnbalanced(pass: p, block: b, &work) }
+        for b in 0..<blocks { openIfUnbalanced(pass: p, block: b) }
     }
 
     /// Runs the searches on `stack` (last first, and every search they open) until each has
     /// flipped its bit, found its range repaired, or asked Alice a parity. Leaves `stack` empty.
-    private mutating func advance(_ stack: inout [Search]) throws(PostProcessingError) {
-        while var s = stack.popLast() {
+    private mutating func advance() throws(PostProcessingError) {
+        while stackCount > 0 {
+            stackCount -= 1
+            var s = stack[stackCount]
+            let pass = Int(s.pass)
             // A binary search needs fast sub-range parities: give its pass a permuted copy (unless
             // the permutations' node masks serve it).
-            if copyBase[s.pass] == -1 { makeCopy(pass: s.pass) }
-            if treeBase[s.pass] == -1 { makeTrees(pass: s.pass) }
+            if copyBase[pass] == -1 { makeCopy(pass: pass) }
+            if treeBase[pass] == -1 { makeTrees(pass: pass) }
             try spendStep()
-            if bobParity(s.pass, s.start, s.end) == s.aliceParity {
-                finish(s, &stack)  // another flip already repaired this range
+            // Is the range still unbalanced? For a whole block Bob's parity is kept; for a range
+            // whose block saw no flip since the search last checked, it is unchanged.
+            let fb = blockBase[pass] + Int(s.block)
+            let balanced = s.node == 1
+                ? bobTopParity[fb] == topParity[fb]
+                : s.flips != flipCounts[fb] && bobParity(pass, Int(s.start), Int(s.end)) == s.aliceParity
+            if balanced {
+                finish(s)  // another flip already repaired this range
                 continue
             }
             // From here on the range stays unbalanced: each step keeps the half whose parities
             // differ, and no bit flips before the search stops, so it is not checked again.
+            var start = Int(s.start), end = Int(s.end)
             while true {
-                if s.end - s.start == 1 {
-                    flip(pass: s.pass, position: s.start, &stack)
-                    finish(s, &stack)
+                if end - start == 1 {
+                    flip(pass: pass, position: start)
+                    finish(s)
                     break
                 }
-                let mid = s.start + (s.end - s.start + 1) / 2
-                if let left = known(search: s, leftStart: s.start, leftEnd: mid) {
+                let mid = start + (end - start + 1) / 2
+                if let left = known(search: s, leftStart: start, leftEnd: mid) {
                     // The left half's Alice parity is known from an earlier search: no question needed.
-                    if bobParity(s.pass, s.start, mid) != left {
-                        s.end = mid
+                    if bobParity(pass, start, mid) != left {
+                        end = mid
+                        s.end = Int32(truncatingIfNeeded: mid)
                         s.aliceParity = left
                         s.node = 2 * s.node
                     } else {
-                        s.start = mid
+                        start = mid
+                        s.start = Int32(truncatingIfNeeded: mid)
                         s.aliceParity ^= left
                         s.node = 2 * s.node + 1
                     }
                     try spendStep()
                     continue
                 }
-                pendingQueries.append(ParityQuery(pass: s.pass, start: s.start, end: mid))
-                pendingSearches.append(s)
+                s.flips = flipCounts[fb]
+                pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
+                pendingSearches[pendingCount] = s
+                pendingCount += 1
                 break
             }
         }
@@ -362,35 +435,182 @@ public struct CascadeInitiator: Sendable {
     @inline(__always)
     private mutating func spendStep() throws(PostProcessingError) {
         stepBudget -= 1
-        guard stepBudget > 0, correctedBits <= key.count else {
+        guard stepBudget > 0, correctedBits <= frameBits else {
             throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
         }
     }
 
     /// Ends a search; if its top-level block is still unbalanced, searches it again.
-    private mutating func finish(_ s: Search, _ stack: inout [Search]) {
-        let fb = blockBase[s.pass] + s.block
+    @inline(__always)
+    private mutating func finish(_ s: CascadeSearch) {
+        let pass = Int(s.pass), fb = blockBase[pass] + Int(s.block)
         searching[fb >> 6] &= ~(1 << UInt64(fb & 63))
-        openIfUnbalanced(pass: s.pass, block: s.block, &stack)
+        openIfUnbalanced(pass: pass, block: Int(s.block))
     }
 
-    private mutating func flip(pass p: Int, position: Int, _ stack: inout [Search]) {
-        let j = Int(permutations.order[p][position])
-        key.flip(j)
+    private mutating func flip(pass p: Int, position: Int) {
+        let j = permutations.order[p].withUnsafeBufferPointer { Int($0[position]) }
+        keyWords[j >> 6] ^= 1 << UInt64(j & 63)
+        keyParity ^= 1
         correctedBits += 1
-        let stride = permutations.passes
-        for q in 0..<activePasses {
-            // The flipped bit's place in its own pass is known; a lookup in the others (a cache
-            // miss, often: the table is the frame size times the passes) only when there are any.
-            let pos = q == p ? position : Int(permutations.positionsOfIndex[j * stride + q])
-            let base = copyBase[q]
-            if base >= 0 { permutedWords[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
-            // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
-            let k = blockSizes[q]
-            var b = Int(truncatingIfNeeded: (UInt64(pos) &* blockReciprocals[q]) >> 40)
-            if b * k > pos { b -= 1 }
-            bobTopParity[blockBase[q] + b] ^= 1
-            if q != p { openIfUnbalanced(pass: q, block: b, &stack) }
+        let stride = permutations.positionStride, positions = permutations.positionsOfIndex
+        do {
+            for q in 0..<activePasses {
+                // The flipped bit's place in its own pass is known; a lookup in the others (one
+                // cache line holds it for every pass).
+                let pos = q == p ? position : Int(positions[j * stride + q])
+                let base = copyBase[q]
+                if base >= 0 { copies[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
+                // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
+                let k = blockSizes[q]
+                var b = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
+                if b * k > pos { b -= 1 }
+                let fb = blockBase[q] + b
+                bobTopParity[fb] ^= 1
+                flipCounts[fb] &+= 1
+                if q != p { openIfUnbalanced(pass: q, block: b) }
+            }
+            // Passes not started yet may already have their copies (made with pass 1's).
+            for q in activePasses..<passes {
+                let base = copyBase[q]
+                guard base >= 0 else { continue }
+                let pos = Int(positions[j * stride + q])
+                copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
+            }
         }
+    }
+}
+
+/// One binary search of `CascadeInitiator`: 24 bytes, so that the stack and the pending list stay
+/// small.
+struct CascadeSearch {
+    var pass: UInt16
+    var aliceParity: UInt8
+    var block: Int32
+    var start: Int32
+    var end: Int32
+    /// Heap index of [start, end) in its block's binary subdivision (the block is 1).
+    var node: Int32 = 1
+    /// The block's flip count when the search last knew its range unbalanced.
+    var flips: UInt32 = 0
+}
+
+/// The memory behind a `CascadeInitiator`'s tables: it frees it, and copies it for an initiator
+/// that must stop sharing it.
+final class CascadeInitiatorStorage: @unchecked Sendable {
+    // @unchecked: the memory is written only through the pointers of the one initiator that holds
+    // the only reference (initiators copy a shared storage before writing).
+    let frameBits: Int, passes: Int, totalBlocks: Int
+    /// Words per copy (and of the key): the frame and a zero word.
+    let rowWords: Int
+    /// Words: the key, then a copy per pass, then the trees of every pass that may have them, then
+    /// the `searching` bitset.
+    private let words: UnsafeMutablePointer<UInt64>
+    private let wordCount: Int
+    /// Per pass: block size, reciprocal, first flat block, block count, copy base, tree base,
+    /// tree nodes, first tree word.
+    private let ints: UnsafeMutablePointer<Int>
+    /// Per flat block: Alice's parity, then Bob's.
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let flipCounts: UnsafeMutablePointer<UInt32>
+    /// Two lists of `totalBlocks` searches (see `CascadeInitiator.stack`).
+    let searches: UnsafeMutablePointer<CascadeSearch>
+
+    typealias Pointers = (
+        UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
+        UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>,
+        UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>,
+        UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>
+    )
+
+    private var treesStart: Int { rowWords * (1 + passes) }
+    private var searchingStart: Int { wordCount - (totalBlocks + 63) / 64 }
+
+    /// `treeNodes[p]` is -1 for a pass whose blocks are too large for trees.
+    init(frameBits n: Int, blockSizes: [Int], blockCounts: [Int], treeNodes: [Int], key: BitKey) {
+        frameBits = n
+        passes = blockSizes.count
+        totalBlocks = blockCounts.reduce(0, +)
+        rowWords = (n + 63) / 64 + 1
+        var trees = 0
+        var treeStart = [Int]()
+        for p in 0..<passes {
+            treeStart.append(trees)
+            if treeNodes[p] > 0 { trees += (blockCounts[p] * treeNodes[p] + 31) / 32 }
+        }
+        wordCount = rowWords * (1 + passes) + trees + (totalBlocks + 63) / 64
+        // The key and the small tables start initialized; a pass's copy and trees are written
+        // when the pass first needs them.
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+        key.words.withUnsafeBufferPointer { words.initialize(from: $0.baseAddress!, count: $0.count) }
+        words[rowWords - 1] = 0
+        (words + wordCount - (totalBlocks + 63) / 64).initialize(repeating: 0, count: (totalBlocks + 63) / 64)
+        self.words = words
+        bytes = .allocate(capacity: 2 * totalBlocks)
+        bytes.initialize(repeating: 0, count: 2 * totalBlocks)
+        flipCounts = .allocate(capacity: totalBlocks)
+        flipCounts.initialize(repeating: 0, count: totalBlocks)
+        searches = .allocate(capacity: 2 * totalBlocks)
+        ints = .allocate(capacity: 8 * passes)
+        var base = 0
+        for p in 0..<passes {
+            (ints + p).initialize(to: blockSizes[p])
+            (ints + passes + p).initialize(to: Int((1 << 40) / UInt64(blockSizes[p]) + 1))
+            (ints + 2 * passes + p).initialize(to: base)
+            (ints + 3 * passes + p).initialize(to: blockCounts[p])
+            (ints + 4 * passes + p).initialize(to: -1)  // copy base
+            (ints + 5 * passes + p).initialize(to: -1)  // tree base
+            (ints + 6 * passes + p).initialize(to: treeNodes[p])
+            (ints + 7 * passes + p).initialize(to: treeStart[p])
+            base += blockCounts[p]
+        }
+    }
+
+    deinit {
+        words.deallocate()
+        ints.deallocate()
+        bytes.deallocate()
+        flipCounts.deallocate()
+        searches.deallocate()
+    }
+
+    var pointers: Pointers {
+        let p = passes
+        return (words, words + rowWords, ints, ints + p, ints + 2 * p, ints + 3 * p, ints + 4 * p, ints + 5 * p, ints + 6 * p, ints + 7 * p,
+                bytes, bytes + totalBlocks, flipCounts, words + searchingStart, words + treesStart)
+    }
+
+    private init(copying other: CascadeInitiatorStorage, searchesFrom first: Int, count: Int) {
+        frameBits = other.frameBits
+        passes = other.passes
+        totalBlocks = other.totalBlocks
+        rowWords = other.rowWords
+        wordCount = other.wordCount
+        words = .allocate(capacity: wordCount)
+        ints = .allocate(capacity: 8 * passes)
+        ints.initialize(from: other.ints, count: 8 * passes)
+        bytes = .allocate(capacity: 2 * totalBlocks)
+        bytes.initialize(from: other.bytes, count: 2 * totalBlocks)
+        flipCounts = .allocate(capacity: totalBlocks)
+        flipCounts.initialize(from: other.flipCounts, count: totalBlocks)
+        searches = .allocate(capacity: 2 * totalBlocks)
+        (searches + first).initialize(from: other.searches + first, count: count)
+        // Of the words, only what has been written: the key, the bitset, and the copies and
+        // trees of the passes that have them.
+        words.initialize(from: other.words, count: rowWords)
+        (words + searchingStart).initialize(from: other.words + searchingStart, count: wordCount - searchingStart)
+        for p in 0..<passes {
+            let copyBase = ints[4 * passes + p]
+            if copyBase >= 0 { (words + rowWords + copyBase).initialize(from: other.words + rowWords + copyBase, count: rowWords) }
+            if ints[5 * passes + p] >= 0 {
+                let start = treesStart + ints[7 * passes + p], count = (ints[3 * passes + p] * ints[6 * passes + p] + 31) / 32
+                (words + start).initialize(from: other.words + start, count: count)
+            }
+        }
+    }
+
+    /// A copy, with the `count` searches from slot `first` (the others are free slots).
+    func copy(searchesFrom first: Int, count: Int) -> CascadeInitiatorStorage {
+        CascadeInitiatorStorage(copying: self, searchesFrom: first, count: count)
     }
 }

@@ -9,17 +9,22 @@ import QKDMath
 /// stream (index = frame length, stream = "CASC" + pass): for i from n − 1 down to 1, swap i with
 /// j = nextInt(below: i + 1). The shuffles are public; drawing them once per session, not per
 /// frame, saves their cost on every frame and gives Eve nothing.
-public final class CascadePermutations: Sendable {
+// @unchecked Sendable: every table, `positionsOfIndex`'s memory included, is written in `init` and
+// only read afterwards.
+public final class CascadePermutations: @unchecked Sendable {
     public let frameBits: Int
     public let order: [[Int32]]
     public let position: [[Int32]]
     /// Per pass, the frame indices that land in the first half [0, ⌊n/2⌋) of the pass's order,
     /// as a mask: the parity of a half-frame block is then a masked popcount, not n/2 gathers.
     let firstHalfMask: [BitKey]
-    /// `position` interleaved by frame index: entry `j · passes + p` is `position[p][j]`. A bit
-    /// Cascade flips moves in every pass at once, and this way its positions in all passes share
-    /// one cache line instead of costing a miss per pass.
-    let positionsOfIndex: [Int32]
+    /// `position` interleaved by frame index: entry `j · positionStride + p` is `position[p][j]`.
+    /// A bit Cascade flips moves in every pass at once, and this way its positions in all passes
+    /// share one cache line instead of costing a miss per pass: the stride is the number of passes
+    /// rounded up to a power of two, and the table starts on a 64-byte boundary, so that no
+    /// index's entries straddle two lines (up to 16 passes).
+    let positionsOfIndex: UnsafePointer<Int32>
+    let positionStride: Int
     /// Masks of the upper nodes of the binary searches in half-frame blocks (blocks [0, ⌊n/2⌋)
     /// and [⌊n/2⌋, 2⌊n/2⌋)), so that a search there asks and checks the parity of a large range by
     /// a masked popcount of the unpermuted key instead of a gather or a permuted copy. Per pass
@@ -56,15 +61,21 @@ public final class CascadePermutations: Sendable {
         let inverses = all.map(\.position)
         position = inverses
         firstHalfMask = all.map(\.mask)
-        positionsOfIndex = [Int32](unsafeUninitializedCapacity: n * passes) { out, count in
-            for p in 0..<passes {
-                inverses[p].withUnsafeBufferPointer { inv in
-                    for j in 0..<n { out[j * passes + p] = inv[j] }
-                }
+        var stride = 1
+        while stride < passes { stride <<= 1 }
+        positionStride = stride
+        let table = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * stride) * MemoryLayout<Int32>.stride, alignment: 64)
+            .bindMemory(to: Int32.self, capacity: max(1, n * stride))
+        table.initialize(repeating: 0, count: max(1, n * stride))
+        for p in 0..<passes {
+            inverses[p].withUnsafeBufferPointer { inv in
+                for j in 0..<n { table[j * stride + p] = inv[j] }
             }
-            count = n * passes
         }
+        positionsOfIndex = UnsafePointer(table)
     }
+
+    deinit { positionsOfIndex.deallocate() }
 
     /// Frames above this size get no node masks (they would take about 8n bytes a pass: 8 MB
     /// a pass at 2²⁰ bits); their passes of huge blocks keep permuted copies instead.
@@ -184,17 +195,28 @@ extension CascadePermutations {
     /// cost a gather of half the frame, on both sides, in every pass.)
     @inline(__always)
     func parity(of key: BitKey, pass: Int, start: Int, end: Int) -> UInt8 {
+        key.words.withUnsafeBufferPointer { parity(ofWords: $0, keyParity: nil, pass: pass, start: start, end: end) }
+    }
+
+    /// `parity(of:pass:start:end:)` of the key whose words are `w` (bits past the frame zero);
+    /// `keyParity`, when the caller keeps it, saves a pass over the key.
+    func parity(ofWords w: UnsafeBufferPointer<UInt64>, keyParity: UInt8?, pass: Int, start: Int, end: Int) -> UInt8 {
         if let slot = halfFrameNode(pass: pass, start: start, end: end) {
-            return key.parity(maskedBy: halfFrameNodeMasks[pass], offset: slot * halfFrameNodeWords)
+            return halfFrameNodeMasks[pass].withUnsafeBufferPointer { m in
+                BitKey.parity(of: w, maskedBy: m, offset: slot * halfFrameNodeWords)
+            }
         }
         let half = frameBits / 2
-        if start == 0 && end == half { return key.parity(maskedBy: firstHalfMask[pass]) }
+        if start == 0 && end == half {
+            return firstHalfMask[pass].words.withUnsafeBufferPointer { BitKey.parity(of: w, maskedBy: $0, offset: 0) }
+        }
         if start == half && frameBits - end < end - start {
-            var p = key.parity ^ key.parity(maskedBy: firstHalfMask[pass])
-            if end < frameBits { p ^= key.gatheredParity(order: order[pass], range: end..<frameBits) }
+            let whole = keyParity ?? UInt8(truncatingIfNeeded: w.reduce(0, ^).nonzeroBitCount & 1)
+            var p = whole ^ firstHalfMask[pass].words.withUnsafeBufferPointer { BitKey.parity(of: w, maskedBy: $0, offset: 0) }
+            if end < frameBits { p ^= BitKey.gatheredParity(of: w, order: order[pass], range: end..<frameBits) }
             return p
         }
-        return key.gatheredParity(order: order[pass], range: start..<end)
+        return BitKey.gatheredParity(of: w, order: order[pass], range: start..<end)
     }
 
     /// Whether a pass cut into `blockSize`-bit blocks searches them through the half-frame node
@@ -205,30 +227,14 @@ extension CascadePermutations {
 }
 
 extension BitKey {
-    /// The parity of the bits selected by `mask` (same length).
+    /// The parity of the bits of `w` selected by the mask at words `offset ..< offset + w.count`
+    /// of `m`.
     @inline(__always)
-    func parity(maskedBy mask: BitKey) -> UInt8 {
-        words.withUnsafeBufferPointer { w in
-            mask.words.withUnsafeBufferPointer { m in
-                var acc: UInt64 = 0
-                for i in 0..<w.count { acc ^= w[i] & m[i] }
-                return UInt8(acc.nonzeroBitCount & 1)
-            }
-        }
-    }
-
-    /// The parity of the bits selected by the mask at words `offset ..< offset + words.count`
-    /// of `masks`.
-    @inline(__always)
-    func parity(maskedBy masks: [UInt64], offset: Int) -> UInt8 {
-        words.withUnsafeBufferPointer { w in
-            masks.withUnsafeBufferPointer { m in
-                precondition(offset >= 0 && offset + w.count <= m.count, "mask outside its table")
-                let m = UnsafeBufferPointer(rebasing: m[offset..<offset + w.count])
-                var acc: UInt64 = 0
-                for i in 0..<w.count { acc ^= w[i] & m[i] }
-                return UInt8(acc.nonzeroBitCount & 1)
-            }
-        }
+    static func parity(of w: UnsafeBufferPointer<UInt64>, maskedBy m: UnsafeBufferPointer<UInt64>, offset: Int) -> UInt8 {
+        precondition(offset >= 0 && offset + w.count <= m.count, "mask outside its table")
+        let m = UnsafeBufferPointer(rebasing: m[offset..<offset + w.count])
+        var acc: UInt64 = 0
+        for i in 0..<w.count { acc ^= w[i] & m[i] }
+        return UInt8(acc.nonzeroBitCount & 1)
     }
 }

@@ -5,11 +5,14 @@ public struct CascadeResponder: Sendable {
     public let estimatedQBER: Double
     private let permutations: CascadePermutations
     private let key: BitKey
-    /// Permuted copies of the key for the passes that keep one, back to back: `copyBase[p]` is
-    /// pass p's first word in `copyWords`, or -1 for a pass answered from the unpermuted key (by
-    /// the half-frame node masks, or by gathering). A pass of a few huge blocks without node
-    /// masks gets its copy on its second binary-search query: most such passes are asked their
-    /// top-level parities (answered without a gather) and nothing else.
+    /// Prefix parities of the permuted copies of the key, for the passes that keep one, back to
+    /// back: bit i of pass p's row is the parity of the copy's bits [0, i), for i in 0 ... n, so
+    /// the parity of any range is two bits XORed, whatever its length. (Alice's key never
+    /// changes: the rows are built once.) `copyBase[p]` is pass p's first word in `copyWords`, or
+    /// -1 for a pass answered from the unpermuted key (by the half-frame node masks, or by
+    /// gathering). A pass of a few huge blocks without node masks gets its row on its second
+    /// binary-search query: most such passes are asked their top-level parities (answered without
+    /// a gather) and nothing else.
     private var copyWords: [UInt64] = []
     private var copyBase: [Int]
     /// Per pass: true if it may still get a copy (large blocks, no node masks).
@@ -34,22 +37,47 @@ public struct CascadeResponder: Sendable {
         copyBase = [Int](repeating: -1, count: variant.passes)
         copyOnDemand = [Bool](repeating: false, count: variant.passes)
         searchQueriesPerPass = [Int](repeating: 0, count: variant.passes)
+        var copied = [Int]()
         for p in 0..<variant.passes {
             if CascadeVariant.keepsPermutedCopy(blockSize: sizes[p], frameBits: n) {
-                makeCopy(pass: p)
+                copied.append(p)
             } else {
                 copyOnDemand[p] = !permutations.searchesByNodeMasks(pass: p, blockSize: sizes[p])
             }
         }
+        // Two passes at a time: one walk over the key's one bits fills both.
+        var i = 0
+        while i + 1 < copied.count {
+            makeCopies(passes: copied[i], copied[i + 1])
+            i += 2
+        }
+        if i < copied.count { makeCopy(pass: copied[i]) }
+    }
+
+    private mutating func makeCopies(passes p: Int, _ q: Int) {
+        let base = copyWords.count, wordCount = BitKey.prefixParityWordCount(bits: key.count)
+        copyWords.append(contentsOf: repeatElement(0, count: 2 * wordCount))
+        let words = key.words, count = key.count, first = permutations.position[p], second = permutations.position[q]
+        copyWords.withUnsafeMutableBufferPointer { w in
+            let row0 = UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount])
+            let row1 = UnsafeMutableBufferPointer(rebasing: w[base + wordCount..<base + 2 * wordCount])
+            words.withUnsafeBufferPointer { BitKey.scatter($0, count: count, inverses: first, second, into: row0, row1) }
+            BitKey.makePrefixParities(row0, bits: count)
+            BitKey.makePrefixParities(row1, bits: count)
+        }
+        copyBase[p] = base
+        copyBase[q] = base + wordCount
     }
 
     private mutating func makeCopy(pass p: Int) {
-        let base = copyWords.count, wordCount = (key.count + 63) / 64
+        let base = copyWords.count, wordCount = BitKey.prefixParityWordCount(bits: key.count)
         copyWords.append(contentsOf: repeatElement(0, count: wordCount))
         // Taken out first: the closure then captures no part of `self`.
         let words = key.words, count = key.count, inverse = permutations.position[p]
         copyWords.withUnsafeMutableBufferPointer { w in
-            BitKey.scatter(words, count: count, inverse: inverse, into: UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount]))
+            let row = UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount])
+            BitKey.scatter(words, count: count, inverse: inverse, into: row)
+            BitKey.makePrefixParities(row, bits: count)
         }
         copyBase[p] = base
     }
@@ -88,7 +116,7 @@ public struct CascadeResponder: Sendable {
                     let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
                     let base = copyBase[pass]
                     let parity = base >= 0
-                        ? BitKey.parity(of: copies, base: base, start..<end)
+                        ? BitKey.prefixParity(copies, base: base, start: start, end: end)
                         : permutations.parity(of: key, pass: pass, start: start, end: end)
                     word |= UInt64(parity) << UInt64(filled)
                     filled += 1

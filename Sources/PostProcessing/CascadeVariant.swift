@@ -47,18 +47,16 @@ public enum CascadeVariant: String, Sendable, CaseIterable, Codable {
 }
 
 extension BitKey {
-    /// XOR of the bits at frame indices `order[range]`.
+    /// XOR of the bits of the key with words `w` at frame indices `order[range]`.
     @inline(__always)
-    func gatheredParity(order: [Int32], range: Range<Int>) -> UInt8 {
-        words.withUnsafeBufferPointer { w in
-            order.withUnsafeBufferPointer { o in
-                var acc: UInt64 = 0
-                for i in range {
-                    let j = Int(o[i])
-                    acc ^= w[j >> 6] >> UInt64(j & 63)
-                }
-                return UInt8(truncatingIfNeeded: acc & 1)
+    static func gatheredParity(of w: UnsafeBufferPointer<UInt64>, order: [Int32], range: Range<Int>) -> UInt8 {
+        order.withUnsafeBufferPointer { o in
+            var acc: UInt64 = 0
+            for i in range {
+                let j = Int(o[i])
+                acc ^= w[j >> 6] >> UInt64(j & 63)
             }
+            return UInt8(truncatingIfNeeded: acc & 1)
         }
     }
 }

@@ -90,13 +90,116 @@ struct CascadeTests {
         let perms = CascadePermutations(frameBits: n, passes: 4, seed: 9)
         let key = randomKey(n, seed: 4)
         for p in 0..<4 {
-            #expect((0..<n).allSatisfy { perms.positionsOfIndex[$0 * 4 + p] == perms.position[p][$0] })
+            #expect((0..<n).allSatisfy { perms.positionsOfIndex[$0 * perms.positionStride + p] == perms.position[p][$0] })
             for (start, end) in [(0, n / 2), (n / 2, n - 1), (n / 2, n), (3, 700)] {
                 var parity: UInt8 = 0
                 for pos in start..<end { parity ^= key[Int(perms.order[p][pos])] }
                 #expect(perms.parity(of: key, pass: p, start: start, end: end) == parity, "pass \(p), \(start)..<\(end)")
             }
         }
+    }
+
+    @Test("the interleaved positions: a power-of-two stride, each index's entries in one 64-byte line", arguments: [1, 3, 4, 10, 16])
+    func interleavedPositionsLayout(passes: Int) {
+        let n = 777
+        let perms = CascadePermutations(frameBits: n, passes: passes, seed: 5)
+        // By hand: 1 → 1, 3 → 4, 4 → 4, 10 → 16, 16 → 16.
+        #expect(perms.positionStride == [1: 1, 3: 4, 4: 4, 10: 16, 16: 16][passes])
+        #expect(Int(bitPattern: perms.positionsOfIndex) % 64 == 0)
+        for j in 0..<n {
+            for p in 0..<passes { #expect(perms.positionsOfIndex[j * perms.positionStride + p] == perms.position[p][j]) }
+        }
+    }
+
+    @Test("two permuted copies scattered in one walk equal the copies bit by bit", arguments: [1, 63, 64, 65, 127, 1_001, 3_001, 10_000])
+    func pairedScatter(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 2, seed: 13)
+        let key = randomKey(n, seed: UInt64(n) + 1)
+        let words = (n + 63) / 64
+        // One word more than needed, preset to ones: the scatter writes exactly its words.
+        var first = [UInt64](repeating: ~0, count: words + 1), second = first
+        first.withUnsafeMutableBufferPointer { a in
+            second.withUnsafeMutableBufferPointer { b in
+                key.words.withUnsafeBufferPointer { src in
+                    BitKey.scatter(src, count: n, inverses: perms.position[0], perms.position[1],
+                                   into: UnsafeMutableBufferPointer(rebasing: a[0..<words]), UnsafeMutableBufferPointer(rebasing: b[0..<words]))
+                }
+            }
+        }
+        #expect(first.last == ~0 && second.last == ~0)
+        for (p, row) in [(0, first), (1, second)] {
+            let copy = BitKey(words: Array(row.prefix(words)), count: n)
+            #expect(copy == BitKey(bits: (0..<n).map { key[Int(perms.order[p][$0])] }), "pass \(p)")
+            #expect(row.prefix(words) == copy.words[...], "pass \(p): bits past the end clear")
+        }
+    }
+
+    @Test("prefix-parity rows give the parity of every range as two bits", arguments: [1, 2, 63, 64, 65, 127, 128, 129, 1_001])
+    func prefixParityRows(bits n: Int) {
+        let key = randomKey(n, seed: UInt64(n) + 7)
+        let bits = (0..<n).map { key[$0] }
+        var row = [UInt64](repeating: 0, count: BitKey.prefixParityWordCount(bits: n))
+        // By hand: bits 0 ... n need n / 64 + 1 words (1 → 1, 63 → 1, 64 → 2, 129 → 3).
+        #expect(row.count == n / 64 + 1)
+        for (i, w) in key.words.enumerated() { row[i] = w }
+        row.withUnsafeMutableBufferPointer { BitKey.makePrefixParities($0, bits: n) }
+        var wrong = 0
+        row.withUnsafeBufferPointer { r in
+            // Bit i of the row is the parity of bits [0, i), summed here one bit at a time.
+            var running: UInt8 = 0
+            for i in 0...n {
+                if UInt8(truncatingIfNeeded: r[i >> 6] >> UInt64(i & 63)) & 1 != running { wrong += 1 }
+                if i < n { running ^= bits[i] }
+            }
+            let step = n > 200 ? 7 : 1
+            for start in stride(from: 0, through: n, by: step) {
+                for end in stride(from: start, through: n, by: step) {
+                    let expected = bits[start..<end].reduce(UInt8(0), ^)
+                    if BitKey.prefixParity(r, base: 0, start: start, end: end) != expected { wrong += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
+    @Test("a copy of an initiator taken mid-protocol goes on by itself: the same requests and key, untouched by the original")
+    func initiatorCopyIsAValue() throws {
+        let (alice, bob) = noisyPair(bits: 4_000, errors: 80, seed: 17)
+        let perms = CascadePermutations(frameBits: 4_000, passes: CascadeVariant.yanetal.passes, seed: 3)
+        var original = try CascadeInitiator(key: bob, variant: .yanetal, estimatedQBER: 0.02, permutations: perms)
+        var responder = try CascadeResponder(key: alice, variant: .yanetal, estimatedQBER: 0.02, permutations: perms)
+        var request: CascadeRequest? = original.start()
+        var replies = [CascadeReply]()
+        for _ in 0..<4 {
+            let reply = try responder.answer(try #require(request))
+            replies.append(reply)
+            request = try original.receive(reply)
+        }
+        var copy = original
+        let keyAtCopy = copy.key
+        #expect(keyAtCopy != alice)  // errors remain after four rounds
+        // The original runs to the end; the copy must not see any of it.
+        var originalRequests = [CascadeRequest]()
+        while let next = request {
+            originalRequests.append(next)
+            let reply = try responder.answer(next)
+            replies.append(reply)
+            request = try original.receive(reply)
+        }
+        #expect(original.key == alice)
+        #expect(copy.key == keyAtCopy)
+        // The copy, given the same replies, asks the same questions and ends with the same key.
+        var copyRequests = [CascadeRequest]()
+        var i = 4
+        var next: CascadeRequest? = originalRequests.first
+        while next != nil {
+            copyRequests.append(try #require(next))
+            next = try copy.receive(replies[i])
+            i += 1
+        }
+        #expect(copyRequests == originalRequests)
+        #expect(copy.key == alice)
+        #expect(copy.disclosedParityBits == original.disclosedParityBits && copy.correctedBits == original.correctedBits)
     }
 
     @Test("a permuted copy built by scattering one bits holds bit order[i] at i", arguments: [1, 63, 64, 65, 127, 1_001, 3_001, 10_000])
