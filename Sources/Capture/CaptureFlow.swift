@@ -1,76 +1,68 @@
 import TargetFiles
 import Wire
 
-/// One TCP connection in a capture: its two directions, each reassembled and decoded.
-package final class CaptureFlow {
-    package let id: Int
+/// One TCP connection in a capture: its two directions, each reassembled and decoded. A value
+/// kept in the analyzer's flow table and changed in place: a packet reaches its direction's
+/// reassembly and decoding state without a class property access (each of which would cost a
+/// run-time exclusivity check) and without reference counting on a flow object.
+struct CaptureFlow {
+    let id: Int
     /// The side that sent the first packet seen (the client when the SYN was captured).
-    package let client: TCPEndpoint
-    package let server: TCPEndpoint
-    package var packets = 0
-    package var firstPacket: Int
-    package var lastPacket: Int
+    let client: TCPEndpoint
+    let server: TCPEndpoint
+    var packets = 0
+    var firstPacket: Int
+    var lastPacket: Int
     /// Per side (0 the client): stored apart, not in arrays, so a packet reaches its side's
-    /// reassembler without an array access.
-    private let clientReassembler: StreamReassembler
-    private let serverReassembler: StreamReassembler
-    private let clientDecoder: ControlStreamDecoder
-    private let serverDecoder: ControlStreamDecoder
-    package var reassemblers: [StreamReassembler] { [clientReassembler, serverReassembler] }
-    package var decoders: [ControlStreamDecoder] { [clientDecoder, serverDecoder] }
+    /// state without an array access.
+    private(set) var clientReassembly: DirectionState
+    private(set) var serverReassembly: DirectionState
+    private(set) var clientDecoding: DirectionDecoding
+    private(set) var serverDecoding: DirectionDecoding
 
-    init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, observer: any ControlStreamObserver, limits: ReassemblyLimits,
-         framing: MessageFraming? = nil) {
+    init(id: Int, client: TCPEndpoint, server: TCPEndpoint, packet: Int, limits: ReassemblyLimits, framing: MessageFraming? = nil) {
         self.id = id
         self.client = client
         self.server = server
         firstPacket = packet
         lastPacket = packet
-        clientDecoder = ControlStreamDecoder(flow: id, side: 0, label: "\(client)", midStream: false, observer: observer, framing: framing)
-        serverDecoder = ControlStreamDecoder(flow: id, side: 1, label: "\(server)", midStream: false, observer: observer, framing: framing)
-        clientReassembler = StreamReassembler(consumer: clientDecoder, limits: limits)
-        serverReassembler = StreamReassembler(consumer: serverDecoder, limits: limits)
+        clientReassembly = DirectionState(limits: limits)
+        serverReassembly = DirectionState(limits: limits)
+        clientDecoding = DirectionDecoding(flow: id, side: 0, scanning: false, framing: framing)
+        serverDecoding = DirectionDecoding(flow: id, side: 1, scanning: false, framing: framing)
     }
 
-    /// Adds a segment of this flow (`side` 0 from the client).
-    func add(_ s: TCPSegment, side: Int, packet: Int, time: Double) {
+    /// Adds a segment of this flow; what it completes goes to `sink`. True when the flow has
+    /// closed both ways (``closed``). The closures hand one direction's in-order bytes to the same
+    /// direction's decoding state: sibling stored properties, so the compiler proves statically
+    /// that the accesses do not overlap.
+    mutating func add(_ s: TCPSegment, packet: Int, time: Double, into sink: inout some DecodedFrameSink) -> Bool {
         packets += 1
         lastPacket = packet
-        // Each side's objects are reached through the immutable properties directly, not through
-        // a local copy: no retain and release per packet.
-        if side == 0 {
-            if !s.syn && !clientReassembler.started { clientDecoder.startMidStream() }
-            clientReassembler.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time)
+        if s.source == client {
+            if !s.syn && !clientReassembly.started { clientDecoding.startMidStream() }
+            clientReassembly.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time,
+                                 deliver: { clientDecoding.consume($0, at: $1, packet: $2, time: $3, into: &sink) },
+                                 gap: { clientDecoding.gap(at: $0, length: $1) })
         } else {
-            if !s.syn && !serverReassembler.started { serverDecoder.startMidStream() }
-            serverReassembler.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time)
+            if !s.syn && !serverReassembly.started { serverDecoding.startMidStream() }
+            serverReassembly.add(sequence: s.sequence, flags: s.flags, payload: s.payload, packet: packet, time: time,
+                                 deliver: { serverDecoding.consume($0, at: $1, packet: $2, time: $3, into: &sink) },
+                                 gap: { serverDecoding.gap(at: $0, length: $1) })
         }
+        return closed
     }
 
-    /// Learns the roles from one direction's frame: HELLO says it; otherwise a message that only
-    /// one role sends.
-    func learnRole(from message: Message, side: Int) {
-        let decoder = side == 0 ? clientDecoder : serverDecoder, other = side == 0 ? serverDecoder : clientDecoder
-        guard decoder.role == nil else { return }
-        let role: Role?
-        switch message {
-        case .hello(let h): role = h.role
-        case .parameters, .siftingResult, .estimationSample, .cascadeReply, .verification, .privacyAmplification: role = .alice
-        case .parametersAck, .siftingBases, .estimationResult, .cascadeRequest, .verificationResult, .keyConfirmation: role = .bob
-        default: role = nil
-        }
-        guard let role else { return }
-        decoder.role = role
-        if other.role == nil { other.role = role == .alice ? .bob : .alice }
-    }
-
-    func finish() {
-        clientReassembler.flush()
-        serverReassembler.flush()
+    /// Delivers what each direction still holds (holes become gaps).
+    mutating func finish(into sink: inout some DecodedFrameSink) {
+        clientReassembly.flush(deliver: { clientDecoding.consume($0, at: $1, packet: $2, time: $3, into: &sink) },
+                               gap: { clientDecoding.gap(at: $0, length: $1) })
+        serverReassembly.flush(deliver: { serverDecoding.consume($0, at: $1, packet: $2, time: $3, into: &sink) },
+                               gap: { serverDecoding.gap(at: $0, length: $1) })
     }
 
     /// Both directions ended (FIN each way, or a RST).
     var closed: Bool {
-        clientReassembler.sawRST || serverReassembler.sawRST || (clientReassembler.sawFIN && serverReassembler.sawFIN)
+        clientReassembly.sawRST || serverReassembly.sawRST || (clientReassembly.sawFIN && serverReassembly.sawFIN)
     }
 }

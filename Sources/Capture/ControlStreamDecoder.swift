@@ -31,6 +31,19 @@ package protocol ControlStreamObserver: AnyObject {
     func opaqueMessage(_ message: [UInt8], from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64)
 }
 
+/// Where a direction's decoding state (``DirectionDecoding``) sends what it finds: a value
+/// changed in place (`inout`), so the analyzer's tallies take each frame without a class access.
+/// `flow` and `side` name the direction.
+protocol DecodedFrameSink {
+    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+    mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int)
+    mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String)
+    /// A frame boundary found after `skipped` bytes that could not be placed.
+    mutating func resynchronised(flow: Int, side: Int, at offset: Int64, skipped: Int64, packet: Int)
+    /// A whole message of an opaque direction, `offset` its first byte's stream offset.
+    mutating func opaqueMessage(_ message: [UInt8], flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+}
+
 /// Turns one reassembled direction into reference-protocol frames (Wire's ``FrameDecoder`` does
 /// all the decoding), or quantum-layer blocks when the stream starts with the QLI magic. After a
 /// gap, a decode error or a mid-stream start, it scans for the next plausible frame header
@@ -40,7 +53,8 @@ package protocol ControlStreamObserver: AnyObject {
 /// call per delivery: one run-time exclusivity check per delivery instead of one per field. The
 /// observer is called during that call and may read `flow`, `side`, `role` and `label` (stored
 /// apart), not the counters (`frames`, `kind`, …), which it has no reason to read then; doing so
-/// would trap, not corrupt.
+/// would trap, not corrupt. (`capture inspect` does not use this class: its flows hold
+/// ``DirectionDecoding`` values and hand what they find to the analyzer's tallies directly.)
 package final class ControlStreamDecoder: ReassembledStreamConsumer {
     package let flow: Int
     /// 0: the connection's first sender (client), 1: the other.
@@ -63,7 +77,7 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
         self.side = side
         self.directionLabel = label
         self.observer = observer
-        state = DirectionDecoding(scanning: midStream, framing: framing)
+        state = DirectionDecoding(flow: flow, side: side, scanning: midStream, framing: framing)
     }
 
     package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
@@ -72,16 +86,40 @@ package final class ControlStreamDecoder: ReassembledStreamConsumer {
     package func startMidStream() { state.startMidStream() }
 
     package func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
-        let observer = self.observer
-        state.consume(bytes, at: offset, packet: packet, time: time, decoder: self, observer: observer)
+        var sink = ObserverSink(decoder: self, observer: observer)
+        state.consume(bytes, at: offset, packet: packet, time: time, into: &sink)
     }
 
     package func gap(at offset: Int64, length: Int64) { state.gap(at: offset, length: length) }
+
+    /// Hands what the state finds to the observer, naming this decoder.
+    private struct ObserverSink: DecodedFrameSink {
+        let decoder: ControlStreamDecoder
+        let observer: any ControlStreamObserver
+
+        mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
+            observer.frame(decoded, from: decoder, packet: packet, time: time, offset: offset)
+        }
+        mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int) {
+            observer.quantumLayerBlock(block, from: decoder, packet: packet)
+        }
+        mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String) {
+            observer.decodeError(StreamDecodeError(flow: flow, direction: decoder.label, packet: packet, streamOffset: streamOffset, message: message))
+        }
+        mutating func resynchronised(flow: Int, side: Int, at offset: Int64, skipped: Int64, packet: Int) {
+            observer.resynchronised(decoder, at: offset, skipped: skipped, packet: packet)
+        }
+        mutating func opaqueMessage(_ message: [UInt8], flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
+            observer.opaqueMessage(message, from: decoder, packet: packet, time: time, offset: offset)
+        }
+    }
 }
 
 /// The decoding state of one direction and the decoding itself (``ControlStreamDecoder`` holds
-/// one and hands it each delivery).
-private struct DirectionDecoding {
+/// one and hands it each delivery; a capture's flow holds its two directions' states as values).
+struct DirectionDecoding {
+    let flow: Int
+    let side: Int
     var kind: StreamKind = .unknown
     var frames = 0
     var blocks = 0
@@ -101,7 +139,9 @@ private struct DirectionDecoding {
     private let framing: MessageFraming?
     private var opaque: OpaqueMessageStream?
 
-    init(scanning: Bool, framing: MessageFraming?) {
+    init(flow: Int, side: Int, scanning: Bool, framing: MessageFraming?) {
+        self.flow = flow
+        self.side = side
         self.scanning = scanning
         self.framing = framing
     }
@@ -109,7 +149,7 @@ private struct DirectionDecoding {
     mutating func startMidStream() { if bufferOffset == 0 && buffer.isEmpty { scanning = true } }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double,
-                          decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
+                          into sink: inout some DecodedFrameSink) {
         guard !dead else { return }
         if kind == .unknown && !scanning && buffer.count - start + bytes.count >= 4 {
             var head = Array(buffer[start...]); head += bytes.prefix(4)
@@ -121,14 +161,14 @@ private struct DirectionDecoding {
                 kind = .opaque
                 opaque = OpaqueMessageStream(framing: framing)
                 head.removeLast(min(4, bytes.count))
-                feedOpaque(head, packet: packet, time: time, decoder: decoder, observer: observer)
+                feedOpaque(head, packet: packet, time: time, into: &sink)
                 buffer.removeAll()
                 start = 0
             }
         }
-        if kind == .quantumLayer { feedQuantumLayer(bytes, packet: packet, decoder: decoder, observer: observer); return }
+        if kind == .quantumLayer { feedQuantumLayer(bytes, packet: packet, into: &sink); return }
         if kind == .opaque {
-            feedOpaque(Array(bytes), packet: packet, time: time, decoder: decoder, observer: observer)
+            feedOpaque(Array(bytes), packet: packet, time: time, into: &sink)
             return
         }
         if start > 0 && start >= buffer.count / 2 {
@@ -138,7 +178,7 @@ private struct DirectionDecoding {
         if chunkStart > 64 { chunks.removeFirst(chunkStart); chunkStart = 0 }
         chunks.append((offset, packet))
         buffer.append(contentsOf: bytes)
-        extract(packet: packet, time: time, decoder: decoder, observer: observer)
+        extract(packet: packet, time: time, into: &sink)
     }
 
     mutating func gap(at offset: Int64, length: Int64) {
@@ -175,7 +215,7 @@ private struct DirectionDecoding {
         while chunkStart + 1 < chunks.count && chunks[chunkStart + 1].offset <= bufferOffset { chunkStart += 1 }
     }
 
-    private mutating func extract(packet: Int, time: Double, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
+    private mutating func extract(packet: Int, time: Double, into sink: inout some DecodedFrameSink) {
         while true {
             let available = buffer.count - start
             if scanning {
@@ -187,7 +227,7 @@ private struct DirectionDecoding {
                     return
                 }
                 if skip > 0 || bufferOffset > 0 || frames > 0 {
-                    observer.resynchronised(decoder, at: bufferOffset + Int64(skip), skipped: Int64(skip), packet: packet)
+                    sink.resynchronised(flow: flow, side: side, at: bufferOffset + Int64(skip), skipped: Int64(skip), packet: packet)
                 }
                 skippedBytes += Int64(skip)
                 consumeBuffered(skip)
@@ -206,9 +246,9 @@ private struct DirectionDecoding {
                 var message = "not a frame header"
                 do { _ = try FrameDecoder.decode(slice: buffer[start..<start + Frame.headerBytes]) } catch {
                     message = error.description
-                    report(message, at: bufferOffset + Int64(error.offset), decoder: decoder, observer: observer)
+                    report(message, at: bufferOffset + Int64(error.offset), into: &sink)
                 }
-                if message == "not a frame header" { report(message, at: bufferOffset, decoder: decoder, observer: observer) }
+                if message == "not a frame header" { report(message, at: bufferOffset, into: &sink) }
                 consumeBuffered(1)
                 scanning = true
                 continue
@@ -221,35 +261,35 @@ private struct DirectionDecoding {
                 let decoded = try FrameDecoder.decode(slice: buffer[start..<start + total])
                 frames += 1
                 consumeBuffered(total)
-                observer.frame(decoded, from: decoder, packet: packet, time: time, offset: frameOffset)
+                sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
             } catch {
-                report(error.description, at: frameOffset + Int64(error.offset), decoder: decoder, observer: observer)
+                report(error.description, at: frameOffset + Int64(error.offset), into: &sink)
                 consumeBuffered(total)  // the header held: the next frame starts after this one
             }
         }
     }
 
-    private func report(_ message: String, at offset: Int64, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
-        observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet(at: offset), streamOffset: offset, message: message))
+    private func report(_ message: String, at offset: Int64, into sink: inout some DecodedFrameSink) {
+        sink.decodeError(flow: flow, side: side, packet: packet(at: offset), streamOffset: offset, message: message)
     }
 
-    private mutating func feedOpaque(_ bytes: [UInt8], packet: Int, time: Double, decoder: ControlStreamDecoder,
-                                      observer: any ControlStreamObserver) {
+    private mutating func feedOpaque(_ bytes: [UInt8], packet: Int, time: Double, into sink: inout some DecodedFrameSink) {
         guard !bytes.isEmpty, opaque != nil else { return }
         var counted = 0
+        let flow = self.flow, side = self.side
         let problem = opaque?.feed(bytes) { message, at in
             counted += 1
-            observer.opaqueMessage(message, from: decoder, packet: packet, time: time, offset: at)
+            sink.opaqueMessage(message, flow: flow, side: side, packet: packet, time: time, offset: at)
         }
         frames += counted
         if let problem {
             dead = true
-            observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet, streamOffset: problem.offset,
-                                                   message: "not a message of the declared framing: \(problem.problem.reason)"))
+            sink.decodeError(flow: flow, side: side, packet: packet, streamOffset: problem.offset,
+                             message: "not a message of the declared framing: \(problem.problem.reason)")
         }
     }
 
-    private mutating func feedQuantumLayer(_ bytes: UnsafeRawBufferPointer, packet: Int, decoder: ControlStreamDecoder, observer: any ControlStreamObserver) {
+    private mutating func feedQuantumLayer(_ bytes: UnsafeRawBufferPointer, packet: Int, into sink: inout some DecodedFrameSink) {
         qli.append(bytes)
         while true {
             let before = qli.pendingBytes
@@ -257,10 +297,10 @@ private struct DirectionDecoding {
                 guard let block = try qli.next() else { return }
                 qliOffset += Int64(before - qli.pendingBytes)
                 blocks += 1
-                observer.quantumLayerBlock(block, from: decoder, packet: packet)
+                sink.quantumLayerBlock(block, flow: flow, side: side, packet: packet)
             } catch {
-                observer.decodeError(StreamDecodeError(flow: decoder.flow, direction: decoder.label, packet: packet,
-                                                       streamOffset: qliOffset + Int64(error.offset), message: "QLI: \(error.description)"))
+                sink.decodeError(flow: flow, side: side, packet: packet, streamOffset: qliOffset + Int64(error.offset),
+                                 message: "QLI: \(error.description)")
                 dead = true
                 return
             }

@@ -34,19 +34,27 @@ package struct CapturedPacket {
 /// (`pcap_next_ex`), so memory does not grow with the file. Owns its `pcap_t` and closes it once.
 package final class PcapReader {
     private let handle: OpaquePointer
-    private var filter: bpf_program?
+    private let filter: bpf_program?
     package let path: String
     /// The file's link type (DLT_ value; libpcap 1.10 gives one per file, also for pcapng).
     package let linkType: Int32
     package let snapshotLength: Int
-    package private(set) var packetsRead = 0
-    /// Classic pcap in the standard layout: the offset of the next record, kept by arithmetic
-    /// (16-byte record header + captured bytes) instead of asking the file position per packet
-    /// (`ftell` is an `lseek` system call each time). nil for pcapng and for the variants whose
-    /// record headers are longer (those ask the file position).
-    private var recordOffset: Int?
+    package var packetsRead: Int { cursor.packetsRead }
     /// Packets the `--filter` expression rejected.
-    package private(set) var packetsFiltered = 0
+    package var packetsFiltered: Int { cursor.packetsFiltered }
+    /// What ``next()`` changes per packet, in one value: read once and written once per call
+    /// (each access to a class's stored property costs a run-time exclusivity check).
+    private var cursor: Cursor
+
+    private struct Cursor {
+        var packetsRead = 0
+        /// Classic pcap in the standard layout: the offset of the next record, kept by
+        /// arithmetic (16-byte record header + captured bytes) instead of asking the file
+        /// position per packet (`ftell` is an `lseek` system call each time). nil for pcapng and
+        /// for the variants whose record headers are longer (those ask the file position).
+        var recordOffset: Int?
+        var packetsFiltered = 0
+    }
 
     /// Opens `path`. A file libpcap refuses (empty, wrong magic, truncated header, a pcapng
     /// block that lies about its length) is a ``CaptureFileError/cannotOpen``.
@@ -61,7 +69,7 @@ package final class PcapReader {
             throw .cannotOpen(path: path, offset: Self.headerOffset(reason: reason, size: size), reason: reason)
         }
         handle = h
-        recordOffset = Self.classicHeaderEnd(h)
+        cursor = Cursor(recordOffset: Self.classicHeaderEnd(h))
         linkType = pcap_datalink(h)
         snapshotLength = Int(pcap_snapshot(h))
         if let expression, !expression.isEmpty {
@@ -72,6 +80,8 @@ package final class PcapReader {
                 throw .badFilter(expression: expression, reason: reason)
             }
             filter = program
+        } else {
+            filter = nil
         }
     }
 
@@ -104,28 +114,30 @@ package final class PcapReader {
     package func next() throws(CaptureFileError) -> CapturedPacket? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
+        var c = cursor
+        defer { cursor = c }
         while true {
-            let before = recordOffset ?? fileOffset
+            let before = c.recordOffset ?? fileOffset
             let status = pcap_next_ex(handle, &header, &data)
             if status == 1, let header, let data {
-                packetsRead += 1
+                c.packetsRead += 1
                 let h = header.pointee
-                if recordOffset != nil {
+                if c.recordOffset != nil {
                     // libpcap cuts a record longer than the snapshot length to that length and
                     // skips the rest: then the captured length no longer says where the next
                     // record starts, and the file position is asked.
-                    recordOffset = Int(h.caplen) < snapshotLength ? before + 16 + Int(h.caplen) : fileOffset
+                    c.recordOffset = Int(h.caplen) < snapshotLength ? before + 16 + Int(h.caplen) : fileOffset
                 }
                 if var program = filter {
-                    guard pcap_offline_filter(&program, header, data) != 0 else { packetsFiltered += 1; continue }
+                    guard pcap_offline_filter(&program, header, data) != 0 else { c.packetsFiltered += 1; continue }
                 }
                 let time = Double(h.ts.tv_sec) + Double(h.ts.tv_usec) * 1e-9
-                return CapturedPacket(number: packetsRead, time: time,
+                return CapturedPacket(number: c.packetsRead, time: time,
                                       bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wireLength: Int(h.len))
             }
             if status == PCAP_ERROR_BREAK { return nil }
             let reason = String(cString: pcap_geterr(handle))
-            throw .damaged(path: path, offset: before, packet: packetsRead, reason: reason)
+            throw .damaged(path: path, offset: before, packet: c.packetsRead, reason: reason)
         }
     }
 

@@ -36,6 +36,7 @@ package struct ReassemblyLimits: Sendable {
 /// call: one run-time exclusivity check per segment instead of one per field touched. The
 /// consumer is called during that call, so it must not read this reassembler's properties (it
 /// has no reason to: what it needs comes as arguments); doing so would trap, not corrupt.
+/// (`capture inspect` does not use this class: its flows hold ``DirectionState`` values.)
 package final class StreamReassembler {
     package let limits: ReassemblyLimits
     /// Held strongly: a consumer does not hold its reassembler, so there is no cycle (and no
@@ -67,18 +68,27 @@ package final class StreamReassembler {
 
     /// One segment of this direction, from packet `packet`.
     package func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double) {
-        state.add(sequence: sequence, flags: flags, payload: payload, packet: packet, time: time, to: consumer)
+        let consumer = self.consumer
+        state.add(sequence: sequence, flags: flags, payload: payload, packet: packet, time: time,
+                  deliver: { consumer.consume($0, at: $1, packet: $2, time: $3) }, gap: { consumer.gap(at: $0, length: $1) })
     }
 
     /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
     package func flush() {
-        state.flush(to: consumer)
+        let consumer = self.consumer
+        state.flush(deliver: { consumer.consume($0, at: $1, packet: $2, time: $3) }, gap: { consumer.gap(at: $0, length: $1) })
     }
 }
 
 /// The state of one reassembled direction and the reassembly itself (``StreamReassembler`` holds
-/// one and hands it each segment).
-private struct DirectionState {
+/// one and hands it each segment; a capture's flow holds its two directions' states as values).
+/// What comes out in order goes to `deliver` (bytes, stream offset, packet, time) and each hole
+/// declared to `gap` (offset, length): non-escaping closures, so a flow's direction can hand its
+/// bytes to its decoding state, a sibling value, without a class or a run-time exclusivity check.
+struct DirectionState {
+    typealias Deliver = (UnsafeRawBufferPointer, Int64, Int, Double) -> Void
+    typealias Gap = (Int64, Int64) -> Void
+
     private struct Pending {
         var start: Int64
         var bytes: [UInt8]
@@ -119,7 +129,7 @@ private struct DirectionState {
     }
 
     /// One segment of this direction, from packet `packet`.
-    mutating func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
+    mutating func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double, deliver: Deliver, gap: Gap) {
         segments += 1
         let syn = flags & 0x02 != 0, fin = flags & 0x01 != 0, rst = flags & 0x04 != 0
         if !started {
@@ -135,13 +145,13 @@ private struct DirectionState {
         let dataSequence = syn ? sequence &+ 1 : sequence
         if payload.count > 0 {
             let start = streamOffset(of: dataSequence)
-            insert(payload, start: start, packet: packet, time: time, to: consumer)
+            insert(payload, start: start, packet: packet, time: time, deliver: deliver, gap: gap)
         }
         if fin { sawFIN = true }
-        if rst { flush(to: consumer) }
+        if rst { flush(deliver: deliver, gap: gap) }
     }
 
-    private mutating func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
+    private mutating func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double, deliver: Deliver, gap: Gap) {
         let end = start + Int64(payload.count)
         if end <= offset {
             retransmissions += 1
@@ -156,8 +166,8 @@ private struct DirectionState {
                 compareWithHistory(UnsafeRawBufferPointer(rebasing: payload[0..<old]), start: start, packet: packet)
                 fresh = UnsafeRawBufferPointer(rebasing: payload[old...])
             }
-            deliver(fresh, packet: packet, time: time, to: consumer)
-            drain(packet: packet, time: time, to: consumer)
+            emit(fresh, packet: packet, time: time, deliver: deliver)
+            drain(packet: packet, time: time, deliver: deliver, gap: gap)
             return
         }
         // Ahead of a hole: hold a copy, in order of start.
@@ -175,28 +185,28 @@ private struct DirectionState {
         pendingBytes += payload.count
         if pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
             report(.limitExceeded(packet: packet, pendingBytes: pendingBytes))
-            skipToPending(to: consumer)
+            skipToPending(deliver: deliver, gap: gap)
         }
     }
 
     /// Delivers everything held, declaring each hole a gap (FIN, RST, limits, end of capture).
-    mutating func flush(to consumer: any ReassembledStreamConsumer) {
-        while !pending.isEmpty { skipToPending(to: consumer) }
+    mutating func flush(deliver: Deliver, gap: Gap) {
+        while !pending.isEmpty { skipToPending(deliver: deliver, gap: gap) }
     }
 
     /// The first held segment cannot wait any longer: the hole before it is a gap.
-    private mutating func skipToPending(to consumer: any ReassembledStreamConsumer) {
+    private mutating func skipToPending(deliver: Deliver, gap: Gap) {
         guard let first = pending.first else { return }
         if first.start > offset {
             let length = first.start - offset
             report(.gap(offset: offset, length: length, afterPacket: lastPacket, beforePacket: first.packet))
-            consumer.gap(at: offset, length: length)
+            gap(offset, length)
             offset = first.start
         }
-        drain(packet: first.packet, time: first.time, to: consumer)
+        drain(packet: first.packet, time: first.time, deliver: deliver, gap: gap)
     }
 
-    private mutating func drain(packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
+    private mutating func drain(packet: Int, time: Double, deliver: Deliver, gap: Gap) {
         while let first = pending.first, first.start <= offset {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
@@ -204,17 +214,17 @@ private struct DirectionState {
                 let old = Int(min(Int64(b.count), offset - first.start))
                 if old > 0 { compareWithHistory(UnsafeRawBufferPointer(rebasing: b[0..<old]), start: first.start, packet: first.packet) }
                 if old < b.count {
-                    deliver(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time), to: consumer)
+                    emit(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time), deliver: deliver)
                 }
             }
         }
     }
 
-    private mutating func deliver(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, to consumer: any ReassembledStreamConsumer) {
+    private mutating func emit(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, deliver: Deliver) {
         guard bytes.count > 0 else { return }
         // Allocated on first use: a direction that carries nothing costs nothing.
         if history.isEmpty { history = [UInt8](repeating: 0, count: max(1, limits.historyBytes)) }
-        consumer.consume(bytes, at: offset, packet: packet, time: time)
+        deliver(bytes, offset, packet, time)
         // Keep the tail in the history ring.
         let capacity = history.count
         let keep = min(bytes.count, capacity)

@@ -141,8 +141,13 @@ public struct FrameDecoder: Sendable {
         } else {
             throw .unknownMessageType(offset: 5, type: header.type)
         }
-        var tr = ByteReader(bytes[payloadEnd..<payloadEnd + Frame.tagBytes], base: Frame.headerBytes + header.length)
-        let tag = try tr.u64()
+        // The tag read in place (no slice of its own to retain and release: every frame passes
+        // here), with the same bounds check and error a reader over the last eight bytes gives.
+        let tagAt = payloadEnd - bytes.startIndex
+        guard bytes.count - tagAt >= Frame.tagBytes else {
+            throw .truncated(offset: Frame.headerBytes + header.length, needed: Frame.tagBytes - (bytes.count - tagAt))
+        }
+        let tag = bytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: tagAt, as: UInt64.self)) }
         let frame = Frame(sessionID: header.sessionID, sequence: header.sequence, flags: header.flags, message: message, tag: tag)
         return Decoded(frame: frame, authenticatedBytes: bytes[bytes.startIndex..<payloadEnd])
     }
