@@ -109,11 +109,6 @@ package final class CaptureAnalyzer {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    static func hexByte(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
-    }
-
     package static func typeName(_ t: UInt8) -> String {
         MessageType(rawValue: t).map { "\($0)" } ?? "0x\(String(t, radix: 16))"
     }

@@ -1,3 +1,4 @@
+import Foundation
 import TargetFiles
 import Wire
 
@@ -96,7 +97,7 @@ struct CaptureFindings: DecodedFrameSink {
         // tell message kinds apart, without printing a payload.
         let shown = min(message.count, min(16, framing?.headerBytes ?? 16))
         let line = MessageLine(packet: packet, time: time, flow: flow, from: from, session: "", type: "opaque", sequence: 0,
-                               length: message.count, summary: "header " + message.prefix(shown).map { CaptureAnalyzer.hexByte($0) }.joined())
+                               length: message.count, summary: "header " + message.prefix(shown).map { String(format: "%02x", $0) }.joined())
         if keepMessages { report.messageList.append(line) }
         if observeOpaqueMessages { pending.append(.opaqueMessage(line)) }
     }

@@ -18,19 +18,6 @@ package enum StreamKind: String, Sendable, Codable {
     case opaque
 }
 
-/// Receives what a ``ControlStreamDecoder`` finds.
-package protocol ControlStreamObserver: AnyObject {
-    /// A complete frame; `packet` is the packet that completed it, `offset` its first byte's stream offset.
-    func frame(_ decoded: FrameDecoder.Decoded, from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64)
-    func quantumLayerBlock(_ block: QuantumLayerBlock, from decoder: ControlStreamDecoder, packet: Int)
-    func decodeError(_ error: StreamDecodeError)
-    /// The decoder found a frame boundary after `skipped` bytes it could not place (mid-session start, gap, error).
-    func resynchronised(_ decoder: ControlStreamDecoder, at offset: Int64, skipped: Int64, packet: Int)
-    /// A whole message of an opaque direction (``StreamKind/opaque``), `offset` its first byte's
-    /// stream offset.
-    func opaqueMessage(_ message: [UInt8], from decoder: ControlStreamDecoder, packet: Int, time: Double, offset: Int64)
-}
-
 /// Where a direction's decoding state (``DirectionDecoding``) sends what it finds: a value
 /// changed in place (`inout`), so the analyzer's tallies take each frame without a class access.
 /// `flow` and `side` name the direction.
@@ -44,79 +31,12 @@ protocol DecodedFrameSink {
     mutating func opaqueMessage(_ message: [UInt8], flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
 }
 
-/// Turns one reassembled direction into reference-protocol frames (Wire's ``FrameDecoder`` does
-/// all the decoding), or quantum-layer blocks when the stream starts with the QLI magic. After a
-/// gap, a decode error or a mid-stream start, it scans for the next plausible frame header
-/// (``FrameBoundary``) instead of giving the stream up.
-///
-/// The decoding state lives in one value (``DirectionDecoding``) changed through one mutating
-/// call per delivery: one run-time exclusivity check per delivery instead of one per field. The
-/// observer is called during that call and may read `flow`, `side`, `role` and `label` (stored
-/// apart), not the counters (`frames`, `kind`, …), which it has no reason to read then; doing so
-/// would trap, not corrupt. (`capture inspect` does not use this class: its flows hold
-/// ``DirectionDecoding`` values and hand what they find to the analyzer's tallies directly.)
-package final class ControlStreamDecoder: ReassembledStreamConsumer {
-    package let flow: Int
-    /// 0: the connection's first sender (client), 1: the other.
-    package let side: Int
-    /// Set by whoever knows the roles (HELLO, or a message only one role sends).
-    package var role: Role?
-    package var directionLabel: String
-    package var kind: StreamKind { state.kind }
-    package var frames: Int { state.frames }
-    package var blocks: Int { state.blocks }
-    package var skippedBytes: Int64 { state.skippedBytes }
-    private unowned let observer: any ControlStreamObserver
-    private var state: DirectionDecoding
-
-    /// `midStream`: the capture missed the start, so the first frame boundary must be found.
-    /// `framing`: a target's declared framing, for a direction that turns out to be neither
-    /// qkdspec-wire/1 nor QLI (it is then cut into opaque messages).
-    package init(flow: Int, side: Int, label: String, midStream: Bool, observer: any ControlStreamObserver, framing: MessageFraming? = nil) {
-        self.flow = flow
-        self.side = side
-        self.directionLabel = label
-        self.observer = observer
-        state = DirectionDecoding(flow: flow, side: side, scanning: midStream, framing: framing)
-    }
-
-    package var label: String { role.map { $0 == .alice ? "alice" : "bob" } ?? directionLabel }
-
-    /// Called before the first byte when the reassembler turns out not to have seen the SYN.
-    package func startMidStream() { state.startMidStream() }
-
-    package func consume(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double) {
-        var sink = ObserverSink(decoder: self, observer: observer)
-        state.consume(bytes, at: offset, packet: packet, time: time, into: &sink)
-    }
-
-    package func gap(at offset: Int64, length: Int64) { state.gap(at: offset, length: length) }
-
-    /// Hands what the state finds to the observer, naming this decoder.
-    private struct ObserverSink: DecodedFrameSink {
-        let decoder: ControlStreamDecoder
-        let observer: any ControlStreamObserver
-
-        mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
-            observer.frame(decoded, from: decoder, packet: packet, time: time, offset: offset)
-        }
-        mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int) {
-            observer.quantumLayerBlock(block, from: decoder, packet: packet)
-        }
-        mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String) {
-            observer.decodeError(StreamDecodeError(flow: flow, direction: decoder.label, packet: packet, streamOffset: streamOffset, message: message))
-        }
-        mutating func resynchronised(flow: Int, side: Int, at offset: Int64, skipped: Int64, packet: Int) {
-            observer.resynchronised(decoder, at: offset, skipped: skipped, packet: packet)
-        }
-        mutating func opaqueMessage(_ message: [UInt8], flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
-            observer.opaqueMessage(message, from: decoder, packet: packet, time: time, offset: offset)
-        }
-    }
-}
-
-/// The decoding state of one direction and the decoding itself (``ControlStreamDecoder`` holds
-/// one and hands it each delivery; a capture's flow holds its two directions' states as values).
+/// One reassembled direction turned into reference-protocol frames (Wire's ``FrameDecoder`` does
+/// all the decoding), quantum-layer blocks when the stream starts with the QLI magic, or opaque
+/// messages of a declared framing. After a gap, a decode error or a mid-stream start, a control
+/// stream is scanned for the next plausible frame header (``FrameBoundary``) instead of being
+/// given up. A capture's flow holds its two directions' states as values and hands what they
+/// find to a ``DecodedFrameSink``.
 struct DirectionDecoding {
     let flow: Int
     let side: Int

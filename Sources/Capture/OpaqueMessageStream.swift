@@ -29,7 +29,4 @@ struct OpaqueMessageStream {
             }
         }
     }
-
-    /// The bytes waiting for the rest of their message.
-    var pendingBytes: Int { splitter.pendingCount }
 }

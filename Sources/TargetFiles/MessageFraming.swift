@@ -129,8 +129,6 @@ package struct MessageSplitter: Sendable {
 
     /// Bytes received and not yet part of a whole message.
     package var pendingBytes: [UInt8] { Array(pending[start...]) }
-    /// How many bytes are waiting (``pendingBytes`` without the copy).
-    package var pendingCount: Int { pending.count - start }
 
     package mutating func append(_ bytes: [UInt8]) {
         if start > 0 && start >= pending.count / 2 {

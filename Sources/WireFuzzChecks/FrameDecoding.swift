@@ -14,8 +14,9 @@ package enum FrameDecoding {
 
     /// The stream decoder, fed `bytes` in two pieces, agrees with decoding them whole (`whole`):
     /// the same frame, framed from the same bytes, nothing left over; and when the bytes are not
-    /// one frame, every frame the stream finds decodes on its own to the same value.
-    package static func streamAgreement(_ bytes: [UInt8], whole: FrameDecoder.Decoded?) {
+    /// one frame, every frame the stream finds decodes on its own to the same value. Returns
+    /// those frames (none when the bytes are one frame), for the round trip.
+    package static func streamAgreement(_ bytes: [UInt8], whole: FrameDecoder.Decoded?) -> [Frame] {
         var stream = FrameDecoder()
         let cut = bytes.count / 2
         stream.append(bytes[0..<cut])
@@ -30,32 +31,34 @@ package enum FrameDecoding {
             precondition(sameBytes(raw.bytes, bytes[...]) && raw.sessionID == whole.frame.sessionID && raw.sequence == whole.frame.sequence
                              && raw.type == whole.frame.message.type && raw.tag == whole.frame.tag && stream.pendingBytes == 0,
                          "streaming in two pieces disagrees with whole-frame decoding")
-            return
+            return []
         }
         // Not one frame. The stream frames what it can; a frame that is the whole input failed in
         // its payload above, and decoding the same bytes again would fail the same way, so only
         // frames that are part of the input are decoded (stopping at the first that fails, as a
         // receiver would).
-        var streamed: [FrameDecoder.Decoded] = []
+        var streamed: [Frame] = []
         var failed = false
         func take() {
             while !failed, let raw = try? stream.nextRaw() {
                 if raw.bytes.count == bytes.count { return }
-                if let decoded = try? FrameDecoder.decode(raw) { streamed.append(decoded) } else { failed = true }
+                guard let decoded = try? FrameDecoder.decode(raw) else {
+                    failed = true
+                    return
+                }
+                // A frame the stream found is a frame on its own: its bytes (header, payload and
+                // tag) decode whole to the same value.
+                guard let alone = try? FrameDecoder.decode(slice: raw.bytes) else {
+                    preconditionFailure("a frame found by streaming does not decode on its own")
+                }
+                precondition(sameValue(alone.frame, decoded.frame), "a frame found by streaming decodes on its own to another value")
+                streamed.append(decoded.frame)
             }
         }
         take()
         stream.append(bytes[cut...])
         take()
-        for frame in streamed {
-            // Each frame the stream found is a frame on its own: its bytes (header, payload and
-            // tag) decode whole to the same value.
-            let tag = withUnsafeBytes(of: frame.frame.tag.bigEndian) { Array($0) }
-            guard let alone = try? FrameDecoder.decode(Array(frame.authenticatedBytes) + tag) else {
-                preconditionFailure("a frame found by streaming does not decode on its own")
-            }
-            precondition(sameValue(alone.frame, frame.frame), "a frame found by streaming decodes on its own to another value")
-        }
+        return streamed
     }
 
     /// Byte equality by one `memcmp`: an element-by-element comparison in instrumented code
