@@ -4,7 +4,7 @@ import WireFuzzChecks
 /// (``FrameDecoding``). The codec's properties (round trip, streaming) are FrameRoundTripFuzzer's.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func frameDecoderFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FrameDecoding.decode(Array(UnsafeBufferPointer(start: data, count: size)))
+    FrameDecoding.decode(data, size)
     return 0
 }
 

@@ -29,10 +29,10 @@ public struct BitString: Sendable, Equatable {
     static func decode(_ r: inout ByteReader, field: String) throws(WireError) -> BitString {
         let at = r.offset
         let n = Int(try r.u32())
-        guard n <= maximumBits else { throw .invalidField(offset: at, field: field, reason: "\(n) bits exceed the frame limit") }
+        guard n <= maximumBits else { throw .invalidField(offset: at, field: field, reason: .bitsExceedFrameLimit(n)) }
         let bytes = try r.raw((n + 7) / 8)
         if n % 8 != 0, let last = bytes.last, last >> UInt8(n % 8) != 0 {
-            throw .invalidField(offset: r.offset - 1, field: field, reason: "bits set beyond the \(n)-bit length")
+            throw .invalidField(offset: r.offset - 1, field: field, reason: .bitsBeyondLength(n))
         }
         return BitString(bitCount: n, bytes: bytes)
     }

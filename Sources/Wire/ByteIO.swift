@@ -143,7 +143,7 @@ public struct ByteReader: Sendable {
         }
         if bad >= 0 {
             let q = queries[bad]
-            throw .invalidField(offset: first + 10 * bad, field: "parity query", reason: "empty range \(q.start)..<\(q.end)")
+            throw .invalidField(offset: first + 10 * bad, field: "parity query", reason: .emptyRange(start: q.start, end: q.end))
         }
         return queries
     }
@@ -153,14 +153,14 @@ public struct ByteReader: Sendable {
     public mutating func blob(limit: Int, field: String) throws(WireError) -> [UInt8] {
         let at = offset
         let n = Int(try u32())
-        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: "length \(n) exceeds \(limit)") }
+        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: .lengthExceeds(n, limit: limit)) }
         return try raw(n)
     }
 
     public mutating func text(field: String) throws(WireError) -> String {
         let at = offset
         let n = Int(try u16())
-        guard n <= 1024 else { throw .invalidField(offset: at, field: field, reason: "text of \(n) bytes exceeds 1024") }
+        guard n <= 1024 else { throw .invalidField(offset: at, field: field, reason: .textTooLong(bytes: n)) }
         let b = try raw(n)
         guard let s = String(validating: b, as: UTF8.self) else {
             throw .invalidField(offset: at, field: field, reason: "not UTF-8")
@@ -173,7 +173,7 @@ public struct ByteReader: Sendable {
     public mutating func count(limit: Int, elementBytes: Int, field: String) throws(WireError) -> Int {
         let at = offset
         let n = Int(try u32())
-        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: "count \(n) exceeds \(limit)") }
+        guard n <= limit else { throw .invalidField(offset: at, field: field, reason: .countExceeds(n, limit: limit)) }
         guard n * elementBytes <= remaining else {
             throw .truncated(offset: offset, needed: n * elementBytes - remaining)
         }

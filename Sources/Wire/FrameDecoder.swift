@@ -123,7 +123,7 @@ public struct FrameDecoder: Sendable {
         guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
         guard version == Frame.version else { throw .unsupportedVersion(offset: 4, version: version) }
         guard flags & ~Frame.ignorableFlag == 0 else {
-            throw .invalidField(offset: 6, field: "flags", reason: "reserved bits set (0x\(String(flags, radix: 16)))")
+            throw .invalidField(offset: 6, field: "flags", reason: .reservedFlags(flags))
         }
         guard length <= Frame.maximumPayload else { throw .frameTooLong(offset: 24, length: length, limit: Frame.maximumPayload) }
         return Header(type: type, flags: flags, sessionID: session, sequence: sequence, length: length)

@@ -93,7 +93,7 @@ enum PayloadCodec {
             let at = r.offset
             let bases = try BitString.decode(&r, field: "bases")
             guard bases.bitCount == n else {
-                throw .invalidField(offset: at, field: "bases", reason: "\(bases.bitCount) bases for \(n) offsets")
+                throw .invalidField(offset: at, field: "bases", reason: .basesForOffsets(bases: bases.bitCount, offsets: n))
             }
             m = .siftingBases(SiftingBases(block: block, offsets: offsets, bases: bases))
         case .siftingResult:
@@ -104,7 +104,7 @@ enum PayloadCodec {
             // Bits past the count are zero (the bit-string decoder refuses others): count by bytes.
             let matched = matches.bytes.reduce(0) { $0 + $1.nonzeroBitCount }
             guard classes.bitCount == 2 * matched else {
-                throw .invalidField(offset: at, field: "classes", reason: "\(classes.bitCount) bits for \(matched) matches (2 each)")
+                throw .invalidField(offset: at, field: "classes", reason: .classesForMatches(bits: classes.bitCount, matches: matched))
             }
             m = .siftingResult(SiftingResult(block: block, matches: matches, classes: classes))
         case .estimationSample:
@@ -112,7 +112,7 @@ enum PayloadCodec {
             let at = r.offset
             let bits = try BitString.decode(&r, field: "sample bits")
             guard bits.bitCount == Int(size), size < sifted else {
-                throw .invalidField(offset: at, field: "sample bits", reason: "\(bits.bitCount) bits for a sample of \(size) out of \(sifted)")
+                throw .invalidField(offset: at, field: "sample bits", reason: .sampleBits(bits.bitCount, sample: size, sifted: sifted))
             }
             m = .estimationSample(EstimationSample(frame: frame, siftedBits: sifted, sampleSize: size, sampleSeed: seed, sampleBits: bits))
         case .estimationResult:
@@ -140,6 +140,8 @@ enum PayloadCodec {
             let n = try r.count(limit: maximumHashKeys, elementBytes: 16, field: "hash count")
             guard n >= 1 else { throw .invalidField(offset: r.offset - 4, field: "hash count", reason: "at least one hash") }
             var keys = [UInt64](), tags = [UInt64]()
+            keys.reserveCapacity(n)
+            tags.reserveCapacity(n)
             for _ in 0..<n { keys.append(try r.u64()); tags.append(try r.u64()) }
             m = .verification(VerificationTags(frame: frame, hashKeys: keys, tags: tags))
         case .verificationResult:
@@ -178,7 +180,7 @@ enum PayloadCodec {
         switch try r.u8() {
         case 0: return false
         case 1: return true
-        case let v: throw .invalidField(offset: at, field: field, reason: "boolean must be 0 or 1, got \(v)")
+        case let v: throw .invalidField(offset: at, field: field, reason: .notBoolean(v))
         }
     }
 }

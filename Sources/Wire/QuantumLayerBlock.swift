@@ -130,23 +130,23 @@ public struct QuantumLayerDecoder: Sendable {
         let version = try r.u8()
         guard version == 1 else { throw .unsupportedVersion(offset: 4, version: version) }
         let k = try r.u8()
-        guard let kind = QuantumLayerBlock.Kind(rawValue: k) else { throw .invalidField(offset: 5, field: "block kind", reason: "\(k) is not 1, 2 or 3") }
+        guard let kind = QuantumLayerBlock.Kind(rawValue: k) else { throw .invalidField(offset: 5, field: "block kind", reason: .unknownBlockKind(k)) }
         let flags = try r.u16()
         guard flags == 0 else { throw .invalidField(offset: 6, field: "flags", reason: "reserved bits set") }
         let block = try r.u64(), first = try r.u64()
         let slots = Int(try r.u32()), d = Int(try r.u32()), payload = Int(try r.u32())
         guard slots <= QuantumLayerBlock.maximumSlots else {
-            throw .invalidField(offset: 24, field: "pulse slots", reason: "\(slots) exceeds \(QuantumLayerBlock.maximumSlots)")
+            throw .invalidField(offset: 24, field: "pulse slots", reason: .exceeds(slots, limit: QuantumLayerBlock.maximumSlots))
         }
         guard d <= QuantumLayerBlock.maximumDetections, d <= slots else {
-            throw .invalidField(offset: 28, field: "detections", reason: "\(d) detections in \(slots) slots (limit \(QuantumLayerBlock.maximumDetections))")
+            throw .invalidField(offset: 28, field: "detections", reason: .detectionsInSlots(d, slots: slots, limit: QuantumLayerBlock.maximumDetections))
         }
         if kind == .endOfStream, slots != 0 || d != 0 {
             throw .invalidField(offset: 24, field: "end of stream", reason: "must have no slots and no detections")
         }
         let expected = QuantumLayerBlock.payloadBytes(kind: kind, detections: d)
         guard payload == expected else {
-            throw .invalidField(offset: 32, field: "payload length", reason: "\(payload) bytes, the layout needs \(expected)")
+            throw .invalidField(offset: 32, field: "payload length", reason: .payloadLayout(bytes: payload, expected: expected))
         }
         return Header(kind: kind, block: block, firstPulse: first, slots: slots, detections: d, payload: payload)
     }
@@ -158,14 +158,14 @@ public struct QuantumLayerDecoder: Sendable {
         var previous: Int64 = -1
         for (i, o) in offsets.enumerated() {
             guard Int64(o) > previous, Int(o) < h.slots else {
-                throw .invalidField(offset: first + 4 * i, field: "offset", reason: "\(o) is not ascending or not below \(h.slots)")
+                throw .invalidField(offset: first + 4 * i, field: "offset", reason: .offsetOrder(o, slots: h.slots))
             }
             previous = Int64(o)
         }
         func column(_ bits: Int, _ name: String) throws(WireError) -> BitString {
             let bytes = try r.raw((bits + 7) / 8)
             if bits % 8 != 0, let last = bytes.last, last >> UInt8(bits % 8) != 0 {
-                throw .invalidField(offset: r.offset - 1, field: name, reason: "bits set beyond \(bits)")
+                throw .invalidField(offset: r.offset - 1, field: name, reason: .bitsBeyond(bits))
             }
             return BitString(bitCount: bits, bytes: bytes)
         }

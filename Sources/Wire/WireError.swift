@@ -11,7 +11,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The declared payload length exceeds the protocol's limit (checked before any allocation).
     case frameTooLong(offset: Int, length: Int, limit: Int)
     /// A field's value is outside what the specification allows.
-    case invalidField(offset: Int, field: String, reason: String)
+    case invalidField(offset: Int, field: String, reason: FieldDefect)
     /// The payload has bytes left after its last field.
     case trailingBytes(offset: Int, count: Int)
 

@@ -12,6 +12,19 @@ package enum FrameDecoding {
         _ = try? FrameDecoder.decode(bytes)
     }
 
+    /// The frame-decoder target on libFuzzer's input, copied into the reused ``input`` array.
+    package static func decode(_ data: UnsafePointer<UInt8>, _ size: Int) {
+        input.withInput(data, size) { decode($0) }
+    }
+
+    /// The longest input the frame targets are run with (`Fuzz/run.sh`'s `-max_len`); a longer
+    /// one gets an array of its own.
+    package static let maximumInput = 1 << 16
+
+    /// The array every input of the frame targets is copied into. libFuzzer runs a target's
+    /// inputs one at a time on one thread, so one buffer serves them all.
+    nonisolated(unsafe) package static var input = FuzzInputBuffer(capacity: maximumInput)
+
     /// The stream decoder, fed `bytes` in two pieces, agrees with decoding them whole (`whole`):
     /// the same frame, framed from the same bytes, nothing left over; and when the bytes are not
     /// one frame, every frame the stream finds decodes on its own to the same value. Returns

@@ -33,14 +33,17 @@ package enum FrameHeaderMutator {
         // Keep the mutated type when the protocol knows it; otherwise pick one from the seed,
         // so every payload decoder gets its share.
         if MessageType(rawValue: frame[5]) == nil && frame[7] & 1 == 0 {
-            let all = MessageType.allCases
-            frame[5] = all[Int(seed >> 3) % all.count].rawValue
+            frame[5] = types[Int(seed >> 3) % types.count]
         }
         frame[6] = 0
         frame[7] &= UInt8(Frame.ignorableFlag)
         let length = UInt32(frame.count - Frame.headerBytes - Frame.tagBytes)
         for i in 0..<4 { frame[24 + i] = UInt8(truncatingIfNeeded: length >> UInt32(24 - 8 * i)) }
     }
+
+    /// Every message type's byte, made once: `MessageType.allCases` builds a new array on each
+    /// call, and the mutator runs once per input.
+    static let types = MessageType.allCases.map(\.rawValue)
 
     /// QKDSPEC_FUZZ_PLAIN_MUTATOR=1: libFuzzer's mutations alone, no header repair (to measure
     /// what the repair gains). Read once.

@@ -23,6 +23,12 @@ package enum FrameRoundTrip {
             precondition(FrameDecoding.sameValue(again.frame, frame), "decode → encode → decode changed a \(CaptureName.of(frame.message))")
         }
     }
+
+    /// The check on libFuzzer's input, copied into the frame targets' reused array
+    /// (``FrameDecoding/input``).
+    package static func check(_ data: UnsafePointer<UInt8>, _ size: Int) {
+        FrameDecoding.input.withInput(data, size) { check($0) }
+    }
 }
 
 /// A message type's name for a check's message.

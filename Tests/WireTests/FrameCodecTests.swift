@@ -111,8 +111,12 @@ struct FrameCodecTests {
         var w = ByteWriter(); w.u64(1); w.u32(4_000_000); w.u32(0); w.u32(0)
         #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.siftingBases, w.bytes)) }
         // A bit string with a bit set beyond its length.
+        // The matches' length (3) sits at 36, after the 28-byte header and the block number; its
+        // one byte, 0xff, at 40 has five bits past the length.
         w = ByteWriter(); w.u64(1); w.u32(3); w.u8(0xff); w.u32(0)
-        #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.siftingResult, w.bytes)) }
+        #expect(throws: WireError.invalidField(offset: 40, field: "matches", reason: "bits set beyond the 3-bit length")) {
+            try FrameDecoder.decode(frame(.siftingResult, w.bytes))
+        }
         // A boolean of 2.
         w = ByteWriter(); w.u64(1); w.u8(2)
         #expect(throws: WireError.invalidField(offset: 36, field: "match", reason: "boolean must be 0 or 1, got 2")) {
@@ -125,8 +129,15 @@ struct FrameCodecTests {
             try FrameDecoder.decode(frame(.cascadeRequest, w.bytes))
         }
         // Bases that do not match the offsets.
+        // Block (28–35), count 2 (36), offsets (40–47): the bases' length, 3, is read at 48.
         w = ByteWriter(); w.u64(1); w.u32(2); w.u32(7); w.u32(9); w.u32(3); w.u8(0)
-        #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.siftingBases, w.bytes)) }
+        #expect(throws: WireError.invalidField(offset: 48, field: "bases", reason: "3 bases for 2 offsets")) {
+            try FrameDecoder.decode(frame(.siftingBases, w.bytes))
+        }
+        // The sentence a refusal prints is made when it is printed, from the numbers it keeps.
+        let refusal = WireError.invalidField(offset: 40, field: "offset count", reason: .countExceeds(4_000_000, limit: 1_048_576))
+        #expect(refusal.description == "invalid offset count at byte 40: count 4000000 exceeds 1048576")
+        #expect(refusal == .invalidField(offset: 40, field: "offset count", reason: "count 4000000 exceeds 1048576"))
         // An unknown abort reason, and trailing payload bytes.
         w = ByteWriter(); w.u64(1); w.u16(999); w.u16(0)
         #expect(throws: WireError.self) { try FrameDecoder.decode(frame(.abort, w.bytes)) }
