@@ -1,0 +1,94 @@
+import Capture
+import Foundation
+import Testing
+import Wire
+
+/// `capture inspect` decodes the frames that lie whole in a packet where they lie, and copies
+/// only frames cut by a segment boundary; with an `onFrame` observer (`capture check`, which
+/// verifies tags over the authenticated bytes) every byte goes through the reassembly buffer.
+/// The two ways must find the same: same frames, decode errors, resynchronisations and packets.
+@Suite struct InPlaceDecodingTests {
+    /// The summary as JSON, its timing set to zero, and the frames listed.
+    static func report(_ feed: (CaptureAnalyzer) throws -> Void, observed: Bool) rethrows -> String {
+        let analyzer = CaptureAnalyzer()
+        analyzer.keepMessages = true
+        if observed { analyzer.onFrame = { _ in } }
+        try feed(analyzer)
+        var s = analyzer.summary
+        s.seconds = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(s)) ?? Data(), as: UTF8.self)
+    }
+
+    /// An IPv4 packet (link type 228, raw IPv4) carrying one TCP segment from 10.0.0.1:40000 to
+    /// 10.0.0.2:9000 with ACK|PSH (SYN when `syn`).
+    static func packet(sequence: UInt32, payload: ArraySlice<UInt8>, syn: Bool = false) -> [UInt8] {
+        let total = 20 + 20 + payload.count
+        var p: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
+        p += [0x9c, 0x40, 0x23, 0x28]
+        p += withUnsafeBytes(of: sequence.bigEndian, Array.init)
+        p += [0, 0, 0, 0, 0x50, syn ? 0x02 : 0x18, 0xff, 0xff, 0, 0, 0, 0]
+        return p + payload
+    }
+
+    /// Feeds `stream` after a SYN, cut into segments of `size` bytes, as packets 1, 2, ….
+    static func feed(_ stream: [UInt8], segments size: Int) -> (CaptureAnalyzer) -> Void {
+        { analyzer in
+            var packets = [packet(sequence: 999, payload: [], syn: true)]
+            var at = 0
+            while at < stream.count {
+                let end = min(stream.count, at + size)
+                packets.append(packet(sequence: 1000 + UInt32(at), payload: stream[at..<end]))
+                at = end
+            }
+            for (i, p) in packets.enumerated() {
+                p.withUnsafeBytes { analyzer.add(CapturedPacket(number: i + 1, time: Double(i), bytes: $0, wireLength: p.count), linkType: 228) }
+            }
+            analyzer.finish()
+        }
+    }
+
+    /// A control stream with good frames of several sizes, a frame whose payload does not decode,
+    /// garbage between frames and a frame cut off at the end.
+    static let stream: [UInt8] = {
+        func frame(_ m: Message, _ n: UInt64) -> [UInt8] { Frame(sessionID: 0xAB, sequence: n, message: m, tag: 0x1234).encoded() }
+        var s = frame(.hello(Hello(role: .alice, nodeName: "alice")), 0)
+        s += frame(.keepalive(nonce: 7), 1)
+        var bad = frame(.keepalive(nonce: 8), 2)
+        bad[27] = 7  // payload length 7: the nonce is cut short, the frame still 43 bytes long
+        bad.remove(at: 35)
+        s += bad
+        s += frame(.close(reason: "done"), 3)
+        s += [0xde, 0xad, 0xbe, 0xef, 0x51, 0x4b]  // not a frame: skipped, then scanned past
+        s += frame(.keepalive(nonce: 9), 4)
+        s += frame(.parameters(SessionParameters(frameBits: 4096, qberThreshold: 0.05, epsilonSecrecy: 1e-10, epsilonCorrectness: 1e-12,
+                                                 cascadeVariant: 1, sampleFraction: 0.1, permutationSeed: 3)), 5)
+        s += Array(frame(.keepalive(nonce: 10), 6).prefix(30))
+        return s
+    }()
+
+    @Test("a stream cut into segments of every size from 1 to 90 bytes: the same report both ways")
+    func everySegmentSize() {
+        // The hand count: 5 frames decode (hello, keepalive, close, keepalive, parameters), 2
+        // decode errors (the short nonce; the garbage, not a frame header), 1 resynchronisation
+        // (the keepalive after the garbage); the last keepalive never completes.
+        for size in 1...90 {
+            let observed = Self.report(Self.feed(Self.stream, segments: size), observed: true)
+            let inPlace = Self.report(Self.feed(Self.stream, segments: size), observed: false)
+            #expect(inPlace == observed, "segments of \(size) bytes")
+            #expect(inPlace.contains("\"messages\":5,"), "segments of \(size) bytes: \(inPlace)")
+            #expect(inPlace.contains("\"decode_error_count\":2,"), "segments of \(size) bytes: \(inPlace)")
+            #expect(inPlace.components(separatedBy: "frame boundary found").count == 2, "segments of \(size) bytes: \(inPlace)")
+        }
+    }
+
+    @Test("every file in captures/: the same report both ways")
+    func everyCapture() throws {
+        for e in try ManifestTests.entries() {
+            let path = ManifestTests.folder.appendingPathComponent(e.file).path
+            func run(_ a: CaptureAnalyzer) { if let r = try? PcapReader(path: path) { try? a.read(r) } }
+            #expect(Self.report(run, observed: false) == Self.report(run, observed: true), "\(e.file)")
+        }
+    }
+}
