@@ -8,7 +8,7 @@ import Wire
 /// verifies tags over the authenticated bytes) every byte goes through the reassembly buffer.
 /// The two ways must find the same: same frames, decode errors, resynchronisations and packets.
 @Suite struct InPlaceDecodingTests {
-    /// The summary as JSON, its timing set to zero, and the frames listed.
+    /// The summary as JSON (the frames listed), its timing and path left out.
     static func report(_ feed: (CaptureAnalyzer) throws -> Void, observed: Bool) rethrows -> String {
         let analyzer = CaptureAnalyzer()
         analyzer.keepMessages = true
@@ -16,36 +16,40 @@ import Wire
         try feed(analyzer)
         var s = analyzer.summary
         s.seconds = 0
+        s.file = ""  // each run reads its own temporary copy
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(s)) ?? Data(), as: UTF8.self)
     }
 
-    /// An IPv4 packet (link type 228, raw IPv4) carrying one TCP segment from 10.0.0.1:40000 to
-    /// 10.0.0.2:9000 with ACK|PSH (SYN when `syn`).
+    /// An Ethernet frame carrying an IPv4 packet with one TCP segment from 10.0.0.1:40000 to
+    /// 10.0.0.2:9000, ACK|PSH (SYN when `syn`).
     static func packet(sequence: UInt32, payload: ArraySlice<UInt8>, syn: Bool = false) -> [UInt8] {
         let total = 20 + 20 + payload.count
-        var p: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
+        var p: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
+        p += [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
         p += [0x9c, 0x40, 0x23, 0x28]
-        p += withUnsafeBytes(of: sequence.bigEndian, Array.init)
+        p += withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
         p += [0, 0, 0, 0, 0x50, syn ? 0x02 : 0x18, 0xff, 0xff, 0, 0, 0, 0]
         return p + payload
     }
 
-    /// Feeds `stream` after a SYN, cut into segments of `size` bytes, as packets 1, 2, ….
-    static func feed(_ stream: [UInt8], segments size: Int) -> (CaptureAnalyzer) -> Void {
-        { analyzer in
-            var packets = [packet(sequence: 999, payload: [], syn: true)]
-            var at = 0
-            while at < stream.count {
-                let end = min(stream.count, at + size)
-                packets.append(packet(sequence: 1000 + UInt32(at), payload: stream[at..<end]))
-                at = end
-            }
-            for (i, p) in packets.enumerated() {
-                p.withUnsafeBytes { analyzer.add(CapturedPacket(number: i + 1, time: Double(i), bytes: $0, wireLength: p.count), linkType: 228) }
-            }
-            analyzer.finish()
+    /// Writes `stream` after a SYN, cut into segments of `size` bytes, as a pcap file (through
+    /// libpcap) and returns a reader of it for the analyzer.
+    static func feed(_ stream: [UInt8], segments size: Int) throws -> (CaptureAnalyzer) throws -> Void {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inplace-\(size)-\(UInt64.random(in: 0...UInt64.max)).pcap").path
+        let writer = try PcapWriter(path: path)
+        writer.write(packet(sequence: 999, payload: [], syn: true))
+        var at = 0
+        while at < stream.count {
+            let end = min(stream.count, at + size)
+            writer.write(packet(sequence: 1000 + UInt32(at), payload: stream[at..<end]))
+            at = end
+        }
+        writer.close()
+        return { analyzer in
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try analyzer.read(PcapReader(path: path))
         }
     }
 
@@ -69,13 +73,13 @@ import Wire
     }()
 
     @Test("a stream cut into segments of every size from 1 to 90 bytes: the same report both ways")
-    func everySegmentSize() {
+    func everySegmentSize() throws {
         // The hand count: 5 frames decode (hello, keepalive, close, keepalive, parameters), 2
         // decode errors (the short nonce; the garbage, not a frame header), 1 resynchronisation
         // (the keepalive after the garbage); the last keepalive never completes.
         for size in 1...90 {
-            let observed = Self.report(Self.feed(Self.stream, segments: size), observed: true)
-            let inPlace = Self.report(Self.feed(Self.stream, segments: size), observed: false)
+            let observed = try Self.report(Self.feed(Self.stream, segments: size), observed: true)
+            let inPlace = try Self.report(Self.feed(Self.stream, segments: size), observed: false)
             #expect(inPlace == observed, "segments of \(size) bytes")
             #expect(inPlace.contains("\"messages\":5,"), "segments of \(size) bytes: \(inPlace)")
             #expect(inPlace.contains("\"decode_error_count\":2,"), "segments of \(size) bytes: \(inPlace)")

@@ -13,7 +13,7 @@ struct BorrowedDecodingTests {
 
     static func viaBorrow(_ bytes: [UInt8]) -> Result<Frame, WireError> {
         bytes.withUnsafeBytes { raw in
-            do { return .success(try FrameDecoder.decodeFrame(borrowing: raw)) } catch { return .failure(error) }
+            Result { () throws(WireError) -> Frame in try FrameDecoder.decodeFrame(borrowing: raw) }
         }
     }
 
