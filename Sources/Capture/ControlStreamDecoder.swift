@@ -142,6 +142,9 @@ struct DirectionDecoding {
                 guard let length else { break }
                 wanted = Frame.headerBytes + length + Frame.tagBytes - held
             }
+            // `extract` leaves only an incomplete frame held (wanted > 0); should that ever not
+            // hold, the buffered path takes over rather than a negative range.
+            guard wanted > 0 else { break }
             let taken = min(wanted, rest.count)
             hold(UnsafeRawBufferPointer(rebasing: rest[0..<taken]), at: at, packet: packet)
             rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
