@@ -39,11 +39,14 @@ import Wire
     static func feed(_ stream: [UInt8], segments size: Int) throws -> (CaptureAnalyzer) throws -> Void {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("inplace-\(size)-\(UInt64.random(in: 0...UInt64.max)).pcap").path
         let writer = try PcapWriter(path: path)
-        writer.write(packet(sequence: 999, payload: [], syn: true))
+        // Fixed times (1 ms apart), so that two files of the same cut compare equal.
+        var time = Date(timeIntervalSince1970: 1_767_225_600)
+        writer.write(packet(sequence: 999, payload: [], syn: true), at: time)
         var at = 0
         while at < stream.count {
             let end = min(stream.count, at + size)
-            writer.write(packet(sequence: 1000 + UInt32(at), payload: stream[at..<end]))
+            time += 0.001
+            writer.write(packet(sequence: 1000 + UInt32(at), payload: stream[at..<end]), at: time)
             at = end
         }
         writer.close()
