@@ -52,22 +52,33 @@ struct CaptureFindings: DecodedFrameSink {
         return d.role.map { $0 == .alice ? "alice" : "bob" } ?? d.endpoint
     }
 
+    /// The frames go to `onFrame` with their authenticated bytes (tag verification needs them).
+    var needsAuthenticatedBytes: Bool { observeFrames }
+
     mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
-        let d = 2 * (flow - 1) + side
-        if directions[d].role == nil { learnRole(from: decoded.frame.message, direction: d) }
-        let role = directions[d].role
-        tally.record(type: decoded.frame.message.type, session: decoded.frame.sessionID, role: role, flow: flow, side: side, packet: packet)
-        if keepMessages {
-            let f = decoded.frame
-            report.messageList.append(MessageLine(packet: packet, time: time, flow: flow, from: label(flow: flow, side: side),
-                                                  session: CaptureAnalyzer.hex(f.sessionID), type: CaptureAnalyzer.typeName(f.message.type),
-                                                  sequence: f.sequence, length: decoded.authenticatedBytes.count + Frame.tagBytes,
-                                                  summary: MessageSummary.line(f.message)))
-        }
+        let role = record(decoded.frame, length: decoded.authenticatedBytes.count + Frame.tagBytes, flow: flow, side: side, packet: packet, time: time)
         if observeFrames {
             pending.append(.frame(ObservedFrame(flow: flow, role: role, direction: label(flow: flow, side: side), packet: packet, time: time,
                                                 streamOffset: offset, decoded: decoded)))
         }
+    }
+
+    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
+        _ = record(frame, length: length, flow: flow, side: side, packet: packet, time: time)
+    }
+
+    /// Tallies one frame (and lists it for `--messages`); the sender's role once known.
+    private mutating func record(_ f: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double) -> Role? {
+        let d = 2 * (flow - 1) + side
+        if directions[d].role == nil { learnRole(from: f.message, direction: d) }
+        let role = directions[d].role
+        tally.record(type: f.message.type, session: f.sessionID, role: role, flow: flow, side: side, packet: packet)
+        if keepMessages {
+            report.messageList.append(MessageLine(packet: packet, time: time, flow: flow, from: label(flow: flow, side: side),
+                                                  session: CaptureAnalyzer.hex(f.sessionID), type: CaptureAnalyzer.typeName(f.message.type),
+                                                  sequence: f.sequence, length: length, summary: MessageSummary.line(f.message)))
+        }
+        return role
     }
 
     /// Learns the roles from one direction's frame: HELLO says it; otherwise a message that only

@@ -22,7 +22,13 @@ package enum StreamKind: String, Sendable, Codable {
 /// changed in place (`inout`), so the analyzer's tallies take each frame without a class access.
 /// `flow` and `side` name the direction.
 protocol DecodedFrameSink {
+    /// Whether frames must come with their authenticated bytes (``frame(_:flow:side:packet:time:offset:)``,
+    /// for tag verification); when false they may come as ``frame(_:length:flow:side:packet:time:offset:)``,
+    /// decoded in place without a slice of the stream.
+    var needsAuthenticatedBytes: Bool { get }
     mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+    /// A frame decoded in place; `length` is its size in bytes, tag included.
+    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
     mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int)
     mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String)
     /// A frame boundary found after `skipped` bytes that could not be placed.
@@ -91,6 +97,17 @@ struct DirectionDecoding {
             feedOpaque(Array(bytes), packet: packet, time: time, into: &sink)
             return
         }
+        if kind == .control && !scanning && !sink.needsAuthenticatedBytes {
+            consumeInPlace(bytes, at: offset, packet: packet, time: time, into: &sink)
+            return
+        }
+        hold(bytes, at: offset, packet: packet)
+        extract(packet: packet, time: time, into: &sink)
+    }
+
+    /// Appends delivered bytes to the buffer (and notes the packet they came in).
+    private mutating func hold(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int) {
+        guard bytes.count > 0 else { return }
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             start = 0
@@ -98,6 +115,84 @@ struct DirectionDecoding {
         if chunkStart > 64 { chunks.removeFirst(chunkStart); chunkStart = 0 }
         chunks.append((offset, packet))
         buffer.append(contentsOf: bytes)
+    }
+
+    /// The same decoding as ``hold(_:at:packet:)`` then ``extract(packet:time:into:)``, with the
+    /// same frames, errors and offsets, but the frames that lie whole in `bytes` are decoded
+    /// where they lie (``FrameDecoder/decodeFrame(borrowing:)``): only a frame cut by a segment
+    /// boundary is copied into the buffer, as far as it goes. Anything unusual (a header that is
+    /// not plausible, a frame that does not decode) is left to `extract` on the buffer, which
+    /// reports it as it always did.
+    private mutating func consumeInPlace(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int, time: Double,
+                                         into sink: inout some DecodedFrameSink) {
+        var rest = bytes
+        var at = offset
+        // A frame begun in an earlier segment: complete it from the front of this one.
+        while start < buffer.count {
+            let held = buffer.count - start
+            let wanted: Int
+            if held < Frame.headerBytes {
+                wanted = Frame.headerBytes - held
+            } else {
+                let length = buffer.withUnsafeBytes { b -> Int? in
+                    let h = UnsafeRawBufferPointer(rebasing: b[start..<start + Frame.headerBytes])
+                    return FrameBoundary.plausibleHeader(h) ? Int(PacketDissector.be32(h, 24)) : nil
+                }
+                // Not a header: `extract` reports it and scans on, over everything that is left.
+                guard let length else { break }
+                wanted = Frame.headerBytes + length + Frame.tagBytes - held
+            }
+            // `extract` leaves only an incomplete frame held (wanted > 0); should that ever not
+            // hold, the buffered path takes over rather than a negative range.
+            guard wanted > 0 else { break }
+            let taken = min(wanted, rest.count)
+            hold(UnsafeRawBufferPointer(rebasing: rest[0..<taken]), at: at, packet: packet)
+            rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
+            at += Int64(taken)
+            if taken < wanted { return }  // all of this segment went to the held frame
+            if held >= Frame.headerBytes {
+                // The frame is complete and alone in the buffer: decoded there in place; one that
+                // does not decode is reported by `extract`, as before.
+                let total = held + taken
+                let frame = buffer.withUnsafeBytes { b in
+                    try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: b[start..<start + total]))
+                }
+                guard let frame else {
+                    extract(packet: packet, time: time, into: &sink)
+                    if scanning { break } else { continue }
+                }
+                frames += 1
+                let frameOffset = bufferOffset
+                consumeBuffered(total)
+                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+            }
+        }
+        if start == buffer.count && !scanning {
+            // Nothing held: forget the consumed bytes and their packets.
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+            chunks.removeAll(keepingCapacity: true)
+            chunkStart = 0
+            // Frames that lie whole in the rest of the segment, decoded in place. bufferOffset is
+            // the stream offset of `rest`'s first byte (everything before it is consumed).
+            while rest.count >= Frame.headerBytes {
+                let h = UnsafeRawBufferPointer(rebasing: rest[0..<Frame.headerBytes])
+                guard FrameBoundary.plausibleHeader(h) else { break }
+                let total = Frame.headerBytes + Int(PacketDissector.be32(h, 24)) + Frame.tagBytes
+                guard rest.count >= total else { break }
+                // On an error the frame is left to `extract`, which reports it from the buffer.
+                guard let frame = try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: rest[0..<total])) else { break }
+                frames += 1
+                let frameOffset = bufferOffset
+                bufferOffset += Int64(total)
+                rest = UnsafeRawBufferPointer(rebasing: rest[total...])
+                at += Int64(total)
+                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+            }
+        }
+        // What is left (the start of a frame cut by the segment's end, or bytes `extract` must
+        // judge) is held, and `extract` goes on from there as it would have.
+        hold(rest, at: at, packet: packet)
         extract(packet: packet, time: time, into: &sink)
     }
 

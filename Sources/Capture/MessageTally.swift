@@ -24,6 +24,17 @@ struct MessageTally {
         var flows: Set<Int> = []
         var keysConfirmed = 0
         var aborts = 0
+
+        /// One frame of this session (one access to the session's slot per frame).
+        mutating func count(type: UInt8, packet: Int) {
+            frames += 1
+            lastPacket = packet
+            if type == MessageType.keyConfirmation.rawValue {
+                keysConfirmed += 1
+            } else if type == MessageType.abort.rawValue {
+                aborts += 1
+            }
+        }
     }
 
     private struct RecentSession {
@@ -40,13 +51,7 @@ struct MessageTally {
         let sender = role.map { $0 == .alice ? 0 : 1 } ?? 2
         typeCounts[Int(type) * 3 + sender] += 1
         let slot = slot(of: session, flow: flow, side: side, packet: packet)
-        sessions[slot].frames += 1
-        sessions[slot].lastPacket = packet
-        if type == MessageType.keyConfirmation.rawValue {
-            sessions[slot].keysConfirmed += 1
-        } else if type == MessageType.abort.rawValue {
-            sessions[slot].aborts += 1
-        }
+        sessions[slot].count(type: type, packet: packet)
     }
 
     /// One opaque message (``StreamKind/opaque``) sent from `sender` (an endpoint).

@@ -64,11 +64,15 @@ package final class PcapReader {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         guard let size else { throw .cannotOpen(path: path, offset: 0, reason: "no such file") }
         guard size > 0 else { throw .cannotOpen(path: path, offset: 0, reason: "the file is empty (zero bytes)") }
-        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+        var buffer: UnsafeMutableRawPointer?
+        let opened = Self.open(path, buffer: &buffer, errbuf: &errbuf)
+        guard let h = opened else {
+            buffer?.deallocate()
             let reason = String(cString: errbuf)
             throw .cannotOpen(path: path, offset: Self.headerOffset(reason: reason, size: size), reason: reason)
         }
         handle = h
+        readBuffer = buffer
         cursor = Cursor(recordOffset: Self.classicHeaderEnd(h))
         linkType = pcap_datalink(h)
         snapshotLength = Int(pcap_snapshot(h))
@@ -77,12 +81,41 @@ package final class PcapReader {
             guard pcap_compile(h, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
                 let reason = String(cString: pcap_geterr(h))
                 pcap_close(h)
+                buffer?.deallocate()  // the object is not complete: no deinit frees it
                 throw .badFilter(expression: expression, reason: reason)
             }
             filter = program
         } else {
             filter = nil
         }
+    }
+
+    /// The stdio buffer libpcap reads the file through (nil when libpcap opened the file itself):
+    /// freed after `pcap_close` has closed the stream that uses it.
+    private let readBuffer: UnsafeMutableRawPointer?
+    /// 1 MiB: libpcap reads each record with two `fread` calls; with the default stdio buffer
+    /// (one page) that is a `read` system call per few records, with this one per thousands.
+    private static let readBufferBytes = 1 << 20
+
+    /// Opens `path` for libpcap: the file is opened here and given a large stdio buffer before
+    /// libpcap reads a byte of it (`setvbuf` must come first), then handed to
+    /// `pcap_fopen_offline`, which owns the stream from then on (`pcap_close` closes it). "-"
+    /// (libpcap's standard input) and a file `fopen` refuses go to `pcap_open_offline` as before,
+    /// which gives its own error for the latter.
+    private static func open(_ path: String, buffer: inout UnsafeMutableRawPointer?, errbuf: inout [CChar]) -> OpaquePointer? {
+        let precision = UInt32(PCAP_TSTAMP_PRECISION_NANO)
+        guard path != "-", let file = fopen(path, "rb") else {
+            return pcap_open_offline_with_tstamp_precision(path, precision, &errbuf)
+        }
+        let b = UnsafeMutableRawPointer.allocate(byteCount: readBufferBytes, alignment: 64)
+        buffer = b
+        setvbuf(file, b.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferBytes)
+        _ = posix_fadvise(fileno(file), 0, 0, POSIX_FADV_SEQUENTIAL)
+        guard let h = pcap_fopen_offline_with_tstamp_precision(file, precision, &errbuf) else {
+            fclose(file)  // not libpcap's on failure
+            return nil
+        }
+        return h
     }
 
     /// Where a header problem sits: libpcap reports none, so the byte is the first one past what
@@ -144,5 +177,6 @@ package final class PcapReader {
     deinit {
         if var program = filter { pcap_freecode(&program) }
         pcap_close(handle)
+        readBuffer?.deallocate()  // after the stream that read through it is closed
     }
 }

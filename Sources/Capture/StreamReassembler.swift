@@ -108,7 +108,13 @@ struct DirectionState {
     private var pendingBytes = 0
     private var lastPacket = 0
     // Ring of the last `historyBytes` delivered bytes, the byte at stream offset o at o % capacity.
-    private var history: [UInt8] = []
+    // Written through `ring`, the owner's memory kept in this value, so a segment does not load
+    // an array header apart from the bytes it writes (with 800 directions interleaved, each such
+    // header is a cache miss per packet). `history` owns the memory: it lives as long as any copy
+    // of this value. A copy shares the ring, so a copy is only read, never fed (summaries read
+    // the flow's final state; the flow table and ``StreamReassembler`` change their one value).
+    private var history: HistoryRing?
+    private var ring = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     var segments = 0
     var retransmissions = 0
@@ -223,21 +229,25 @@ struct DirectionState {
     private mutating func emit(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, deliver: Deliver) {
         guard bytes.count > 0 else { return }
         // Allocated on first use: a direction that carries nothing costs nothing.
-        if history.isEmpty { history = [UInt8](repeating: 0, count: max(1, limits.historyBytes)) }
+        if history == nil {
+            let r = HistoryRing(capacity: max(1, limits.historyBytes))
+            history = r
+            ring = r.bytes
+        }
         deliver(bytes, offset, packet, time)
         // Keep the tail in the history ring.
-        let capacity = history.count
+        let capacity = ring.count
         let keep = min(bytes.count, capacity)
         let from = bytes.count - keep
         var position = Int((offset + Int64(from)) % Int64(capacity))
-        history.withUnsafeMutableBytes { ring in
-            var copied = 0
-            while copied < keep {
-                let run = min(keep - copied, capacity - position)
-                ring.baseAddress!.advanced(by: position).copyMemory(from: bytes.baseAddress!.advanced(by: from + copied), byteCount: run)
-                copied += run
-                position = 0
-            }
+        // Each run stays within the ring (run ≤ capacity − position) and within `bytes`
+        // (from + copied + run ≤ bytes.count).
+        var copied = 0
+        while copied < keep {
+            let run = min(keep - copied, capacity - position)
+            ring.baseAddress!.advanced(by: position).copyMemory(from: bytes.baseAddress!.advanced(by: from + copied), byteCount: run)
+            copied += run
+            position = 0
         }
         offset += Int64(bytes.count)
         lastPacket = packet
@@ -245,19 +255,31 @@ struct DirectionState {
 
     /// A segment re-sends bytes already delivered: they must be the same bytes.
     private mutating func compareWithHistory(_ bytes: UnsafeRawBufferPointer, start: Int64, packet: Int) {
-        guard !history.isEmpty else { return }
-        let capacity = Int64(history.count)
+        guard history != nil else { return }
+        let capacity = Int64(ring.count)
         let oldest = max(0, offset - capacity)
         let lo = max(start, oldest), hi = min(start + Int64(bytes.count), offset)
         guard lo < hi else { return }
+        // Offsets within the ring (o % capacity) and within `bytes` (lo ≥ start, hi ≤ start + count).
         var differs = false
-        history.withUnsafeBytes { ring in
-            var o = lo
-            while o < hi {
-                if ring[Int(o % capacity)] != bytes[Int(o - start)] { differs = true; break }
-                o += 1
-            }
+        var o = lo
+        while o < hi {
+            if ring[Int(o % capacity)] != bytes[Int(o - start)] { differs = true; break }
+            o += 1
         }
         if differs { report(.conflictingOverlap(offset: lo, length: hi - lo, packet: packet)) }
     }
+}
+
+/// The memory of a direction's history ring (``DirectionState``): allocated zeroed once, freed
+/// with the last reference. Its bytes are reached through the pointer the state keeps.
+final class HistoryRing {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(capacity: Int) {
+        bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit { bytes.deallocate() }
 }

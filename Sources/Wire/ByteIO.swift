@@ -61,28 +61,62 @@ public struct ByteWriter: Sendable {
     }
 }
 
-/// Bounds-checked big-endian field reader over a byte slice. Offsets in errors are absolute
+/// Bounds-checked big-endian field reader over a byte slice, or over bytes borrowed for the
+/// duration of one decode call (``init(borrowing:base:)``). Offsets in errors are absolute
 /// (relative to the start of the frame) via `base`.
-public struct ByteReader: Sendable {
+///
+/// `@unchecked Sendable`: a reader over a slice holds only values; a borrowed reader is made
+/// only inside a decode call of this module (``FrameDecoder/decodeFrame(borrowing:)``), lives in
+/// that call's local variables and never leaves it.
+public struct ByteReader: @unchecked Sendable {
     private let bytes: ArraySlice<UInt8>
+    /// The borrowed bytes, when the reader reads those instead of `bytes` (then empty).
+    private let view: UnsafeRawBufferPointer?
+    /// Index of the first byte and one past the last: `bytes`' indices, or 0 and the view's
+    /// count. Every read is bounds-checked against these (`need`, `take`) before the load.
+    private let start: Int
+    private let end: Int
     private var position: Int
     private let base: Int
 
     public init(_ bytes: ArraySlice<UInt8>, base: Int = 0) {
         self.bytes = bytes
+        view = nil
+        start = bytes.startIndex
+        end = bytes.endIndex
         position = bytes.startIndex
         self.base = base
     }
 
+    /// A reader over bytes the caller keeps valid and unchanged while the reader is used: no
+    /// slice, so no reference counting per frame. Module-internal: only a decode call that holds
+    /// the bytes for its whole duration makes one.
+    init(borrowing view: UnsafeRawBufferPointer, base: Int = 0) {
+        bytes = []
+        self.view = view
+        start = 0
+        end = view.count
+        position = 0
+        self.base = base
+    }
+
     /// Offset of the next byte from the start of the frame.
-    public var offset: Int { base + position - bytes.startIndex }
-    public var remaining: Int { bytes.endIndex - position }
+    public var offset: Int { base + position - start }
+    public var remaining: Int { end - position }
+
+    /// The bytes read, whichever they are; an index `p` in `start..<end` is at `p - start`.
+    @inline(__always)
+    private func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let view { return body(view) }
+        return bytes.withUnsafeBytes(body)
+    }
 
     @inline(__always)
-    private mutating func take(_ n: Int) throws(WireError) -> ArraySlice<UInt8> {
+    private mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
         guard n >= 0, remaining >= n else { throw .truncated(offset: offset, needed: n - remaining) }
         defer { position += n }
-        return bytes[position..<position + n]
+        let p = position - start
+        return withBytes { [UInt8](UnsafeRawBufferPointer(rebasing: $0[p..<p + n])) }
     }
 
     @inline(__always)
@@ -97,10 +131,14 @@ public struct ByteReader: Sendable {
     /// header is eight of these).
     @inline(__always)
     private func load<T: FixedWidthInteger>(_ p: Int, as _: T.Type) -> T {
-        bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: p - bytes.startIndex, as: T.self)) }
+        let at = p - start  // computed outside the closure, which then captures no copy of the reader
+        return withBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
     }
 
-    public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
+    public mutating func u8() throws(WireError) -> UInt8 {
+        let p = try need(1) - start
+        return withBytes { $0[p] }
+    }
     public mutating func u16() throws(WireError) -> UInt16 { load(try need(2), as: UInt16.self) }
     public mutating func u32() throws(WireError) -> UInt32 { load(try need(4), as: UInt32.self) }
     public mutating func u64() throws(WireError) -> UInt64 { load(try need(8), as: UInt64.self) }
@@ -108,9 +146,8 @@ public struct ByteReader: Sendable {
 
     /// `n` 32-bit values at once; the caller has bounded `n` against the bytes left.
     public mutating func u32s(_ n: Int) throws(WireError) -> [UInt32] {
-        let p = try need(4 * n)
-        return bytes.withUnsafeBytes { raw in
-            let base = p - bytes.startIndex
+        let base = try need(4 * n) - start
+        return withBytes { raw in
             return [UInt32](unsafeUninitializedCapacity: n) { out, count in
                 // One copy, then a byte swap in place: a loop the compiler vectorizes.
                 if n > 0, let source = raw.baseAddress, let target = out.baseAddress {
@@ -125,10 +162,9 @@ public struct ByteReader: Sendable {
     /// `n` Cascade parity queries (pass u16, start u32, end u32), each checked for start < end.
     mutating func parityQueries(_ n: Int) throws(WireError) -> [WireParityQuery] {
         let first = offset
-        let p = try need(10 * n)
+        let base = try need(10 * n) - start
         var bad = -1
-        let queries = bytes.withUnsafeBytes { raw in
-            let base = p - bytes.startIndex
+        let queries = withBytes { raw in
             return [WireParityQuery](unsafeUninitializedCapacity: n) { out, count in
                 for i in 0..<n {
                     let at = base + 10 * i
@@ -147,7 +183,7 @@ public struct ByteReader: Sendable {
         }
         return queries
     }
-    public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { Array(try take(n)) }
+    public mutating func raw(_ n: Int) throws(WireError) -> [UInt8] { try take(n) }
 
     /// A length-prefixed byte string, refused when its length exceeds `limit` or the bytes left.
     public mutating func blob(limit: Int, field: String) throws(WireError) -> [UInt8] {
