@@ -449,6 +449,10 @@ public struct CascadeInitiator: @unchecked Sendable {
     }
 
     private mutating func flip(pass p: Int, position: Int) {
+        if let order16 = permutations.order16, let low = permutations.lowPassPositions, let halves = permutations.halfFrameBlocks {
+            flipCompact(pass: p, position: position, order16: order16, low: low, halves: halves)
+            return
+        }
         let j = permutations.order[p].withUnsafeBufferPointer { Int($0[position]) }
         keyWords[j >> 6] ^= 1 << UInt64(j & 63)
         keyParity ^= 1
@@ -477,6 +481,52 @@ public struct CascadeInitiator: @unchecked Sendable {
                 let pos = Int(positions[j * stride + q])
                 copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
             }
+        }
+    }
+
+    /// `flip` through the permutations' compact tables (frames of at most 2¹⁶ bits): the same
+    /// updates in the same order. A pass of half-frame blocks searched through the node masks
+    /// (copy base -2) has no copy and needs only the flipped bit's block; passes 0 ... 3 read
+    /// their positions from one word; any other pass falls back to the interleaved table.
+    @inline(__always)
+    private mutating func flipCompact(
+        pass p: Int, position: Int, order16: UnsafePointer<UInt16>, low: UnsafePointer<UInt64>, halves: UnsafePointer<UInt32>
+    ) {
+        let j = Int(order16[p * frameBits + position])
+        keyWords[j >> 6] ^= 1 << UInt64(j & 63)
+        keyParity ^= 1
+        correctedBits += 1
+        // Both loads depend only on j: they overlap.
+        let lowPositions = low[j], blocks = halves[j]
+        let stride = permutations.positionStride, positions = permutations.positionsOfIndex
+        @inline(__always) func place(_ q: Int) -> Int {
+            q < 4 ? Int(truncatingIfNeeded: (lowPositions >> UInt64(16 * q)) & 0xFFFF) : Int(positions[j * stride + q])
+        }
+        for q in 0..<activePasses {
+            let base = copyBase[q]
+            let b: Int
+            if base == -2 && q < 16 {
+                b = Int(truncatingIfNeeded: (blocks >> UInt32(2 * q)) & 3)
+            } else {
+                let pos = q == p ? position : place(q)
+                if base >= 0 { copies[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
+                // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
+                let k = blockSizes[q]
+                var c = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
+                if c * k > pos { c -= 1 }
+                b = c
+            }
+            let fb = blockBase[q] + b
+            bobTopParity[fb] ^= 1
+            flipCounts[fb] &+= 1
+            if q != p { openIfUnbalanced(pass: q, block: b) }
+        }
+        // Passes not started yet may already have their copies (made with pass 1's).
+        for q in activePasses..<passes {
+            let base = copyBase[q]
+            guard base >= 0 else { continue }
+            let pos = place(q)
+            copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
         }
     }
 }
