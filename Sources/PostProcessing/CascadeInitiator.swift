@@ -407,21 +407,22 @@ public struct CascadeInitiator: @unchecked Sendable {
                 }
                 let mid = start + (end - start + 1) / 2
                 if let left = known(search: s, leftStart: start, leftEnd: mid) {
-                    // The left half's Alice parity is known from an earlier search: no question needed.
-                    if bobParity(pass, start, mid) != left {
-                        end = mid
-                        s.end = Int32(truncatingIfNeeded: mid)
-                        s.aliceParity = left
-                        s.node = 2 * s.node
-                    } else {
-                        start = mid
-                        s.start = Int32(truncatingIfNeeded: mid)
-                        s.aliceParity ^= left
-                        s.node = 2 * s.node + 1
-                    }
+                    // The left half's Alice parity is known from an earlier search: no question
+                    // needed. Which half differs is a coin toss to the branch predictor, so the
+                    // step is taken without a branch: right is 0 (left half) or 1 (right half).
+                    let right = Int(bobParity(pass, start, mid) ^ left ^ 1)
+                    let keepRight = 0 &- right
+                    start ^= (start ^ mid) & keepRight
+                    end ^= (end ^ mid) & ~keepRight
+                    s.aliceParity = left ^ (s.aliceParity & UInt8(truncatingIfNeeded: keepRight))
+                    s.node = 2 * s.node + Int32(truncatingIfNeeded: right)
                     try spendStep()
                     continue
                 }
+                // The range is kept in `start` and `end` as the search steps; the search records it
+                // only when it waits.
+                s.start = Int32(truncatingIfNeeded: start)
+                s.end = Int32(truncatingIfNeeded: end)
                 s.flips = flipCounts[fb]
                 pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
                 pendingSearches[pendingCount] = s
