@@ -62,7 +62,9 @@ public struct CascadeInitiator: @unchecked Sendable {
     /// two. Passes of huge blocks use a hash map by (pass, start, end) instead, which needs no
     /// space for the nodes never asked.
     private var treeBits: UnsafeMutablePointer<UInt64>
-    private var knownParity = ParityCache(capacity: 1024)
+    /// Empty (16 slots) until a pass of blocks too large for trees starts: most frames have none,
+    /// and a map of 2 048 slots would be zeroed for nothing on every frame.
+    private var knownParity = ParityCache(capacity: 0)
     /// Blocks larger than this many tree nodes keep their parities in the hash map.
     static let maximumTreeNodes = 1 << 14
     private let frameBits: Int
@@ -152,6 +154,8 @@ public struct CascadeInitiator: @unchecked Sendable {
         precondition(round == 0 && pendingQueries.isEmpty && !started, "start() is called once")
         started = true
         let n = frameBits
+        // One query per top-level block at most, in this request and in every later one.
+        pendingQueries.reserveCapacity(storage.totalBlocks)
         for p in 0..<passes {
             let k = blockSizes[p], blocks = blockCounts[p]
             let asked = p == 0 ? blocks : blocks - 1
@@ -294,6 +298,7 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeTrees(pass p: Int) {
         let nodes = treeNodes[p]
         guard nodes > 0 else {
+            if knownParity.count == 0 { knownParity = ParityCache(capacity: 1024) }
             treeBase[p] = -2
             return
         }
