@@ -62,7 +62,9 @@ public struct CascadeInitiator: @unchecked Sendable {
     /// two. Passes of huge blocks use a hash map by (pass, start, end) instead, which needs no
     /// space for the nodes never asked.
     private var treeBits: UnsafeMutablePointer<UInt64>
-    private var knownParity = ParityCache(capacity: 1024)
+    /// Empty (16 slots) until a pass of blocks too large for trees starts: most frames have none,
+    /// and a map of 2 048 slots would be zeroed for nothing on every frame.
+    private var knownParity = ParityCache(capacity: 0)
     /// Blocks larger than this many tree nodes keep their parities in the hash map.
     static let maximumTreeNodes = 1 << 14
     private let frameBits: Int
@@ -152,6 +154,8 @@ public struct CascadeInitiator: @unchecked Sendable {
         precondition(round == 0 && pendingQueries.isEmpty && !started, "start() is called once")
         started = true
         let n = frameBits
+        // One query per top-level block at most, in this request and in every later one.
+        pendingQueries.reserveCapacity(storage.totalBlocks)
         for p in 0..<passes {
             let k = blockSizes[p], blocks = blockCounts[p]
             let asked = p == 0 ? blocks : blocks - 1
@@ -294,6 +298,7 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeTrees(pass p: Int) {
         let nodes = treeNodes[p]
         guard nodes > 0 else {
+            if knownParity.count == 0 { knownParity = ParityCache(capacity: 1024) }
             treeBase[p] = -2
             return
         }
@@ -407,21 +412,22 @@ public struct CascadeInitiator: @unchecked Sendable {
                 }
                 let mid = start + (end - start + 1) / 2
                 if let left = known(search: s, leftStart: start, leftEnd: mid) {
-                    // The left half's Alice parity is known from an earlier search: no question needed.
-                    if bobParity(pass, start, mid) != left {
-                        end = mid
-                        s.end = Int32(truncatingIfNeeded: mid)
-                        s.aliceParity = left
-                        s.node = 2 * s.node
-                    } else {
-                        start = mid
-                        s.start = Int32(truncatingIfNeeded: mid)
-                        s.aliceParity ^= left
-                        s.node = 2 * s.node + 1
-                    }
+                    // The left half's Alice parity is known from an earlier search: no question
+                    // needed. Which half differs is a coin toss to the branch predictor, so the
+                    // step is taken without a branch: right is 0 (left half) or 1 (right half).
+                    let right = Int(bobParity(pass, start, mid) ^ left ^ 1)
+                    let keepRight = 0 &- right
+                    start ^= (start ^ mid) & keepRight
+                    end ^= (end ^ mid) & ~keepRight
+                    s.aliceParity = left ^ (s.aliceParity & UInt8(truncatingIfNeeded: keepRight))
+                    s.node = 2 * s.node + Int32(truncatingIfNeeded: right)
                     try spendStep()
                     continue
                 }
+                // The range is kept in `start` and `end` as the search steps; the search records it
+                // only when it waits.
+                s.start = Int32(truncatingIfNeeded: start)
+                s.end = Int32(truncatingIfNeeded: end)
                 s.flips = flipCounts[fb]
                 pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
                 pendingSearches[pendingCount] = s
@@ -449,6 +455,10 @@ public struct CascadeInitiator: @unchecked Sendable {
     }
 
     private mutating func flip(pass p: Int, position: Int) {
+        if let order16 = permutations.order16, let low = permutations.lowPassPositions, let halves = permutations.halfFrameBlocks {
+            flipCompact(pass: p, position: position, order16: order16, low: low, halves: halves)
+            return
+        }
         let j = permutations.order[p].withUnsafeBufferPointer { Int($0[position]) }
         keyWords[j >> 6] ^= 1 << UInt64(j & 63)
         keyParity ^= 1
@@ -477,6 +487,52 @@ public struct CascadeInitiator: @unchecked Sendable {
                 let pos = Int(positions[j * stride + q])
                 copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
             }
+        }
+    }
+
+    /// `flip` through the permutations' compact tables (frames of at most 2¹⁶ bits): the same
+    /// updates in the same order. A pass of half-frame blocks searched through the node masks
+    /// (copy base -2) has no copy and needs only the flipped bit's block; passes 0 ... 3 read
+    /// their positions from one word; any other pass falls back to the interleaved table.
+    @inline(__always)
+    private mutating func flipCompact(
+        pass p: Int, position: Int, order16: UnsafePointer<UInt16>, low: UnsafePointer<UInt64>, halves: UnsafePointer<UInt32>
+    ) {
+        let j = Int(order16[p * frameBits + position])
+        keyWords[j >> 6] ^= 1 << UInt64(j & 63)
+        keyParity ^= 1
+        correctedBits += 1
+        // Both loads depend only on j: they overlap.
+        let lowPositions = low[j], blocks = halves[j]
+        let stride = permutations.positionStride, positions = permutations.positionsOfIndex
+        @inline(__always) func place(_ q: Int) -> Int {
+            q < 4 ? Int(truncatingIfNeeded: (lowPositions >> UInt64(16 * q)) & 0xFFFF) : Int(positions[j * stride + q])
+        }
+        for q in 0..<activePasses {
+            let base = copyBase[q]
+            let b: Int
+            if base == -2 && q < 16 {
+                b = Int(truncatingIfNeeded: (blocks >> UInt32(2 * q)) & 3)
+            } else {
+                let pos = q == p ? position : place(q)
+                if base >= 0 { copies[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
+                // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
+                let k = blockSizes[q]
+                var c = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
+                if c * k > pos { c -= 1 }
+                b = c
+            }
+            let fb = blockBase[q] + b
+            bobTopParity[fb] ^= 1
+            flipCounts[fb] &+= 1
+            if q != p { openIfUnbalanced(pass: q, block: b) }
+        }
+        // Passes not started yet may already have their copies (made with pass 1's).
+        for q in activePasses..<passes {
+            let base = copyBase[q]
+            guard base >= 0 else { continue }
+            let pos = place(q)
+            copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
         }
     }
 }

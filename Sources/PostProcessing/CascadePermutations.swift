@@ -25,6 +25,19 @@ public final class CascadePermutations: @unchecked Sendable {
     /// index's entries straddle two lines (up to 16 passes).
     let positionsOfIndex: UnsafePointer<Int32>
     let positionStride: Int
+    /// Compact tables for the bit Cascade flips, in frames of at most `maximumCompactFrameBits`
+    /// bits (nil above): the flip's two dependent loads (the flipped bit's frame index, then its
+    /// places in the other passes) then read tables of 2n + 10n bytes instead of 4n + 64n, which
+    /// stay in cache. `order16` is `order`, 16 bits an entry, pass p at entry p · n.
+    let order16: UnsafePointer<UInt16>?
+    /// Per frame index j, `position[p][j]` of passes 0 ... 3 as four 16-bit fields of one word
+    /// (pass p at bits 16p; 0 for a pass not drawn): the passes of small blocks, which keep
+    /// permuted copies, in every schedule.
+    let lowPassPositions: UnsafePointer<UInt64>?
+    /// Per frame index j, 2 bits a pass for passes 0 ... 15 (pass p at bits 2p): the half-frame
+    /// block that j lands in, `position[p][j] / ⌊n/2⌋` (0, 1, or 2 for an odd frame's last
+    /// position). A pass of half-frame blocks searched through the node masks needs no more.
+    let halfFrameBlocks: UnsafePointer<UInt32>?
     /// Masks of the upper nodes of the binary searches in half-frame blocks (blocks [0, ⌊n/2⌋)
     /// and [⌊n/2⌋, 2⌊n/2⌋)), so that a search there asks and checks the parity of a large range by
     /// a masked popcount of the unpermuted key instead of a gather or a permuted copy. Per pass
@@ -73,9 +86,48 @@ public final class CascadePermutations: @unchecked Sendable {
             }
         }
         positionsOfIndex = UnsafePointer(table)
+        if n >= 2 && n <= Self.maximumCompactFrameBits {
+            let order16 = UnsafeMutablePointer<UInt16>.allocate(capacity: n * passes)
+            let low = Self.allocateAligned(UInt64.self, count: n)
+            let blocks = Self.allocateAligned(UInt32.self, count: n)
+            low.initialize(repeating: 0, count: n)
+            blocks.initialize(repeating: 0, count: n)
+            let half = n / 2
+            for p in 0..<passes {
+                let o = all[p].order, inv = inverses[p]
+                for pos in 0..<n { (order16 + p * n + pos).initialize(to: UInt16(truncatingIfNeeded: o[pos])) }
+                for j in 0..<n {
+                    let pos = Int(inv[j])
+                    if p < 4 { low[j] |= UInt64(pos) << UInt64(16 * p) }
+                    if p < 16 { blocks[j] |= UInt32(pos / half) << UInt32(2 * p) }
+                }
+            }
+            self.order16 = UnsafePointer(order16)
+            lowPassPositions = UnsafePointer(low)
+            halfFrameBlocks = UnsafePointer(blocks)
+        } else {
+            order16 = nil
+            lowPassPositions = nil
+            halfFrameBlocks = nil
+        }
     }
 
-    deinit { positionsOfIndex.deallocate() }
+    deinit {
+        positionsOfIndex.deallocate()
+        order16?.deallocate()
+        lowPassPositions?.deallocate()
+        halfFrameBlocks?.deallocate()
+    }
+
+    /// Frames up to this size get the compact flip tables (`order16`, `lowPassPositions`,
+    /// `halfFrameBlocks`): every position and index fits 16 bits.
+    static let maximumCompactFrameBits = 1 << 16
+
+    /// Memory for `count` values starting on a 64-byte boundary (a table's entries then never
+    /// straddle two cache lines).
+    private static func allocateAligned<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<T>.stride, alignment: 64).bindMemory(to: T.self, capacity: max(1, count))
+    }
 
     /// Frames above this size get no node masks (they would take about 8n bytes a pass: 8 MB
     /// a pass at 2²⁰ bits); their passes of huge blocks keep permuted copies instead.

@@ -17,6 +17,8 @@ public struct CascadeResponder: Sendable {
     private var copyBase: [Int]
     /// Per pass: true if it may still get a copy (large blocks, no node masks).
     private var copyOnDemand: [Bool]
+    /// Whether any pass may still get a copy (most schedules and frames: none).
+    private var anyCopyOnDemand = false
     private var blockSizes: [Int]
     private var searchQueriesPerPass: [Int]
     private var expectedRound: UInt32 = 0
@@ -52,6 +54,14 @@ public struct CascadeResponder: Sendable {
             i += 2
         }
         if i < copied.count { makeCopy(pass: copied[i]) }
+        anyCopyOnDemand = copyOnDemand.contains(true)
+    }
+
+    /// Alice's parity in a pass without a copy (node masks or a gather): out of line, so that the
+    /// answer loop keeps the prefix rows' two-bit path tight.
+    @inline(never)
+    private static func parityWithoutCopy(_ permutations: CascadePermutations, _ key: BitKey, _ pass: Int, _ start: Int, _ end: Int) -> UInt8 {
+        permutations.parity(of: key, pass: pass, start: start, end: end)
     }
 
     private mutating func makeCopies(passes p: Int, _ q: Int) {
@@ -88,42 +98,56 @@ public struct CascadeResponder: Sendable {
         guard request.round == expectedRound else {
             throw .protocolViolation("Cascade round \(request.round) arrived, round \(expectedRound) expected")
         }
-        let n = permutations.frameBits
-        for q in request.queries {
-            guard Int(q.pass) < copyBase.count, q.start < q.end, Int(q.end) <= n else {
+        let n = permutations.frameBits, passCount = copyBase.count
+        let queries = request.queries
+        let valid = queries.withUnsafeBufferPointer { qs in
+            var ok = true
+            for q in qs { ok = ok && Int(q.pass) < passCount && q.start < q.end && Int(q.end) <= n }
+            return ok
+        }
+        // The check above takes no branch per query; the first bad query then names the error.
+        if !valid {
+            for q in queries where !(Int(q.pass) < passCount && q.start < q.end && Int(q.end) <= n) {
                 throw .protocolViolation("parity query for pass \(q.pass), bits \(q.start)..<\(q.end) is outside the \(n)-bit frame")
             }
         }
         // Passes of huge blocks without node masks get their copy on their second search query.
         // (Whether a parity comes from a copy or not never changes its value.)
-        for q in request.queries where copyOnDemand[Int(q.pass)] {
-            let pass = Int(q.pass), start = Int(q.start), k = blockSizes[pass]
-            let topLevel = start % k == 0 && Int(q.end) == min(start + k, n)
-            guard !topLevel else { continue }
-            searchQueriesPerPass[pass] += 1
-            if searchQueriesPerPass[pass] == 2 {
-                copyOnDemand[pass] = false
-                makeCopy(pass: pass)
+        if anyCopyOnDemand {
+            for q in queries where copyOnDemand[Int(q.pass)] {
+                let pass = Int(q.pass), start = Int(q.start), k = blockSizes[pass]
+                let topLevel = start % k == 0 && Int(q.end) == min(start + k, n)
+                guard !topLevel else { continue }
+                searchQueriesPerPass[pass] += 1
+                if searchQueriesPerPass[pass] == 2 {
+                    copyOnDemand[pass] = false
+                    makeCopy(pass: pass)
+                }
             }
+            anyCopyOnDemand = copyOnDemand.contains(true)
         }
         var parities = BitKey(count: 0)
         swap(&parities, &replyBuffer)
         parities.removeAll()
         var word: UInt64 = 0, filled = 0
+        let permutations = permutations, key = key
         copyWords.withUnsafeBufferPointer { copies in
             copyBase.withUnsafeBufferPointer { copyBase in
-                for q in request.queries {
-                    let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
-                    let base = copyBase[pass]
-                    let parity = base >= 0
-                        ? BitKey.prefixParity(copies, base: base, start: start, end: end)
-                        : permutations.parity(of: key, pass: pass, start: start, end: end)
-                    word |= UInt64(parity) << UInt64(filled)
-                    filled += 1
-                    if filled == 64 {
-                        parities.append(bits: word, count: 64)
-                        word = 0
-                        filled = 0
+                queries.withUnsafeBufferPointer { qs in
+                    for q in qs {
+                        let start = Int(q.start), end = Int(q.end), pass = Int(q.pass)
+                        let base = copyBase[pass]
+                        // Most queries fall in the passes of small blocks: two bits of a prefix row.
+                        let parity = base >= 0
+                            ? UInt64(BitKey.prefixParity(copies, base: base, start: start, end: end))
+                            : UInt64(Self.parityWithoutCopy(permutations, key, pass, start, end))
+                        word |= parity << UInt64(filled)
+                        filled += 1
+                        if filled == 64 {
+                            parities.append(bits: word, count: 64)
+                            word = 0
+                            filled = 0
+                        }
                     }
                 }
             }

@@ -111,6 +111,38 @@ struct CascadeTests {
         }
     }
 
+    @Test("the compact flip tables hold the shuffles' entries, 16 bits each, for frames up to 2^16 bits",
+          arguments: [(2, 1), (777, 3), (1_001, 10), (4_097, 16), (9_999, 17), (65_536, 4)])
+    func compactFlipTables(bits n: Int, passes: Int) throws {
+        let perms = CascadePermutations(frameBits: n, passes: passes, seed: 11)
+        let order16 = try #require(perms.order16), low = try #require(perms.lowPassPositions)
+        let halves = try #require(perms.halfFrameBlocks)
+        let half = n / 2
+        for p in 0..<passes {
+            #expect((0..<n).allSatisfy { Int(order16[p * n + $0]) == Int(perms.order[p][$0]) }, "pass \(p)")
+        }
+        // Mismatches are counted, not expected one by one: 2¹⁶ indices × 20 fields in a debug build.
+        var wrongPositions = 0, wrongPadding = 0, wrongBlocks = 0
+        for j in 0..<n {
+            for p in 0..<min(4, passes) where Int((low[j] >> UInt64(16 * p)) & 0xFFFF) != Int(perms.position[p][j]) { wrongPositions += 1 }
+            for p in min(4, passes)..<4 where (low[j] >> UInt64(16 * p)) & 0xFFFF != 0 { wrongPadding += 1 }
+            // The half-frame block by hand: below ⌊n/2⌋ is 0, below 2⌊n/2⌋ is 1, an odd frame's last position 2.
+            for p in 0..<min(16, passes) {
+                let pos = Int(perms.position[p][j])
+                let block = pos < half ? 0 : pos < 2 * half ? 1 : 2
+                if Int((halves[j] >> UInt32(2 * p)) & 3) != block { wrongBlocks += 1 }
+            }
+        }
+        #expect(wrongPositions == 0 && wrongPadding == 0 && wrongBlocks == 0)
+        #expect(Int(bitPattern: low) % 64 == 0 && Int(bitPattern: halves) % 64 == 0)
+    }
+
+    @Test("frames above 2^16 bits (and of one bit) get no compact flip tables", arguments: [1, 65_537])
+    func noCompactFlipTables(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 2, seed: 11)
+        #expect(perms.order16 == nil && perms.lowPassPositions == nil && perms.halfFrameBlocks == nil)
+    }
+
     @Test("two permuted copies scattered in one walk equal the copies bit by bit", arguments: [1, 63, 64, 65, 127, 1_001, 3_001, 10_000])
     func pairedScatter(bits n: Int) {
         let perms = CascadePermutations(frameBits: n, passes: 2, seed: 13)
