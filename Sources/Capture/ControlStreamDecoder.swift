@@ -134,13 +134,12 @@ struct DirectionDecoding {
             if held < Frame.headerBytes {
                 wanted = Frame.headerBytes - held
             } else {
-                let length = buffer.withUnsafeBytes { b -> Int? in
-                    let h = UnsafeRawBufferPointer(rebasing: b[start..<start + Frame.headerBytes])
-                    return FrameBoundary.plausibleHeader(h) ? Int(PacketDissector.be32(h, 24)) : nil
+                let size = buffer.withUnsafeBytes {
+                    FrameBoundary.plausibleFrameSize(UnsafeRawBufferPointer(rebasing: $0[start..<start + Frame.headerBytes]))
                 }
                 // Not a header: `extract` reports it and scans on, over everything that is left.
-                guard let length else { break }
-                wanted = Frame.headerBytes + length + Frame.tagBytes - held
+                guard let size else { break }
+                wanted = size - held
             }
             // `extract` leaves only an incomplete frame held (wanted > 0); should that ever not
             // hold, the buffered path takes over rather than a negative range.
@@ -176,10 +175,9 @@ struct DirectionDecoding {
             // Frames that lie whole in the rest of the segment, decoded in place. bufferOffset is
             // the stream offset of `rest`'s first byte (everything before it is consumed).
             while rest.count >= Frame.headerBytes {
-                let h = UnsafeRawBufferPointer(rebasing: rest[0..<Frame.headerBytes])
-                guard FrameBoundary.plausibleHeader(h) else { break }
-                let total = Frame.headerBytes + Int(PacketDissector.be32(h, 24)) + Frame.tagBytes
-                guard rest.count >= total else { break }
+                guard let total = FrameBoundary.plausibleFrameSize(UnsafeRawBufferPointer(rebasing: rest[0..<Frame.headerBytes])),
+                      rest.count >= total
+                else { break }
                 // On an error the frame is left to `extract`, which reports it from the buffer.
                 guard let frame = try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: rest[0..<total])) else { break }
                 frames += 1
@@ -334,6 +332,12 @@ package enum FrameBoundary {
         guard flags & ~Frame.ignorableFlag == 0 else { return false }
         guard Int(PacketDissector.be32(b, 24)) <= Frame.maximumPayload else { return false }
         return MessageType(rawValue: b[5]) != nil || flags & Frame.ignorableFlag != 0
+    }
+
+    /// The whole frame's size in bytes (header, payload and tag) when `b` starts with a plausible
+    /// header, nil otherwise.
+    package static func plausibleFrameSize(_ b: UnsafeRawBufferPointer) -> Int? {
+        plausibleHeader(b) ? Frame.headerBytes + Int(PacketDissector.be32(b, 24)) + Frame.tagBytes : nil
     }
 
     /// The index of the first plausible header in `b`, nil if none (more bytes may be needed).

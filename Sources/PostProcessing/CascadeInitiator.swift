@@ -471,10 +471,7 @@ public struct CascadeInitiator: @unchecked Sendable {
                 let pos = q == p ? position : Int(positions[j * stride + q])
                 let base = copyBase[q]
                 if base >= 0 { copies[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
-                // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
-                let k = blockSizes[q]
-                var b = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
-                if b * k > pos { b -= 1 }
+                let b = block(ofPosition: pos, pass: q)
                 let fb = blockBase[q] + b
                 bobTopParity[fb] ^= 1
                 flipCounts[fb] &+= 1
@@ -488,6 +485,15 @@ public struct CascadeInitiator: @unchecked Sendable {
                 copies[base + pos >> 6] ^= 1 << UInt64(pos & 63)
             }
         }
+    }
+
+    /// The block of pass `q` that holds position `pos` of its copy: ⌊pos / k⌋ without a division.
+    /// ⌊pos · r / 2⁴⁰⌋ (r the pass's reciprocal) is ⌊pos / k⌋ or one more (pos < 2²⁴): one
+    /// correction makes it exact.
+    @inline(__always)
+    private func block(ofPosition pos: Int, pass q: Int) -> Int {
+        let b = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
+        return b * blockSizes[q] > pos ? b - 1 : b
     }
 
     /// `flip` through the permutations' compact tables (frames of at most 2¹⁶ bits): the same
@@ -516,11 +522,7 @@ public struct CascadeInitiator: @unchecked Sendable {
             } else {
                 let pos = q == p ? position : place(q)
                 if base >= 0 { copies[base + pos >> 6] ^= 1 << UInt64(pos & 63) }
-                // ⌊pos · r / 2⁴⁰⌋ is ⌊pos / k⌋ or one more (pos < 2²⁴): one correction makes it exact.
-                let k = blockSizes[q]
-                var c = Int(truncatingIfNeeded: (UInt64(pos) &* UInt64(blockReciprocals[q])) >> 40)
-                if c * k > pos { c -= 1 }
-                b = c
+                b = block(ofPosition: pos, pass: q)
             }
             let fb = blockBase[q] + b
             bobTopParity[fb] ^= 1

@@ -12,13 +12,9 @@ extension FrameDecoder {
     public static func decodeFrame(borrowing bytes: UnsafeRawBufferPointer) throws(WireError) -> Frame {
         let n = bytes.count
         guard n >= Frame.headerBytes else { return try decode(slice: ArraySlice(bytes)).frame }
-        // 28 bytes are there (checked above): the header's fields by unaligned loads.
-        let magic = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
-        let version = bytes[4], type = bytes[5]
-        let flags = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
-        let session = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        let sequence = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt32.self)))
+        // 28 bytes are there (checked above).
+        let (magic, version, header) = headerFields(bytes)
+        let type = header.type, flags = header.flags, length = header.length
         guard magic == Frame.magic, version == Frame.version, flags & ~Frame.ignorableFlag == 0, length <= Frame.maximumPayload,
               n == Frame.headerBytes + length + Frame.tagBytes
         else { return try decode(slice: ArraySlice(bytes)).frame }
@@ -35,6 +31,6 @@ extension FrameDecoder {
         }
         // n == 28 + length + 8 (checked above): the tag is the last eight bytes.
         let tag = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: Frame.headerBytes + length, as: UInt64.self))
-        return Frame(sessionID: session, sequence: sequence, flags: flags, message: message, tag: tag)
+        return Frame(sessionID: header.sessionID, sequence: header.sequence, flags: flags, message: message, tag: tag)
     }
 }

@@ -113,20 +113,27 @@ public struct FrameDecoder: Sendable {
         guard bytes.count >= Frame.headerBytes else {
             throw .truncated(offset: bytes.count, needed: Frame.headerBytes - bytes.count)
         }
-        let (magic, version, type, flags, session, sequence, length) = bytes.withUnsafeBytes { raw in
-            (UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), raw[4], raw[5],
-             UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)),
-             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-             Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self))))
-        }
+        let (magic, version, header) = bytes.withUnsafeBytes { headerFields($0) }
         guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
         guard version == Frame.version else { throw .unsupportedVersion(offset: 4, version: version) }
-        guard flags & ~Frame.ignorableFlag == 0 else {
-            throw .invalidField(offset: 6, field: "flags", reason: .reservedFlags(flags))
+        guard header.flags & ~Frame.ignorableFlag == 0 else {
+            throw .invalidField(offset: 6, field: "flags", reason: .reservedFlags(header.flags))
         }
-        guard length <= Frame.maximumPayload else { throw .frameTooLong(offset: 24, length: length, limit: Frame.maximumPayload) }
-        return Header(type: type, flags: flags, sessionID: session, sequence: sequence, length: length)
+        guard header.length <= Frame.maximumPayload else {
+            throw .frameTooLong(offset: 24, length: header.length, limit: Frame.maximumPayload)
+        }
+        return header
+    }
+
+    /// The header's fields as they stand, unchecked (`raw` holds at least 28 bytes), by unaligned
+    /// loads: the checks are the caller's (``decodeHeader(_:)``, ``decodeFrame(borrowing:)``).
+    @inline(__always)
+    static func headerFields(_ raw: UnsafeRawBufferPointer) -> (magic: UInt32, version: UInt8, header: Header) {
+        (UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), raw[4],
+         Header(type: raw[5], flags: UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)),
+                sessionID: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                sequence: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                length: Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self)))))
     }
 
     private static func decode(frame bytes: ArraySlice<UInt8>, header: Header) throws(WireError) -> Decoded {
