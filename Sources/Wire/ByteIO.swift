@@ -4,12 +4,12 @@ public struct ByteWriter: Sendable {
 
     public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
-    @inline(__always) public mutating func u8(_ v: UInt8) { bytes.append(v) }
-    @inline(__always) public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v)) }
-    @inline(__always) public mutating func u32(_ v: UInt32) {
+    public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v)) }
+    public mutating func u32(_ v: UInt32) {
         withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
-    @inline(__always) public mutating func u64(_ v: UInt64) {
+    public mutating func u64(_ v: UInt64) {
         withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
     /// Many 32-bit values at once (offsets lists run to millions of entries): byte-swapped in
@@ -61,62 +61,51 @@ public struct ByteWriter: Sendable {
     }
 }
 
-/// Bounds-checked big-endian field reader over a byte slice, or over bytes borrowed for the
-/// duration of one decode call (``init(borrowing:base:)``). Offsets in errors are absolute
-/// (relative to the start of the frame) via `base`.
+/// Bounds-checked big-endian field reader over bytes borrowed for one decode call. Offsets in
+/// errors are absolute (relative to the start of the frame) via `base`.
 ///
-/// `@unchecked Sendable`: a reader over a slice holds only values; a borrowed reader is made
-/// only inside a decode call of this module (``FrameDecoder/decodeFrame(borrowing:)``), lives in
-/// that call's local variables and never leaves it.
+/// A reader is made only inside the call that holds its bytes — ``reading(_:base:_:)`` or a
+/// decode entry of this module (``FrameDecoder/decodeFrame(borrowing:)``) — and never leaves it.
+/// It holds a pointer and two integers: no slice to retain and release, no optional to test,
+/// and nothing to copy per field, so a field read is a bounds check and a load. (Under the
+/// fuzzers' AddressSanitizer build a reader that also held a slice was copied whole, with a
+/// retain, into a poisoned stack frame on every field: a quarter of the frame target's time.)
+///
+/// `@unchecked Sendable`: the pointer is only read, and only while the call that lent it runs.
 public struct ByteReader: @unchecked Sendable {
-    private let bytes: ArraySlice<UInt8>
-    /// The borrowed bytes, when the reader reads those instead of `bytes` (then empty).
-    private let view: UnsafeRawBufferPointer?
-    /// Index of the first byte and one past the last: `bytes`' indices, or 0 and the view's
-    /// count. Every read is bounds-checked against these (`need`, `take`) before the load.
-    private let start: Int
-    private let end: Int
-    private var position: Int
+    private let bytes: UnsafeRawBufferPointer
+    /// Index of the next byte in `bytes`; every read is bounds-checked against `bytes.count`
+    /// (`need`, `take`) before the load.
+    private var position = 0
     private let base: Int
 
-    public init(_ bytes: ArraySlice<UInt8>, base: Int = 0) {
+    /// A reader over bytes the caller keeps valid and unchanged while the reader is used.
+    init(borrowing bytes: UnsafeRawBufferPointer, base: Int = 0) {
         self.bytes = bytes
-        view = nil
-        start = bytes.startIndex
-        end = bytes.endIndex
-        position = bytes.startIndex
         self.base = base
     }
 
-    /// A reader over bytes the caller keeps valid and unchanged while the reader is used: no
-    /// slice, so no reference counting per frame. Module-internal: only a decode call that holds
-    /// the bytes for its whole duration makes one.
-    init(borrowing view: UnsafeRawBufferPointer, base: Int = 0) {
-        bytes = []
-        self.view = view
-        start = 0
-        end = view.count
-        position = 0
-        self.base = base
+    /// Runs `body` with a reader over `bytes` whose first byte is at frame offset `base`. The
+    /// reader must not leave `body`: it reads the slice's storage in place.
+    @inline(__always)
+    public static func reading<R>(_ bytes: ArraySlice<UInt8>, base: Int = 0, _ body: (inout ByteReader) throws(WireError) -> R)
+        throws(WireError) -> R
+    {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(WireError) -> R in
+            var reader = ByteReader(borrowing: UnsafeRawBufferPointer(buffer), base: base)
+            return try body(&reader)
+        }
     }
 
     /// Offset of the next byte from the start of the frame.
-    public var offset: Int { base + position - start }
-    public var remaining: Int { end - position }
-
-    /// The bytes read, whichever they are; an index `p` in `start..<end` is at `p - start`.
-    @inline(__always)
-    private func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if let view { return body(view) }
-        return bytes.withUnsafeBytes(body)
-    }
+    public var offset: Int { base + position }
+    public var remaining: Int { bytes.count - position }
 
     @inline(__always)
     private mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
         guard n >= 0, remaining >= n else { throw .truncated(offset: offset, needed: n - remaining) }
         defer { position += n }
-        let p = position - start
-        return withBytes { [UInt8](UnsafeRawBufferPointer(rebasing: $0[p..<p + n])) }
+        return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[position..<position + n]))
     }
 
     @inline(__always)
@@ -127,18 +116,13 @@ public struct ByteReader: @unchecked Sendable {
     }
 
     /// The big-endian integer at index `p`, which `need` has bounds-checked: one unaligned load
-    /// instead of a bounds-checked subscript per byte (the decoder's hot path: every frame
-    /// header is eight of these).
+    /// instead of a bounds-checked subscript per byte.
     @inline(__always)
     private func load<T: FixedWidthInteger>(_ p: Int, as _: T.Type) -> T {
-        let at = p - start  // computed outside the closure, which then captures no copy of the reader
-        return withBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
+        T(bigEndian: bytes.loadUnaligned(fromByteOffset: p, as: T.self))
     }
 
-    public mutating func u8() throws(WireError) -> UInt8 {
-        let p = try need(1) - start
-        return withBytes { $0[p] }
-    }
+    public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
     public mutating func u16() throws(WireError) -> UInt16 { load(try need(2), as: UInt16.self) }
     public mutating func u32() throws(WireError) -> UInt32 { load(try need(4), as: UInt32.self) }
     public mutating func u64() throws(WireError) -> UInt64 { load(try need(8), as: UInt64.self) }
@@ -146,36 +130,34 @@ public struct ByteReader: @unchecked Sendable {
 
     /// `n` 32-bit values at once; the caller has bounded `n` against the bytes left.
     public mutating func u32s(_ n: Int) throws(WireError) -> [UInt32] {
-        let base = try need(4 * n) - start
-        return withBytes { raw in
-            return [UInt32](unsafeUninitializedCapacity: n) { out, count in
-                // One copy, then a byte swap in place: a loop the compiler vectorizes.
-                if n > 0, let source = raw.baseAddress, let target = out.baseAddress {
-                    UnsafeMutableRawPointer(target).copyMemory(from: source + base, byteCount: 4 * n)
-                }
-                for i in 0..<n { out[i] = UInt32(bigEndian: out[i]) }
-                count = n
+        let first = try need(4 * n)
+        let raw = bytes
+        return [UInt32](unsafeUninitializedCapacity: n) { out, count in
+            // One copy, then a byte swap in place: a loop the compiler vectorizes.
+            if n > 0, let source = raw.baseAddress, let target = out.baseAddress {
+                UnsafeMutableRawPointer(target).copyMemory(from: source + first, byteCount: 4 * n)
             }
+            for i in 0..<n { out[i] = UInt32(bigEndian: out[i]) }
+            count = n
         }
     }
 
     /// `n` Cascade parity queries (pass u16, start u32, end u32), each checked for start < end.
     mutating func parityQueries(_ n: Int) throws(WireError) -> [WireParityQuery] {
         let first = offset
-        let base = try need(10 * n) - start
+        let origin = try need(10 * n)
         var bad = -1
-        let queries = withBytes { raw in
-            return [WireParityQuery](unsafeUninitializedCapacity: n) { out, count in
-                for i in 0..<n {
-                    let at = base + 10 * i
-                    let q = WireParityQuery(pass: UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)),
-                                            start: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 2, as: UInt32.self)),
-                                            end: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 6, as: UInt32.self)))
-                    if q.start >= q.end && bad < 0 { bad = i }
-                    out[i] = q  // a trivial type: assigning initializes
-                }
-                count = n
+        let raw = bytes
+        let queries = [WireParityQuery](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n {
+                let at = origin + 10 * i
+                let q = WireParityQuery(pass: UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)),
+                                        start: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 2, as: UInt32.self)),
+                                        end: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at + 6, as: UInt32.self)))
+                if q.start >= q.end && bad < 0 { bad = i }
+                out[i] = q  // a trivial type: assigning initializes
             }
+            count = n
         }
         if bad >= 0 {
             let q = queries[bad]

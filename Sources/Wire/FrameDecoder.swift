@@ -58,8 +58,9 @@ public struct FrameDecoder: Sendable {
         let total = Frame.headerBytes + header.length + Frame.tagBytes
         guard available >= total else { return nil }
         let bytes = buffer.prefix(total)
-        var tr = ByteReader(bytes.suffix(Frame.tagBytes), base: Frame.headerBytes + header.length)
-        let tag = try tr.u64()
+        let tag = try ByteReader.reading(bytes.suffix(Frame.tagBytes), base: Frame.headerBytes + header.length) { (r) throws(WireError) in
+            try r.u64()
+        }
         buffer.consume(total)
         streamOffset += total
         return RawFrame(sessionID: header.sessionID, sequence: header.sequence, type: header.type, tag: tag,
@@ -102,8 +103,7 @@ public struct FrameDecoder: Sendable {
     }
 
     private static func checkMagic(_ bytes: ArraySlice<UInt8>) throws(WireError) {
-        var r = ByteReader(bytes)
-        let magic = try r.u32()
+        let magic = try ByteReader.reading(bytes) { (r) throws(WireError) in try r.u32() }
         guard magic == Frame.magic else { throw .badMagic(offset: 0, found: magic) }
     }
 
@@ -141,8 +141,9 @@ public struct FrameDecoder: Sendable {
         let payloadEnd = payloadStart + header.length
         let message: Message
         if let type = MessageType(rawValue: header.type) {
-            var r = ByteReader(bytes[payloadStart..<payloadEnd], base: Frame.headerBytes)
-            message = try PayloadCodec.decode(type: type, &r)
+            message = try ByteReader.reading(bytes[payloadStart..<payloadEnd], base: Frame.headerBytes) { (r) throws(WireError) in
+                try PayloadCodec.decode(type: type, &r)
+            }
         } else if header.flags & Frame.ignorableFlag != 0 {
             message = .ignored(type: header.type, payload: Array(bytes[payloadStart..<payloadEnd]))
         } else {

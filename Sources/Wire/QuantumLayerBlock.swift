@@ -88,8 +88,7 @@ public struct QuantumLayerDecoder: Sendable {
         let available = buffer.count
         guard available >= QuantumLayerBlock.headerBytes else {
             if available >= 4 {
-                var r = ByteReader(buffer.prefix(4))
-                let m = try r.u32()
+                let m = try ByteReader.reading(buffer.prefix(4)) { (r) throws(WireError) in try r.u32() }
                 guard m == QuantumLayerBlock.magic else { throw .badBlockMagic(offset: 0, found: m) }
             }
             return nil
@@ -124,7 +123,10 @@ public struct QuantumLayerDecoder: Sendable {
     }
 
     private static func header(_ bytes: ArraySlice<UInt8>) throws(WireError) -> Header {
-        var r = ByteReader(bytes)
+        try ByteReader.reading(bytes) { (r) throws(WireError) in try header(&r) }
+    }
+
+    private static func header(_ r: inout ByteReader) throws(WireError) -> Header {
         let magic = try r.u32()
         guard magic == QuantumLayerBlock.magic else { throw .badBlockMagic(offset: 0, found: magic) }
         let version = try r.u8()
@@ -152,7 +154,12 @@ public struct QuantumLayerDecoder: Sendable {
     }
 
     private static func decode(_ bytes: ArraySlice<UInt8>, _ h: Header) throws(WireError) -> QuantumLayerBlock {
-        var r = ByteReader(bytes[(bytes.startIndex + QuantumLayerBlock.headerBytes)...], base: QuantumLayerBlock.headerBytes)
+        try ByteReader.reading(bytes[(bytes.startIndex + QuantumLayerBlock.headerBytes)...], base: QuantumLayerBlock.headerBytes) {
+            (r) throws(WireError) in try decode(&r, h)
+        }
+    }
+
+    private static func decode(_ r: inout ByteReader, _ h: Header) throws(WireError) -> QuantumLayerBlock {
         let first = r.offset
         let offsets = try r.u32s(h.detections)
         var previous: Int64 = -1
