@@ -7,22 +7,35 @@ import Wire
 /// extra check is more code run per input, and libFuzzer's per-input cost grows with it). The
 /// round-trip target adds the properties (``streamAgreement(_:whole:)`` and ``FrameRoundTrip``).
 package enum FrameDecoding {
-    /// The frame-decoder target: the bytes decoded whole, strictly.
+    /// The frame-decoder target: the bytes decoded as one frame, strictly, where they lie, by
+    /// ``FrameDecoder/decodeFrame(borrowing:)`` — the entry `capture inspect` reads every frame
+    /// of an untrusted file with. It checks the header itself and decodes a well-formed frame's
+    /// payload in place; anything else (a bad header, a length that disagrees with the bytes, an
+    /// unknown type) it hands to ``FrameDecoder/decode(slice:)``, the stream decoder's path, so
+    /// both entries' header checks and the one payload codec are fuzzed. The payload of a
+    /// well-formed frame read through a slice (the node's path) is the round-trip target's.
+    package static func decode(_ bytes: UnsafeRawBufferPointer) {
+        _ = try? FrameDecoder.decodeFrame(borrowing: bytes)
+    }
+
+    /// The frame-decoder target on bytes kept in an array (a replayed finding).
     package static func decode(_ bytes: [UInt8]) {
-        _ = try? FrameDecoder.decode(bytes)
+        bytes.withUnsafeBytes { decode($0) }
     }
 
-    /// The frame-decoder target on libFuzzer's input, copied into the reused ``input`` array.
+    /// The frame-decoder target on libFuzzer's input, read where libFuzzer put it: a heap copy
+    /// of exactly the input's size, so a read past its end lands in the allocation's redzone and
+    /// is reported, with no copy of ours.
     package static func decode(_ data: UnsafePointer<UInt8>, _ size: Int) {
-        input.withInput(data, size) { decode($0) }
+        decode(UnsafeRawBufferPointer(start: data, count: size))
     }
 
-    /// The longest input the frame targets are run with (`Fuzz/run.sh`'s `-max_len`); a longer
-    /// one gets an array of its own.
+    /// The longest input the round-trip target is run with (`Fuzz/run.sh`'s `-max_len`); a
+    /// longer one gets an array of its own.
     package static let maximumInput = 1 << 16
 
-    /// The array every input of the frame targets is copied into. libFuzzer runs a target's
-    /// inputs one at a time on one thread, so one buffer serves them all.
+    /// The array every input of the round-trip target is copied into (its checks take arrays).
+    /// libFuzzer runs a target's inputs one at a time on one thread, so one buffer serves them all.
     nonisolated(unsafe) package static var input = FuzzInputBuffer(capacity: maximumInput)
 
     /// The stream decoder, fed `bytes` in two pieces, agrees with decoding them whole (`whole`):

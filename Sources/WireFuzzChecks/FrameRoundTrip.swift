@@ -24,7 +24,7 @@ package enum FrameRoundTrip {
         }
     }
 
-    /// The check on libFuzzer's input, copied into the frame targets' reused array
+    /// The check on libFuzzer's input, copied into the round-trip target's reused array
     /// (``FrameDecoding/input``).
     package static func check(_ data: UnsafePointer<UInt8>, _ size: Int) {
         FrameDecoding.input.withInput(data, size) { check($0) }
