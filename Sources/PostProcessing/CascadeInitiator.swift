@@ -334,7 +334,8 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopy(pass p: Int) {
         let row = storage.rowWords, base = p * row, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.scatter(key, count: frameBits, inverse: permutations.position[p], into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
+        BitKey.permutedCopy(key, count: frameBits, order: permutations.order[p], inverse: permutations.position[p],
+                            into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
         copies[base + row - 1] = 0
         copyBase[p] = base
     }
@@ -343,9 +344,10 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopies(passes p: Int, _ q: Int) {
         let row = storage.rowWords, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.scatter(key, count: frameBits, inverses: permutations.position[p], permutations.position[q],
-                       into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
-                       UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
+        BitKey.permutedCopies(key, count: frameBits, orders: permutations.order[p], permutations.order[q],
+                              inverses: permutations.position[p], permutations.position[q],
+                              into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
+                              UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
         copies[p * row + row - 1] = 0
         copies[q * row + row - 1] = 0
         copyBase[p] = p * row

@@ -1,0 +1,89 @@
+import CBitPermutation
+import QKDMath
+import Testing
+@testable import PostProcessing
+
+@Suite("Permuted copies (C kernel)", .serialized)
+struct PermutedCopyTests {
+    /// Bit i of the copy is bit order[i] of the key, one bit at a time: the definition.
+    static func definition(_ key: BitKey, order: [Int32]) -> BitKey {
+        BitKey(bits: order.map { key[Int($0)] })
+    }
+
+    @Test("every kernel (AVX-512, AVX2, portable) holds bit order[i] at i and writes exactly its words",
+          arguments: [1, 2, 31, 32, 33, 63, 64, 65, 127, 129, 1_001, 3_001, 10_000, 65_536, 70_001], [Int32(0), 1, 2])
+    func kernels(bits n: Int, level: Int32) {
+        let perms = CascadePermutations(frameBits: n, passes: 1, seed: 21)
+        let key = randomKey(n, seed: UInt64(n) + 5)
+        let words = (n + 63) / 64
+        // One word more than the copy's, preset to ones: the kernel writes exactly its words.
+        var row = [UInt64](repeating: ~0, count: words + 1)
+        row.withUnsafeMutableBufferPointer { dst in
+            key.words.withUnsafeBufferPointer { src in
+                perms.order[0].withUnsafeBufferPointer { o in
+                    qkd_permute_bits_at(dst.baseAddress!, src.baseAddress!, o.baseAddress!, n, level)
+                }
+            }
+        }
+        #expect(row.last == ~0)
+        let expected = Self.definition(key, order: perms.order[0])
+        // Equal words: the bits past the end are clear as well.
+        #expect(Array(row.prefix(words)) == expected.words, "\(n) bits, kernel \(level)")
+    }
+
+    @Test("the identity and the reversal, by hand", arguments: [Int32(0), 1, 2])
+    func handWorked(level: Int32) {
+        // 70 bits: 0b1011 in the low bits, bit 64 and bit 69 set.
+        let n = 70
+        var key = BitKey(count: n)
+        for i in [0, 1, 3, 64, 69] { key[i] = 1 }
+        var out = [UInt64](repeating: 0, count: 2)
+        let identity = (0..<Int32(n)).map { $0 }, reversal = identity.reversed().map { $0 }
+        key.words.withUnsafeBufferPointer { src in
+            qkd_permute_bits_at(&out, src.baseAddress!, identity, n, level)
+            #expect(out == [0b1011, 0b10_0001])
+            // Reversed: bit i is bit 69 − i, so bits 69, 68, 66, 5 and 0 are set.
+            qkd_permute_bits_at(&out, src.baseAddress!, reversal, n, level)
+            #expect(out == [1 | 1 << 5, 1 << 2 | 1 << 4 | 1 << 5])
+        }
+    }
+
+    @Test("the level in use is what the CPU has, capped by the forced level")
+    func dispatch() {
+        let detected = qkd_permute_level()
+        #expect((0...2).contains(detected))
+        qkd_permute_force_level(0)
+        #expect(qkd_permute_level() == 0)
+        qkd_permute_force_level(1)
+        #expect(qkd_permute_level() == min(1, detected))
+        qkd_permute_force_level(-1)
+        #expect(qkd_permute_level() == detected)
+    }
+
+    @Test("BitKey's permuted copies are the same with the kernel and with the portable scatter",
+          arguments: [1, 63, 64, 65, 1_001, 10_000])
+    func swiftEntryPoints(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 2, seed: 17)
+        let key = randomKey(n, seed: UInt64(n) + 9)
+        let words = (n + 63) / 64
+        func copies() -> ([UInt64], [UInt64]) {
+            var a = [UInt64](repeating: ~0, count: words), b = a
+            a.withUnsafeMutableBufferPointer { a in
+                b.withUnsafeMutableBufferPointer { b in
+                    key.words.withUnsafeBufferPointer { src in
+                        BitKey.permutedCopies(src, count: n, orders: perms.order[0], perms.order[1], inverses: perms.position[0],
+                                              perms.position[1], into: a, b)
+                    }
+                }
+            }
+            return (a, b)
+        }
+        let withKernel = copies()
+        qkd_permute_force_level(0)
+        let portable = copies()
+        qkd_permute_force_level(-1)
+        #expect(withKernel.0 == Self.definition(key, order: perms.order[0]).words)
+        #expect(withKernel.1 == Self.definition(key, order: perms.order[1]).words)
+        #expect(portable.0 == withKernel.0 && portable.1 == withKernel.1)
+    }
+}
