@@ -307,16 +307,6 @@ public struct CascadeInitiator: @unchecked Sendable {
         treeBase[p] = first * 32
     }
 
-    /// Alice's parity of the left half [leftStart, leftEnd) of the search's range, if known.
-    @inline(__always)
-    private func known(search s: CascadeSearch, leftStart: Int, leftEnd: Int) -> UInt8? {
-        let pass = Int(s.pass), base = treeBase[pass]
-        if base < 0 { return knownParity.value(for: Self.cacheKey(pass, leftStart, leftEnd)) }
-        let slot = base + Int(s.block) * treeNodes[pass] + 2 * Int(s.node)
-        let bits = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
-        return bits & 1 == 0 ? nil : UInt8(truncatingIfNeeded: bits >> 1) & 1
-    }
-
     /// Records Alice's answer for the left half of the search's range.
     @inline(__always)
     private mutating func remember(_ parity: UInt8, search s: CascadeSearch) {
@@ -404,32 +394,60 @@ public struct CascadeInitiator: @unchecked Sendable {
                 continue
             }
             // From here on the range stays unbalanced: each step keeps the half whose parities
-            // differ, and no bit flips before the search stops, so it is not checked again.
-            var start = Int(s.start), end = Int(s.end)
+            // differ, and no bit flips before the search stops, so it is not checked again. The
+            // pass's copy row and the block's first tree slot do not change while the search
+            // steps (a flip ends it), so they are read once, and the range, node, Alice parity
+            // and step budget stay in registers until the search flips or waits.
+            var start = Int(s.start), end = Int(s.end), node = Int(s.node), aliceParity = s.aliceParity
+            let copyRow = copyBase[pass], tree = treeBase[pass]
+            let blockSlot = tree >= 0 ? tree + Int(s.block) * treeNodes[pass] : 0
+            var budget = stepBudget
             while true {
                 if end - start == 1 {
+                    stepBudget = budget
                     flip(pass: pass, position: start)
                     finish(s)
                     break
                 }
                 let mid = start + (end - start + 1) / 2
-                if let left = known(search: s, leftStart: start, leftEnd: mid) {
-                    // The left half's Alice parity is known from an earlier search: no question
-                    // needed. Which half differs is a coin toss to the branch predictor, so the
-                    // step is taken without a branch: right is 0 (left half) or 1 (right half).
-                    let right = Int(bobParity(pass, start, mid) ^ left ^ 1)
+                // Alice's parity of the left half, if an earlier search asked it: bit 0 of `left`
+                // says whether it is known, bit 1 is the parity.
+                let left: UInt64
+                if tree >= 0 {
+                    let slot = blockSlot + 2 * node
+                    left = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
+                } else if let parity = knownParity.value(for: Self.cacheKey(pass, start, mid)) {
+                    left = 1 | UInt64(parity) << 1
+                } else {
+                    left = 0
+                }
+                if left & 1 != 0 {
+                    // No question needed. Which half differs is a coin toss to the branch
+                    // predictor, so the step is taken without a branch: right is 0 (left half) or
+                    // 1 (right half).
+                    let bob = copyRow >= 0
+                        ? Self.rangeParity(copies + copyRow, start, mid)
+                        : Self.parityWithoutCopy(permutations, keyWords, frameBits, keyParity, pass, start, mid)
+                    let leftParity = UInt8(truncatingIfNeeded: left >> 1) & 1
+                    let right = Int(bob ^ leftParity ^ 1)
                     let keepRight = 0 &- right
                     start ^= (start ^ mid) & keepRight
                     end ^= (end ^ mid) & ~keepRight
-                    s.aliceParity = left ^ (s.aliceParity & UInt8(truncatingIfNeeded: keepRight))
-                    s.node = 2 * s.node + Int32(truncatingIfNeeded: right)
-                    try spendStep()
+                    aliceParity = leftParity ^ (aliceParity & UInt8(truncatingIfNeeded: keepRight))
+                    node = 2 &* node &+ right
+                    budget &-= 1
+                    if budget <= 0 {
+                        stepBudget = budget
+                        throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
+                    }
                     continue
                 }
-                // The range is kept in `start` and `end` as the search steps; the search records it
-                // only when it waits.
+                // The search records its range only when it waits.
+                stepBudget = budget
                 s.start = Int32(truncatingIfNeeded: start)
                 s.end = Int32(truncatingIfNeeded: end)
+                s.node = Int32(truncatingIfNeeded: node)
+                s.aliceParity = aliceParity
                 s.flips = flipCounts[fb]
                 pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
                 pendingSearches[pendingCount] = s
