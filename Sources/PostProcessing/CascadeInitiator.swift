@@ -324,8 +324,7 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopy(pass p: Int) {
         let row = storage.rowWords, base = p * row, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.permutedCopy(key, count: frameBits, order: permutations.order[p], inverse: permutations.position[p],
-                            into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
+        permutations.permutedCopy(pass: p, of: key, into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
         copies[base + row - 1] = 0
         copyBase[p] = base
     }
@@ -334,10 +333,8 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopies(passes p: Int, _ q: Int) {
         let row = storage.rowWords, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.permutedCopies(key, count: frameBits, orders: permutations.order[p], permutations.order[q],
-                              inverses: permutations.position[p], permutations.position[q],
-                              into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
-                              UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
+        permutations.permutedCopies(passes: p, q, of: key, into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
+                                    UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
         copies[p * row + row - 1] = 0
         copies[q * row + row - 1] = 0
         copyBase[p] = p * row

@@ -16,6 +16,7 @@ struct PermutedCopyTests {
         let perms = CascadePermutations(frameBits: n, passes: 1, seed: 21)
         let key = randomKey(n, seed: UInt64(n) + 5)
         let words = (n + 63) / 64
+        let expected = Self.definition(key, order: perms.order[0])
         // One word more than the copy's, preset to ones: the kernel writes exactly its words.
         var row = [UInt64](repeating: ~0, count: words + 1)
         row.withUnsafeMutableBufferPointer { dst in
@@ -26,9 +27,21 @@ struct PermutedCopyTests {
             }
         }
         #expect(row.last == ~0)
-        let expected = Self.definition(key, order: perms.order[0])
         // Equal words: the bits past the end are clear as well.
         #expect(Array(row.prefix(words)) == expected.words, "\(n) bits, kernel \(level)")
+        guard n <= 1 << 16 else { return }
+        // The 16-bit order (the permutations' compact table where they have one).
+        let order16 = perms.order[0].map { UInt16(truncatingIfNeeded: $0) }
+        var row16 = [UInt64](repeating: ~0, count: words + 1)
+        row16.withUnsafeMutableBufferPointer { dst in
+            key.words.withUnsafeBufferPointer { src in
+                order16.withUnsafeBufferPointer { o in
+                    qkd_permute_bits16_at(dst.baseAddress!, src.baseAddress!, o.baseAddress!, n, level)
+                }
+            }
+        }
+        #expect(row16.last == ~0)
+        #expect(Array(row16.prefix(words)) == expected.words, "\(n) bits, 16-bit order, kernel \(level)")
     }
 
     @Test("the identity and the reversal, by hand", arguments: [Int32(0), 1, 2])
@@ -60,30 +73,33 @@ struct PermutedCopyTests {
         #expect(qkd_permute_level() == detected)
     }
 
-    @Test("BitKey's permuted copies are the same with the kernel and with the portable scatter",
-          arguments: [1, 63, 64, 65, 1_001, 10_000])
-    func swiftEntryPoints(bits n: Int) {
-        let perms = CascadePermutations(frameBits: n, passes: 2, seed: 17)
+    @Test("the permutations' copies are the same with the kernel and with the portable scatter",
+          arguments: [1, 63, 64, 65, 1_001, 10_000, 65_536, 65_537])
+    func permutationsEntryPoints(bits n: Int) {
+        let perms = CascadePermutations(frameBits: n, passes: 3, seed: 17)
         let key = randomKey(n, seed: UInt64(n) + 9)
         let words = (n + 63) / 64
-        func copies() -> ([UInt64], [UInt64]) {
-            var a = [UInt64](repeating: ~0, count: words), b = a
+        func copies() -> [[UInt64]] {
+            var a = [UInt64](repeating: ~0, count: words), b = a, c = a
             a.withUnsafeMutableBufferPointer { a in
                 b.withUnsafeMutableBufferPointer { b in
-                    key.words.withUnsafeBufferPointer { src in
-                        BitKey.permutedCopies(src, count: n, orders: perms.order[0], perms.order[1], inverses: perms.position[0],
-                                              perms.position[1], into: a, b)
+                    c.withUnsafeMutableBufferPointer { c in
+                        key.words.withUnsafeBufferPointer { src in
+                            perms.permutedCopies(passes: 0, 2, of: src, into: a, c)
+                            perms.permutedCopy(pass: 1, of: src, into: b)
+                        }
                     }
                 }
             }
-            return (a, b)
+            return [a, b, c]
         }
         let withKernel = copies()
         qkd_permute_force_level(0)
         let portable = copies()
         qkd_permute_force_level(-1)
-        #expect(withKernel.0 == Self.definition(key, order: perms.order[0]).words)
-        #expect(withKernel.1 == Self.definition(key, order: perms.order[1]).words)
-        #expect(portable.0 == withKernel.0 && portable.1 == withKernel.1)
+        for p in 0..<3 {
+            #expect(withKernel[p] == Self.definition(key, order: perms.order[p]).words, "pass \(p)")
+            #expect(portable[p] == withKernel[p], "pass \(p)")
+        }
     }
 }

@@ -26,6 +26,16 @@ void qkd_permute_bits(uint64_t *dst, const uint64_t *src, const int32_t *order, 
 /// CPU has; the result is the same at every level.
 void qkd_permute_bits_at(uint64_t *dst, const uint64_t *src, const int32_t *order, size_t n, int level);
 
+/// qkd_permute_bits with the order as 16-bit entries (frames of at most 2^16 bits): half the
+/// table to read.
+void qkd_permute_bits16(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n);
+
+/// qkd_permute_bits16 with a chosen kernel, as qkd_permute_bits_at.
+void qkd_permute_bits16_at(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n, int level);
+
+/// Asks the CPU to bring the cache line holding `address` closer (no effect on results).
+static inline void qkd_prefetch(const void *address) { __builtin_prefetch(address); }
+
 #ifdef __cplusplus
 }
 #endif
