@@ -31,13 +31,15 @@ let package = Package(
         .target(name: "Reports"),
         // C kernel: carry-less (GF(2)[x]) products for Toeplitz hashing, PCLMULQDQ with a portable fallback.
         .target(name: "CCarryless"),
+        // C kernel: Cascade's permuted copies of a key, by AVX2 / AVX-512 gathers with a portable fallback.
+        .target(name: "CBitPermutation"),
         // C: fork/exec of the harness's children in a clean state (own process group, default
         // signals, none blocked, PR_SET_PDEATHSIG), which Foundation's Process does not give.
         .target(name: "CSpawn"),
         // SHA-256 (key fingerprints and key IDs) comes from swift-crypto.
         .target(
             name: "PostProcessing",
-            dependencies: ["QKDMath", "CCarryless", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["QKDMath", "CCarryless", "CBitPermutation", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The reference control-channel protocol: frames, messages, strict decoder. Pure.
         .target(name: "Wire"),
@@ -127,7 +129,7 @@ let package = Package(
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "QKDMath"]),
+        .testTarget(name: "PostProcessingTests", dependencies: ["PostProcessing", "CCarryless", "CBitPermutation", "QKDMath"]),
         .testTarget(name: "VectorsTests", dependencies: ["Vectors", "PostProcessing"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "QKDMath"]),
         // Replays Fuzz/regressions/ and the seed corpora of the targets whose checks live in *FuzzChecks.

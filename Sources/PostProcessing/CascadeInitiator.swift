@@ -1,3 +1,5 @@
+import CBitPermutation
+
 /// Bob's side of Cascade: he asks Alice for parities, runs the binary searches, flips the bits
 /// they find, and follows every flip into the blocks of the other passes that it unbalances (the
 /// cascade).
@@ -307,16 +309,6 @@ public struct CascadeInitiator: @unchecked Sendable {
         treeBase[p] = first * 32
     }
 
-    /// Alice's parity of the left half [leftStart, leftEnd) of the search's range, if known.
-    @inline(__always)
-    private func known(search s: CascadeSearch, leftStart: Int, leftEnd: Int) -> UInt8? {
-        let pass = Int(s.pass), base = treeBase[pass]
-        if base < 0 { return knownParity.value(for: Self.cacheKey(pass, leftStart, leftEnd)) }
-        let slot = base + Int(s.block) * treeNodes[pass] + 2 * Int(s.node)
-        let bits = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
-        return bits & 1 == 0 ? nil : UInt8(truncatingIfNeeded: bits >> 1) & 1
-    }
-
     /// Records Alice's answer for the left half of the search's range.
     @inline(__always)
     private mutating func remember(_ parity: UInt8, search s: CascadeSearch) {
@@ -334,7 +326,7 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopy(pass p: Int) {
         let row = storage.rowWords, base = p * row, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.scatter(key, count: frameBits, inverse: permutations.position[p], into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
+        permutations.permutedCopy(pass: p, of: key, into: UnsafeMutableBufferPointer(start: copies + base, count: wordCount))
         copies[base + row - 1] = 0
         copyBase[p] = base
     }
@@ -343,9 +335,8 @@ public struct CascadeInitiator: @unchecked Sendable {
     private mutating func makeCopies(passes p: Int, _ q: Int) {
         let row = storage.rowWords, wordCount = (frameBits + 63) / 64
         let key = UnsafeBufferPointer(start: keyWords, count: wordCount)
-        BitKey.scatter(key, count: frameBits, inverses: permutations.position[p], permutations.position[q],
-                       into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
-                       UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
+        permutations.permutedCopies(passes: p, q, of: key, into: UnsafeMutableBufferPointer(start: copies + p * row, count: wordCount),
+                                    UnsafeMutableBufferPointer(start: copies + q * row, count: wordCount))
         copies[p * row + row - 1] = 0
         copies[q * row + row - 1] = 0
         copyBase[p] = p * row
@@ -402,38 +393,89 @@ public struct CascadeInitiator: @unchecked Sendable {
                 continue
             }
             // From here on the range stays unbalanced: each step keeps the half whose parities
-            // differ, and no bit flips before the search stops, so it is not checked again.
-            var start = Int(s.start), end = Int(s.end)
+            // differ, and no bit flips before the search stops, so it is not checked again. The
+            // pass's copy row and the block's first tree slot do not change while the search
+            // steps (a flip ends it), so they are read once, and the range, node, Alice parity
+            // and step budget stay in registers until the search flips or waits.
+            var start = Int(s.start), end = Int(s.end), node = Int(s.node), aliceParity = s.aliceParity
+            let copyRow = copyBase[pass], tree = treeBase[pass]
+            let blockSlot = tree >= 0 ? tree + Int(s.block) * treeNodes[pass] : 0
+            var budget = stepBudget
             while true {
                 if end - start == 1 {
+                    stepBudget = budget
                     flip(pass: pass, position: start)
                     finish(s)
                     break
                 }
                 let mid = start + (end - start + 1) / 2
-                if let left = known(search: s, leftStart: start, leftEnd: mid) {
-                    // The left half's Alice parity is known from an earlier search: no question
-                    // needed. Which half differs is a coin toss to the branch predictor, so the
-                    // step is taken without a branch: right is 0 (left half) or 1 (right half).
-                    let right = Int(bobParity(pass, start, mid) ^ left ^ 1)
+                // Alice's parity of the left half, if an earlier search asked it: bit 0 of `left`
+                // says whether it is known, bit 1 is the parity.
+                let left: UInt64
+                if tree >= 0 {
+                    let slot = blockSlot + 2 * node
+                    left = treeBits[slot >> 5] >> UInt64(2 * (slot & 31))
+                } else if let parity = knownParity.value(for: Self.cacheKey(pass, start, mid)) {
+                    left = 1 | UInt64(parity) << 1
+                } else {
+                    left = 0
+                }
+                if left & 1 != 0 {
+                    // No question needed. Which half differs is a coin toss to the branch
+                    // predictor, so the step is taken without a branch: right is 0 (left half) or
+                    // 1 (right half).
+                    let bob = copyRow >= 0
+                        ? Self.rangeParity(copies + copyRow, start, mid)
+                        : Self.parityWithoutCopy(permutations, keyWords, frameBits, keyParity, pass, start, mid)
+                    let leftParity = UInt8(truncatingIfNeeded: left >> 1) & 1
+                    let right = Int(bob ^ leftParity ^ 1)
                     let keepRight = 0 &- right
                     start ^= (start ^ mid) & keepRight
                     end ^= (end ^ mid) & ~keepRight
-                    s.aliceParity = left ^ (s.aliceParity & UInt8(truncatingIfNeeded: keepRight))
-                    s.node = 2 * s.node + Int32(truncatingIfNeeded: right)
-                    try spendStep()
+                    aliceParity = leftParity ^ (aliceParity & UInt8(truncatingIfNeeded: keepRight))
+                    node = 2 &* node &+ right
+                    budget &-= 1
+                    if budget <= 0 {
+                        stepBudget = budget
+                        throw .protocolViolation("Alice's parities contradict each other: reconciliation does not converge")
+                    }
                     continue
                 }
-                // The range is kept in `start` and `end` as the search steps; the search records it
-                // only when it waits.
+                // The search records its range only when it waits.
+                stepBudget = budget
                 s.start = Int32(truncatingIfNeeded: start)
                 s.end = Int32(truncatingIfNeeded: end)
+                s.node = Int32(truncatingIfNeeded: node)
+                s.aliceParity = aliceParity
                 s.flips = flipCounts[fb]
+                if end - start <= 64 { prefetchFlipTables(pass: pass, start: start, end: end) }
                 pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
                 pendingSearches[pendingCount] = s
                 pendingCount += 1
                 break
             }
+        }
+    }
+
+    /// Asks the CPU to fetch what a flip in positions [start, end) of pass `pass` will read, while
+    /// the search waits for Alice's reply: the order's entries of a short range, and for a range
+    /// of a few bits the flipped index's places in the other passes. The flip's two dependent
+    /// loads would otherwise often miss the cache.
+    @inline(__always)
+    private func prefetchFlipTables(pass: Int, start: Int, end: Int) {
+        guard let order16 = permutations.order16, let low = permutations.lowPassPositions, let halves = permutations.halfFrameBlocks else {
+            return
+        }
+        let row = order16 + pass * frameBits
+        if end - start <= 4 {
+            for i in start..<end {
+                let j = Int(row[i])
+                qkd_prefetch(low + j)
+                qkd_prefetch(halves + j)
+            }
+        } else {
+            qkd_prefetch(row + start)
+            qkd_prefetch(row + end - 1)
         }
     }
 

@@ -67,11 +67,11 @@ public struct CascadeResponder: Sendable {
     private mutating func makeCopies(passes p: Int, _ q: Int) {
         let base = copyWords.count, wordCount = BitKey.prefixParityWordCount(bits: key.count)
         copyWords.append(contentsOf: repeatElement(0, count: 2 * wordCount))
-        let words = key.words, count = key.count, first = permutations.position[p], second = permutations.position[q]
+        let words = key.words, count = key.count, permutations = permutations
         copyWords.withUnsafeMutableBufferPointer { w in
             let row0 = UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount])
             let row1 = UnsafeMutableBufferPointer(rebasing: w[base + wordCount..<base + 2 * wordCount])
-            words.withUnsafeBufferPointer { BitKey.scatter($0, count: count, inverses: first, second, into: row0, row1) }
+            words.withUnsafeBufferPointer { permutations.permutedCopies(passes: p, q, of: $0, into: row0, row1) }
             BitKey.makePrefixParities(row0, bits: count)
             BitKey.makePrefixParities(row1, bits: count)
         }
@@ -83,10 +83,10 @@ public struct CascadeResponder: Sendable {
         let base = copyWords.count, wordCount = BitKey.prefixParityWordCount(bits: key.count)
         copyWords.append(contentsOf: repeatElement(0, count: wordCount))
         // Taken out first: the closure then captures no part of `self`.
-        let words = key.words, count = key.count, inverse = permutations.position[p]
+        let words = key.words, count = key.count, permutations = permutations
         copyWords.withUnsafeMutableBufferPointer { w in
             let row = UnsafeMutableBufferPointer(rebasing: w[base..<base + wordCount])
-            BitKey.scatter(words, count: count, inverse: inverse, into: row)
+            words.withUnsafeBufferPointer { permutations.permutedCopy(pass: p, of: $0, into: row) }
             BitKey.makePrefixParities(row, bits: count)
         }
         copyBase[p] = base
