@@ -17,6 +17,9 @@ struct AnalysisState {
     /// Flows by ID − 1 (nil once retired: closed both ways, summarised and freed).
     private var flows: [CaptureFlow?] = []
     private var retired: Set<FlowKey> = []
+    /// The capture file being read, when packets' bytes can be read from it again (see
+    /// ``RecordedBytes``): new flows compare retransmissions with it.
+    var recorded: RecordedBytes?
 
     private struct FlowKey: Hashable {
         var a: TCPEndpoint
@@ -66,14 +69,19 @@ struct AnalysisState {
                 index = flows.count
                 let client = fromServer ? s.destination : s.source, server = fromServer ? s.source : s.destination
                 flows.append(CaptureFlow(id: index + 1, client: client, server: server, packet: p.number, limits: limits,
-                                          framing: findings.framing))
+                                          framing: findings.framing, recorded: recorded))
                 findings.addFlow(id: index + 1, client: client, server: server)
                 flowIndex[key] = index
             }
             // The flow is changed where it lies in the table, in one call (`flows` and `findings`
             // are separate parts of this value, so the two accesses may overlap; reading a field
             // through `flows[index]!` apart would copy the whole flow, retaining its buffers).
-            if flows[index]!.add(s, packet: p.number, time: p.time, into: &findings) { retire(index, key: key) }
+            // Where the payload lies in the file: the packet's offset plus the payload's place in it.
+            var payloadOffset: Int64 = -1
+            if p.fileOffset >= 0, let payload = s.payload.baseAddress, let packet = p.bytes.baseAddress {
+                payloadOffset = Int64(p.fileOffset + (payload - packet))
+            }
+            if flows[index]!.add(s, packet: p.number, time: p.time, fileOffset: payloadOffset, into: &findings) { retire(index, key: key) }
         case .notTCP: findings.report.nonTCPPackets += 1
         case .notIP:
             if PacketDissector.supportedLinkTypes[linkType] == nil {

@@ -68,7 +68,9 @@ package final class CaptureAnalyzer {
         state.findings.report.linkType = PacketDissector.linkTypeName(reader.linkType)
         let link = reader.linkType
         let clock = ContinuousClock.now
+        state.recorded = reader.recordedBytes()
         defer {
+            state.recorded = nil  // every flow has finished with it (`finish()`); the descriptor is closed with the last
             state.findings.report.packetsFiltered = reader.packetsFiltered
             state.findings.report.seconds = (ContinuousClock.now - clock) / .seconds(1)
         }

@@ -26,9 +26,12 @@ protocol DecodedFrameSink {
     /// for tag verification); when false they may come as ``frame(_:length:flow:side:packet:time:offset:)``,
     /// decoded in place without a slice of the stream.
     var needsAuthenticatedBytes: Bool { get }
-    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+    /// `tally`: the direction's part of the tallies (``DirectionTally``), kept in its state.
+    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64, tally: inout DirectionTally)
     /// A frame decoded in place; `length` is its size in bytes, tag included.
-    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64, tally: inout DirectionTally)
+    /// The direction has ended: what its tally holds is added to the totals.
+    mutating func directionEnded(_ tally: inout DirectionTally)
     mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int)
     mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String)
     /// A frame boundary found after `skipped` bytes that could not be placed.
@@ -50,6 +53,8 @@ struct DirectionDecoding {
     var frames = 0
     var blocks = 0
     var skippedBytes: Int64 = 0
+    /// The direction's part of the tallies (its role, its session's counts not yet handed over).
+    var tally = DirectionTally()
     private var buffer: [UInt8] = []
     private var start = 0
     /// Stream offset of buffer[start].
@@ -163,7 +168,7 @@ struct DirectionDecoding {
                 frames += 1
                 let frameOffset = bufferOffset
                 consumeBuffered(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         if start == buffer.count && !scanning {
@@ -185,7 +190,7 @@ struct DirectionDecoding {
                 bufferOffset += Int64(total)
                 rest = UnsafeRawBufferPointer(rebasing: rest[total...])
                 at += Int64(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         // What is left (the start of a frame cut by the segment's end, or bytes `extract` must
@@ -274,7 +279,7 @@ struct DirectionDecoding {
                 let decoded = try FrameDecoder.decode(slice: buffer[start..<start + total])
                 frames += 1
                 consumeBuffered(total)
-                sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             } catch {
                 report(error.description, at: frameOffset + Int64(error.offset), into: &sink)
                 consumeBuffered(total)  // the header held: the next frame starts after this one
