@@ -11,6 +11,8 @@ struct CaptureFlow {
     let client: TCPEndpoint
     let server: TCPEndpoint
     var packets = 0
+    /// False once the flow is retired (summarised, its state freed).
+    var live = true
     var firstPacket: Int
     var lastPacket: Int
     /// Per side (0 the client): stored apart, not in arrays, so a packet reaches its side's

@@ -28,8 +28,10 @@ protocol DecodedFrameSink {
     var needsAuthenticatedBytes: Bool { get }
     /// `tally`: the direction's part of the tallies (``DirectionTally``), kept in its state.
     mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64, tally: inout DirectionTally)
-    /// A frame decoded in place; `length` is its size in bytes, tag included.
-    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64, tally: inout DirectionTally)
+    /// A frame decoded in place; `length` is its size in bytes, tag included, and `type` the type
+    /// byte of its header (the type of its message).
+    mutating func frame(_ frame: Frame, length: Int, type: UInt8, flow: Int, side: Int, packet: Int, time: Double, offset: Int64,
+                        tally: inout DirectionTally)
     /// The direction has ended: what its tally holds is added to the totals.
     mutating func directionEnded(_ tally: inout DirectionTally)
     mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int)
@@ -158,6 +160,7 @@ struct DirectionDecoding {
                 // The frame is complete and alone in the buffer: decoded there in place; one that
                 // does not decode is reported by `extract`, as before.
                 let total = held + taken
+                let type = buffer[start + 5]  // within the header held (held ≥ 28)
                 let frame = buffer.withUnsafeBytes { b in
                     try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: b[start..<start + total]))
                 }
@@ -168,7 +171,7 @@ struct DirectionDecoding {
                 frames += 1
                 let frameOffset = bufferOffset
                 consumeBuffered(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
+                sink.frame(frame, length: total, type: type, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         if start == buffer.count && !scanning {
@@ -187,10 +190,11 @@ struct DirectionDecoding {
                 guard let frame = try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: rest[0..<total])) else { break }
                 frames += 1
                 let frameOffset = bufferOffset
+                let type = rest[5]  // within the frame's header (rest.count ≥ total > 28)
                 bufferOffset += Int64(total)
                 rest = UnsafeRawBufferPointer(rebasing: rest[total...])
                 at += Int64(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
+                sink.frame(frame, length: total, type: type, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         // What is left (the start of a frame cut by the segment's end, or bytes `extract` must
