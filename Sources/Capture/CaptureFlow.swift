@@ -16,10 +16,11 @@ struct CaptureFlow {
     var firstPacket: Int
     var lastPacket: Int
     /// Per side (0 the client): stored apart, not in arrays, so a packet reaches its side's
-    /// state without an array access.
+    /// state without an array access; each side's reassembly and decoding side by side, so a
+    /// packet's direction is a few neighbouring cache lines.
     private(set) var clientReassembly: DirectionState
-    private(set) var serverReassembly: DirectionState
     private(set) var clientDecoding: DirectionDecoding
+    private(set) var serverReassembly: DirectionState
     private(set) var serverDecoding: DirectionDecoding
 
     /// `recorded`: the capture file, when the segments' bytes can be read from it again.

@@ -49,25 +49,27 @@ protocol DecodedFrameSink {
 /// given up. A capture's flow holds its two directions' states as values and hands what they
 /// find to a ``DecodedFrameSink``.
 struct DirectionDecoding {
-    let flow: Int
-    let side: Int
+    // What a frame in place reads and writes comes first, on the value's first cache lines (with
+    // hundreds of directions interleaved, each line is a cache miss per packet).
     var kind: StreamKind = .unknown
+    private var scanning: Bool
+    private var dead = false
     var frames = 0
-    var blocks = 0
-    var skippedBytes: Int64 = 0
-    /// The direction's part of the tallies (its role, its session's counts not yet handed over).
-    var tally = DirectionTally()
-    private var buffer: [UInt8] = []
     private var start = 0
     /// Stream offset of buffer[start].
     private var bufferOffset: Int64 = 0
-    private var scanning: Bool
+    private var buffer: [UInt8] = []
     /// (stream offset, packet) of each chunk still in the buffer, to name the packet of a byte.
     private var chunks: [(offset: Int64, packet: Int)] = []
     private var chunkStart = 0
+    let flow: Int
+    let side: Int
+    /// The direction's part of the tallies (its role, its session's counts not yet handed over).
+    var tally = DirectionTally()
+    var blocks = 0
+    var skippedBytes: Int64 = 0
     private var qli = QuantumLayerDecoder()
     private var qliOffset: Int64 = 0
-    private var dead = false
     /// The declared framing of an opaque protocol, and the direction's messages once it is one.
     private let framing: MessageFraming?
     private var opaque: OpaqueMessageStream?

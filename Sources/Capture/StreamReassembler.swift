@@ -99,16 +99,23 @@ struct DirectionState {
         var end: Int64 { start + Int64(bytes.count) }
     }
 
-    let limits: ReassemblyLimits
+    // What a segment in order reads and writes comes first, on the first two cache lines of the
+    // value: with hundreds of directions interleaved, each line is a cache miss per packet.
+    var offset: Int64 = 0
     var initialSequence: UInt32 = 0
     var started = false
     var sawSYN = false
     var sawFIN = false
     var sawRST = false
-    var offset: Int64 = 0
-    private var pending: [Pending] = []
+    /// True from the first delivered byte when `runs` holds the window (else the ring does).
+    private var historyInFile = false
+    var segments = 0
+    /// Bytes held out of order: zero exactly when `pending` is empty, and read instead of it (the
+    /// array's storage, kept once allocated, is memory a segment in order need not touch).
     private var pendingBytes = 0
     private var lastPacket = 0
+    /// Bytes of delivered data compared with retransmissions (the ring's size).
+    private let historyCapacity: Int
     // The last `historyBytes` delivered bytes, to compare retransmissions with, are kept in one of
     // two ways. While every delivered byte came from a capture file that can be read again
     // (`recorded`) and no gap was declared, only where each run of them lies in the file is kept
@@ -117,10 +124,8 @@ struct DirectionState {
     // memory, standard input, pcapng, after a gap, or too many short runs) the bytes themselves
     // are kept in a ring, the byte at stream offset o at o % capacity; a direction switches to
     // the ring by reading the window back from the file, so both ways compare the same bytes.
-    private let recorded: RecordedBytes?
     private var runs = DeliveredRunLog()
-    /// True from the first delivered byte when `runs` holds the window (else the ring does).
-    private var historyInFile = false
+    private let recorded: RecordedBytes?
     // The ring, written through `ring`, the owner's memory kept in this value, so a segment does
     // not load an array header apart from the bytes it writes. `history` owns the memory: it
     // lives as long as any copy of this value. A copy shares the ring (and the runs), so a copy
@@ -129,7 +134,8 @@ struct DirectionState {
     private var history: HistoryRing?
     private var ring = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
-    var segments = 0
+    let limits: ReassemblyLimits
+    private var pending: [Pending] = []
     var retransmissions = 0
     var outOfOrder = 0
     var events: [ReassemblyEvent] = []
@@ -139,10 +145,8 @@ struct DirectionState {
     init(limits: ReassemblyLimits, recorded: RecordedBytes? = nil) {
         self.limits = limits
         self.recorded = recorded
+        historyCapacity = max(1, limits.historyBytes)
     }
-
-    /// Bytes of delivered data compared with retransmissions (the ring's size).
-    private var historyCapacity: Int { max(1, limits.historyBytes) }
 
     private mutating func report(_ e: ReassemblyEvent) {
         if events.count < StreamReassembler.eventLimit { events.append(e) } else { eventsDropped += 1 }
@@ -165,7 +169,7 @@ struct DirectionState {
             sawSYN = syn
             initialSequence = syn ? sequence &+ 1 : sequence
             lastPacket = packet
-        } else if syn && !sawSYN && offset == 0 && pending.isEmpty {
+        } else if syn && !sawSYN && offset == 0 && pendingBytes == 0 {
             sawSYN = true
             initialSequence = sequence &+ 1
         }
@@ -241,7 +245,7 @@ struct DirectionState {
     }
 
     private mutating func drain(packet: Int, time: Double, deliver: Deliver, gap: Gap) {
-        while let first = pending.first, first.start <= offset {
+        while pendingBytes > 0, let first = pending.first, first.start <= offset {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
             first.bytes.withUnsafeBytes { b in
