@@ -80,6 +80,12 @@ package final class CaptureAnalyzer {
         finish()
     }
 
+    /// Packets of `reader` added one by one (``add(_:linkType:)``) compare retransmissions with
+    /// their bytes read back from its file, as ``read(_:)`` does (when the file allows it).
+    package func readRetransmissionsBack(from reader: PcapReader) {
+        state.recorded = reader.recordedBytes()
+    }
+
     /// One packet (exposed for tests that build packets in memory).
     package func add(_ p: CapturedPacket, linkType: Int32) {
         if state.add(p, linkType: linkType) { handOver() }
