@@ -13,23 +13,14 @@ struct AnalysisState {
     private var firstTime: Double?
     private var lastTime: Double?
     /// Where each live flow sits in `flows`.
-    private var flowIndex: [FlowKey: Int] = [:]
-    /// Flows by ID − 1 (nil once retired: closed both ways, summarised and freed).
-    private var flows: [CaptureFlow?] = []
+    private var flowIndex = FlowTable()
+    /// Flows by ID − 1; a retired one (closed both ways, summarised and freed) is left as an
+    /// empty flow that is not ``CaptureFlow/live`` (no optional to unwrap per packet).
+    private var flows: [CaptureFlow] = []
     private var retired: Set<FlowKey> = []
-
-    private struct FlowKey: Hashable {
-        var a: TCPEndpoint
-        var b: TCPEndpoint
-
-        /// Equal keys have equal endpoints, so mixing the endpoints' words into one before
-        /// hashing keeps the hash consistent with `==` and costs one combine instead of eight.
-        func hash(into hasher: inout Hasher) {
-            let ports = UInt64(a.port) << 16 | UInt64(b.port)
-            hasher.combine(a.high &* 0x9E37_79B9_7F4A_7C15 ^ a.low ^ (b.high &* 0xC2B2_AE3D_27D4_EB4F) ^ (b.low << 1) ^ ports << 32
-                           ^ (a.isIPv6 ? 1 : 0))
-        }
-    }
+    /// The capture file being read, when packets' bytes can be read from it again (see
+    /// ``RecordedBytes``): new flows compare retransmissions with it.
+    var recorded: RecordedBytes?
 
     init(limits: ReassemblyLimits) { self.limits = limits }
 
@@ -66,14 +57,19 @@ struct AnalysisState {
                 index = flows.count
                 let client = fromServer ? s.destination : s.source, server = fromServer ? s.source : s.destination
                 flows.append(CaptureFlow(id: index + 1, client: client, server: server, packet: p.number, limits: limits,
-                                          framing: findings.framing))
+                                          framing: findings.framing, recorded: recorded))
                 findings.addFlow(id: index + 1, client: client, server: server)
-                flowIndex[key] = index
+                flowIndex.insert(key, index: index)
             }
             // The flow is changed where it lies in the table, in one call (`flows` and `findings`
             // are separate parts of this value, so the two accesses may overlap; reading a field
-            // through `flows[index]!` apart would copy the whole flow, retaining its buffers).
-            if flows[index]!.add(s, packet: p.number, time: p.time, into: &findings) { retire(index, key: key) }
+            // through `flows[index]` apart would copy the whole flow, retaining its buffers).
+            // Where the payload lies in the file: the packet's offset plus the payload's place in it.
+            var payloadOffset: Int64 = -1
+            if p.fileOffset >= 0, let payload = s.payload.baseAddress, let packet = p.bytes.baseAddress {
+                payloadOffset = Int64(p.fileOffset + (payload - packet))
+            }
+            if flows[index].add(s, packet: p.number, time: p.time, fileOffset: payloadOffset, into: &findings) { retire(index, key: key) }
         case .notTCP: findings.report.nonTCPPackets += 1
         case .notIP:
             if PacketDissector.supportedLinkTypes[linkType] == nil {
@@ -91,15 +87,17 @@ struct AnalysisState {
     /// of many connections is read in bounded memory.
     private mutating func retire(_ index: Int, key: FlowKey) {
         summarise(index)
-        flowIndex[key] = nil
-        flows[index] = nil
+        flowIndex.remove(key)
+        let f = flows[index]
+        flows[index] = CaptureFlow(id: f.id, client: f.client, server: f.server, packet: f.firstPacket, limits: limits)
+        flows[index].live = false
         retired.insert(key)
     }
 
     /// Ends every flow (holes left become gaps) and completes the summary. True when frames or
     /// blocks wait for the callbacks.
     mutating func finish() -> Bool {
-        for i in flows.indices where flows[i] != nil { summarise(i) }
+        for i in flows.indices where flows[i].live { summarise(i) }
         flows.removeAll()
         flowIndex.removeAll()
         findings.report.flows.sort { $0.id < $1.id }
@@ -109,8 +107,8 @@ struct AnalysisState {
     }
 
     private mutating func summarise(_ index: Int) {
-        flows[index]!.finish(into: &findings)
-        let f = flows[index]!
+        flows[index].finish(into: &findings)
+        let f = flows[index]
         findings.report.qliBlocks += f.clientDecoding.blocks + f.serverDecoding.blocks
         let sides = [(f.clientReassembly, f.clientDecoding), (f.serverReassembly, f.serverDecoding)]
         findings.report.flows.append(

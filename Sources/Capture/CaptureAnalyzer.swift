@@ -68,7 +68,9 @@ package final class CaptureAnalyzer {
         state.findings.report.linkType = PacketDissector.linkTypeName(reader.linkType)
         let link = reader.linkType
         let clock = ContinuousClock.now
+        state.recorded = reader.recordedBytes()
         defer {
+            state.recorded = nil  // every flow has finished with it (`finish()`); the descriptor is closed with the last
             state.findings.report.packetsFiltered = reader.packetsFiltered
             state.findings.report.seconds = (ContinuousClock.now - clock) / .seconds(1)
         }
@@ -76,6 +78,12 @@ package final class CaptureAnalyzer {
             add(p, linkType: link)
         }
         finish()
+    }
+
+    /// Packets of `reader` added one by one (``add(_:linkType:)``) compare retransmissions with
+    /// their bytes read back from its file, as ``read(_:)`` does (when the file allows it).
+    package func readRetransmissionsBack(from reader: PcapReader) {
+        state.recorded = reader.recordedBytes()
     }
 
     /// One packet (exposed for tests that build packets in memory).

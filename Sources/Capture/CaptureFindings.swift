@@ -55,24 +55,35 @@ struct CaptureFindings: DecodedFrameSink {
     /// The frames go to `onFrame` with their authenticated bytes (tag verification needs them).
     var needsAuthenticatedBytes: Bool { observeFrames }
 
-    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
-        let role = record(decoded.frame, length: decoded.authenticatedBytes.count + Frame.tagBytes, flow: flow, side: side, packet: packet, time: time)
+    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64,
+                        tally: inout DirectionTally) {
+        let role = record(decoded.frame, length: decoded.authenticatedBytes.count + Frame.tagBytes, type: decoded.frame.message.type, flow: flow,
+                          side: side, packet: packet, time: time, tally: &tally)
         if observeFrames {
             pending.append(.frame(ObservedFrame(flow: flow, role: role, direction: label(flow: flow, side: side), packet: packet, time: time,
                                                 streamOffset: offset, decoded: decoded)))
         }
     }
 
-    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64) {
-        _ = record(frame, length: length, flow: flow, side: side, packet: packet, time: time)
+    mutating func frame(_ frame: Frame, length: Int, type: UInt8, flow: Int, side: Int, packet: Int, time: Double, offset: Int64,
+                        tally: inout DirectionTally) {
+        _ = record(frame, length: length, type: type, flow: flow, side: side, packet: packet, time: time, tally: &tally)
     }
 
-    /// Tallies one frame (and lists it for `--messages`); the sender's role once known.
-    private mutating func record(_ f: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double) -> Role? {
-        let d = 2 * (flow - 1) + side
-        if directions[d].role == nil { learnRole(from: f.message, direction: d) }
-        let role = directions[d].role
-        tally.record(type: f.message.type, session: f.sessionID, role: role, flow: flow, side: side, packet: packet)
+    mutating func directionEnded(_ tally: inout DirectionTally) { self.tally.hand(over: &tally) }
+
+    /// Tallies one frame (and lists it for `--messages`); the sender's role once known. A role,
+    /// once known, never changes: the direction's tally keeps it, and the table of roles is read
+    /// only until then.
+    private mutating func record(_ f: Frame, length: Int, type: UInt8, flow: Int, side: Int, packet: Int, time: Double,
+                                 tally direction: inout DirectionTally) -> Role? {
+        if direction.role == nil {
+            let d = 2 * (flow - 1) + side
+            if directions[d].role == nil { learnRole(from: f.message, direction: d) }
+            direction.role = directions[d].role
+        }
+        let role = direction.role
+        tally.record(type: type, session: f.sessionID, role: role, flow: flow, packet: packet, direction: &direction)
         if keepMessages {
             report.messageList.append(MessageLine(packet: packet, time: time, flow: flow, from: label(flow: flow, side: side),
                                                   session: CaptureAnalyzer.hex(f.sessionID), type: CaptureAnalyzer.typeName(f.message.type),

@@ -26,9 +26,14 @@ protocol DecodedFrameSink {
     /// for tag verification); when false they may come as ``frame(_:length:flow:side:packet:time:offset:)``,
     /// decoded in place without a slice of the stream.
     var needsAuthenticatedBytes: Bool { get }
-    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
-    /// A frame decoded in place; `length` is its size in bytes, tag included.
-    mutating func frame(_ frame: Frame, length: Int, flow: Int, side: Int, packet: Int, time: Double, offset: Int64)
+    /// `tally`: the direction's part of the tallies (``DirectionTally``), kept in its state.
+    mutating func frame(_ decoded: FrameDecoder.Decoded, flow: Int, side: Int, packet: Int, time: Double, offset: Int64, tally: inout DirectionTally)
+    /// A frame decoded in place; `length` is its size in bytes, tag included, and `type` the type
+    /// byte of its header (the type of its message).
+    mutating func frame(_ frame: Frame, length: Int, type: UInt8, flow: Int, side: Int, packet: Int, time: Double, offset: Int64,
+                        tally: inout DirectionTally)
+    /// The direction has ended: what its tally holds is added to the totals.
+    mutating func directionEnded(_ tally: inout DirectionTally)
     mutating func quantumLayerBlock(_ block: QuantumLayerBlock, flow: Int, side: Int, packet: Int)
     mutating func decodeError(flow: Int, side: Int, packet: Int, streamOffset: Int64, message: String)
     /// A frame boundary found after `skipped` bytes that could not be placed.
@@ -44,23 +49,27 @@ protocol DecodedFrameSink {
 /// given up. A capture's flow holds its two directions' states as values and hands what they
 /// find to a ``DecodedFrameSink``.
 struct DirectionDecoding {
-    let flow: Int
-    let side: Int
+    // What a frame in place reads and writes comes first, on the value's first cache lines (with
+    // hundreds of directions interleaved, each line is a cache miss per packet).
     var kind: StreamKind = .unknown
+    private var scanning: Bool
+    private var dead = false
     var frames = 0
-    var blocks = 0
-    var skippedBytes: Int64 = 0
-    private var buffer: [UInt8] = []
     private var start = 0
     /// Stream offset of buffer[start].
     private var bufferOffset: Int64 = 0
-    private var scanning: Bool
+    private var buffer: [UInt8] = []
     /// (stream offset, packet) of each chunk still in the buffer, to name the packet of a byte.
     private var chunks: [(offset: Int64, packet: Int)] = []
     private var chunkStart = 0
+    let flow: Int
+    let side: Int
+    /// The direction's part of the tallies (its role, its session's counts not yet handed over).
+    var tally = DirectionTally()
+    var blocks = 0
+    var skippedBytes: Int64 = 0
     private var qli = QuantumLayerDecoder()
     private var qliOffset: Int64 = 0
-    private var dead = false
     /// The declared framing of an opaque protocol, and the direction's messages once it is one.
     private let framing: MessageFraming?
     private var opaque: OpaqueMessageStream?
@@ -153,6 +162,7 @@ struct DirectionDecoding {
                 // The frame is complete and alone in the buffer: decoded there in place; one that
                 // does not decode is reported by `extract`, as before.
                 let total = held + taken
+                let type = buffer[start + 5]  // within the header held (held ≥ 28)
                 let frame = buffer.withUnsafeBytes { b in
                     try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: b[start..<start + total]))
                 }
@@ -163,7 +173,7 @@ struct DirectionDecoding {
                 frames += 1
                 let frameOffset = bufferOffset
                 consumeBuffered(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(frame, length: total, type: type, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         if start == buffer.count && !scanning {
@@ -182,10 +192,11 @@ struct DirectionDecoding {
                 guard let frame = try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: rest[0..<total])) else { break }
                 frames += 1
                 let frameOffset = bufferOffset
+                let type = rest[5]  // within the frame's header (rest.count ≥ total > 28)
                 bufferOffset += Int64(total)
                 rest = UnsafeRawBufferPointer(rebasing: rest[total...])
                 at += Int64(total)
-                sink.frame(frame, length: total, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(frame, length: total, type: type, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             }
         }
         // What is left (the start of a frame cut by the segment's end, or bytes `extract` must
@@ -274,7 +285,7 @@ struct DirectionDecoding {
                 let decoded = try FrameDecoder.decode(slice: buffer[start..<start + total])
                 frames += 1
                 consumeBuffered(total)
-                sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset)
+                sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
             } catch {
                 report(error.description, at: frameOffset + Int64(error.offset), into: &sink)
                 consumeBuffered(total)  // the header held: the next frame starts after this one

@@ -10,48 +10,67 @@ struct MessageTally {
     /// Where each session's tally sits in `sessions`.
     private var sessionSlots: [UInt64: Int] = [:]
     private var sessions: [Session] = []
-    /// Per direction (index 2 × (flow − 1) + side): the session of its last frame and that
-    /// session's slot. A direction's frames almost always belong to the session of the frame
-    /// before, so most frames find their tally without a dictionary lookup.
-    private var recent: [RecentSession] = []
     /// Opaque messages (no type, no session) by sending endpoint.
     private var opaqueBySender: [String: Int] = [:]
 
     private struct Session {
         var firstPacket: Int
         var lastPacket = 0
+        /// The number (in `messages`) of the frame that set `lastPacket`.
+        var lastFrame = 0
         var frames = 0
         var flows: Set<Int> = []
         var keysConfirmed = 0
         var aborts = 0
 
-        /// One frame of this session (one access to the session's slot per frame).
-        mutating func count(type: UInt8, packet: Int) {
-            frames += 1
-            lastPacket = packet
-            if type == MessageType.keyConfirmation.rawValue {
-                keysConfirmed += 1
-            } else if type == MessageType.abort.rawValue {
-                aborts += 1
+        /// What one direction counted for this session since it last handed its counts over.
+        mutating func add(_ d: DirectionTally) {
+            frames += d.frames
+            keysConfirmed += d.keysConfirmed
+            aborts += d.aborts
+            // The session's last packet is the one of its latest frame, whichever direction sent it.
+            if d.lastFrame > lastFrame {
+                lastFrame = d.lastFrame
+                lastPacket = d.lastPacket
             }
         }
-    }
-
-    private struct RecentSession {
-        var id: UInt64
-        /// -1 before the direction's first frame.
-        var slot: Int
     }
 
     /// One frame of `session` whose message has type `type`, sent by `role` on side `side` of
     /// flow `flow`, completed by `packet`. The type says it all: a frame of a known type decodes
     /// to that message (an `ignored` message is one whose type the protocol does not know).
-    mutating func record(type: UInt8, session: UInt64, role: Role?, flow: Int, side: Int, packet: Int) {
+    ///
+    /// The session's counts are kept in the direction's own tally (`direction`, stored with the
+    /// rest of the direction's state) while its frames stay in one session, and added to the
+    /// session's when the direction turns to another session or ends (``hand(over:)``): most
+    /// frames then touch no memory of the session's.
+    mutating func record(type: UInt8, session: UInt64, role: Role?, flow: Int, packet: Int, direction d: inout DirectionTally) {
         messages += 1
         let sender = role.map { $0 == .alice ? 0 : 1 } ?? 2
         typeCounts[Int(type) * 3 + sender] += 1
-        let slot = slot(of: session, flow: flow, side: side, packet: packet)
-        sessions[slot].count(type: type, packet: packet)
+        if d.slot < 0 || d.session != session {
+            hand(over: &d)
+            d.slot = slot(of: session, flow: flow, packet: packet)
+            d.session = session
+        }
+        d.frames += 1
+        d.lastPacket = packet
+        d.lastFrame = messages
+        if type == MessageType.keyConfirmation.rawValue {
+            d.keysConfirmed += 1
+        } else if type == MessageType.abort.rawValue {
+            d.aborts += 1
+        }
+    }
+
+    /// Adds what a direction counted to its session's tally (before the session changes, and
+    /// when the direction ends: every direction ends before the summaries are read).
+    mutating func hand(over d: inout DirectionTally) {
+        guard d.slot >= 0, d.frames > 0 else { return }
+        sessions[d.slot].add(d)
+        d.frames = 0
+        d.keysConfirmed = 0
+        d.aborts = 0
     }
 
     /// One opaque message (``StreamKind/opaque``) sent from `sender` (an endpoint).
@@ -62,14 +81,7 @@ struct MessageTally {
 
     /// The tally slot of `session`, created at its first frame (`packet`); the flow joins the
     /// session's flows whenever a direction's frames switch to that session.
-    private mutating func slot(of session: UInt64, flow: Int, side: Int, packet: Int) -> Int {
-        let direction = 2 * (flow - 1) + side
-        if direction < recent.count {
-            let last = recent[direction]
-            if last.slot >= 0 && last.id == session { return last.slot }
-        } else {
-            recent.append(contentsOf: repeatElement(RecentSession(id: 0, slot: -1), count: direction + 1 - recent.count))
-        }
+    private mutating func slot(of session: UInt64, flow: Int, packet: Int) -> Int {
         let slot: Int
         if let known = sessionSlots[session] {
             slot = known
@@ -79,7 +91,6 @@ struct MessageTally {
             sessions.append(Session(firstPacket: packet))
         }
         sessions[slot].flows.insert(flow)
-        recent[direction] = RecentSession(id: session, slot: slot)
         return slot
     }
 
@@ -104,4 +115,21 @@ struct MessageTally {
                                   lastPacket: s.lastPacket, keysConfirmed: s.keysConfirmed, aborts: s.aborts)
         }
     }
+}
+
+/// A direction's part of the tallies, kept with the direction's own state (``DirectionDecoding``)
+/// so that a frame reads and writes the memory its direction's packet already brought in: the
+/// sender's role once known (it never changes once known), and the counts of the session of its
+/// latest frames not yet added to that session's tally (``MessageTally/hand(over:)``).
+struct DirectionTally {
+    var role: Role?
+    var session: UInt64 = 0
+    /// The session's slot in the tally; -1 before the direction's first frame.
+    var slot = -1
+    var frames = 0
+    var keysConfirmed = 0
+    var aborts = 0
+    var lastPacket = 0
+    /// The number of the direction's latest frame among all frames counted (see `Session.lastFrame`).
+    var lastFrame = 0
 }

@@ -28,6 +28,10 @@ package struct CapturedPacket {
     /// The captured bytes (possibly shorter than `wireLength`).
     package var bytes: UnsafeRawBufferPointer
     package var wireLength: Int
+    /// Where `bytes` start in the file, when that is known by arithmetic (classic pcap, see
+    /// ``PcapReader/recordedBytes()``); -1 otherwise (pcapng, standard input, packets built in
+    /// memory).
+    package var fileOffset = -1
 }
 
 /// A pcap or pcapng file opened through libpcap (`pcap_open_offline`), read one packet at a time
@@ -74,6 +78,7 @@ package final class PcapReader {
         handle = h
         readBuffer = buffer
         cursor = Cursor(recordOffset: Self.classicHeaderEnd(h))
+        hasRecordOffsets = cursor.recordOffset != nil
         linkType = pcap_datalink(h)
         snapshotLength = Int(pcap_snapshot(h))
         if let expression, !expression.isEmpty {
@@ -124,6 +129,17 @@ package final class PcapReader {
         reason.contains("truncated") || reason.contains("only got") ? size : 0
     }
 
+    /// True when each packet's offset in the file is known (``CapturedPacket/fileOffset``).
+    private let hasRecordOffsets: Bool
+
+    /// The file, to read a packet's bytes again by their ``CapturedPacket/fileOffset`` (a
+    /// retransmission compared with what was delivered before); nil when packets come without
+    /// offsets or the descriptor cannot be duplicated.
+    package func recordedBytes() -> RecordedBytes? {
+        guard hasRecordOffsets, let f = pcap_file(handle) else { return nil }
+        return RecordedBytes(duplicating: fileno(f))
+    }
+
     /// The byte offset libpcap has read up to (the end of the last complete record).
     package var fileOffset: Int {
         guard let f = pcap_file(handle) else { return 0 }
@@ -165,8 +181,10 @@ package final class PcapReader {
                     guard pcap_offline_filter(&program, header, data) != 0 else { c.packetsFiltered += 1; continue }
                 }
                 let time = Double(h.ts.tv_sec) + Double(h.ts.tv_usec) * 1e-9
+                // A record's bytes follow its 16-byte header (libpcap keeps the first `caplen`).
                 return CapturedPacket(number: c.packetsRead, time: time,
-                                      bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wireLength: Int(h.len))
+                                      bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wireLength: Int(h.len),
+                                      fileOffset: hasRecordOffsets ? before + 16 : -1)
             }
             if status == PCAP_ERROR_BREAK { return nil }
             let reason = String(cString: pcap_geterr(handle))

@@ -94,35 +94,59 @@ struct DirectionState {
         var bytes: [UInt8]
         var packet: Int
         var time: Double
+        /// Where `bytes` lie in the capture file (-1: not known).
+        var fileOffset: Int64
         var end: Int64 { start + Int64(bytes.count) }
     }
 
-    let limits: ReassemblyLimits
+    // What a segment in order reads and writes comes first, on the first two cache lines of the
+    // value: with hundreds of directions interleaved, each line is a cache miss per packet.
+    var offset: Int64 = 0
     var initialSequence: UInt32 = 0
     var started = false
     var sawSYN = false
     var sawFIN = false
     var sawRST = false
-    var offset: Int64 = 0
-    private var pending: [Pending] = []
+    /// True from the first delivered byte when `runs` holds the window (else the ring does).
+    private var historyInFile = false
+    var segments = 0
+    /// Bytes held out of order: zero exactly when `pending` is empty, and read instead of it (the
+    /// array's storage, kept once allocated, is memory a segment in order need not touch).
     private var pendingBytes = 0
     private var lastPacket = 0
-    // Ring of the last `historyBytes` delivered bytes, the byte at stream offset o at o % capacity.
-    // Written through `ring`, the owner's memory kept in this value, so a segment does not load
-    // an array header apart from the bytes it writes (with 800 directions interleaved, each such
-    // header is a cache miss per packet). `history` owns the memory: it lives as long as any copy
-    // of this value. A copy shares the ring, so a copy is only read, never fed (summaries read
-    // the flow's final state; the flow table and ``StreamReassembler`` change their one value).
+    /// Bytes of delivered data compared with retransmissions (the ring's size).
+    private let historyCapacity: Int
+    // The last `historyBytes` delivered bytes, to compare retransmissions with, are kept in one of
+    // two ways. While every delivered byte came from a capture file that can be read again
+    // (`recorded`) and no gap was declared, only where each run of them lies in the file is kept
+    // (`runs`): writing 16 bytes per segment instead of copying the segment into a ring of cold
+    // memory, which was the largest cost of reading a capture. Otherwise (a reassembler fed from
+    // memory, standard input, pcapng, after a gap, or too many short runs) the bytes themselves
+    // are kept in a ring, the byte at stream offset o at o % capacity; a direction switches to
+    // the ring by reading the window back from the file, so both ways compare the same bytes.
+    private var runs = DeliveredRunLog()
+    private let recorded: RecordedBytes?
+    // The ring, written through `ring`, the owner's memory kept in this value, so a segment does
+    // not load an array header apart from the bytes it writes. `history` owns the memory: it
+    // lives as long as any copy of this value. A copy shares the ring (and the runs), so a copy
+    // is only read, never fed (summaries read the flow's final state; the flow table and
+    // ``StreamReassembler`` change their one value).
     private var history: HistoryRing?
     private var ring = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
-    var segments = 0
+    let limits: ReassemblyLimits
+    private var pending: [Pending] = []
     var retransmissions = 0
     var outOfOrder = 0
     var events: [ReassemblyEvent] = []
     var eventsDropped = 0
 
-    init(limits: ReassemblyLimits) { self.limits = limits }
+    /// `recorded`: the capture file the segments' `fileOffset`s point into, if it can be read again.
+    init(limits: ReassemblyLimits, recorded: RecordedBytes? = nil) {
+        self.limits = limits
+        self.recorded = recorded
+        historyCapacity = max(1, limits.historyBytes)
+    }
 
     private mutating func report(_ e: ReassemblyEvent) {
         if events.count < StreamReassembler.eventLimit { events.append(e) } else { eventsDropped += 1 }
@@ -134,8 +158,10 @@ struct DirectionState {
         return offset + Int64(Int32(bitPattern: seq &- next))
     }
 
-    /// One segment of this direction, from packet `packet`.
-    mutating func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double, deliver: Deliver, gap: Gap) {
+    /// One segment of this direction, from packet `packet`; `fileOffset` is where `payload` lies in
+    /// the capture file (-1 when not known).
+    mutating func add(sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer, packet: Int, time: Double, fileOffset: Int64 = -1,
+                      deliver: Deliver, gap: Gap) {
         segments += 1
         let syn = flags & 0x02 != 0, fin = flags & 0x01 != 0, rst = flags & 0x04 != 0
         if !started {
@@ -143,7 +169,7 @@ struct DirectionState {
             sawSYN = syn
             initialSequence = syn ? sequence &+ 1 : sequence
             lastPacket = packet
-        } else if syn && !sawSYN && offset == 0 && pending.isEmpty {
+        } else if syn && !sawSYN && offset == 0 && pendingBytes == 0 {
             sawSYN = true
             initialSequence = sequence &+ 1
         }
@@ -151,13 +177,14 @@ struct DirectionState {
         let dataSequence = syn ? sequence &+ 1 : sequence
         if payload.count > 0 {
             let start = streamOffset(of: dataSequence)
-            insert(payload, start: start, packet: packet, time: time, deliver: deliver, gap: gap)
+            insert(payload, start: start, packet: packet, time: time, fileOffset: fileOffset, deliver: deliver, gap: gap)
         }
         if fin { sawFIN = true }
         if rst { flush(deliver: deliver, gap: gap) }
     }
 
-    private mutating func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double, deliver: Deliver, gap: Gap) {
+    private mutating func insert(_ payload: UnsafeRawBufferPointer, start: Int64, packet: Int, time: Double, fileOffset: Int64, deliver: Deliver,
+                                 gap: Gap) {
         let end = start + Int64(payload.count)
         if end <= offset {
             retransmissions += 1
@@ -166,13 +193,15 @@ struct DirectionState {
         }
         if start <= offset {
             var fresh = payload
+            var freshOffset = fileOffset
             if start < offset {
                 retransmissions += 1
                 let old = Int(offset - start)
                 compareWithHistory(UnsafeRawBufferPointer(rebasing: payload[0..<old]), start: start, packet: packet)
                 fresh = UnsafeRawBufferPointer(rebasing: payload[old...])
+                if freshOffset >= 0 { freshOffset += Int64(old) }
             }
-            emit(fresh, packet: packet, time: time, deliver: deliver)
+            emit(fresh, packet: packet, time: time, fileOffset: freshOffset, deliver: deliver)
             drain(packet: packet, time: time, deliver: deliver, gap: gap)
             return
         }
@@ -187,7 +216,7 @@ struct DirectionState {
                 report(.conflictingOverlap(offset: lo, length: hi - lo, packet: packet))
             }
         }
-        pending.insert(Pending(start: start, bytes: Array(payload), packet: packet, time: time), at: index)
+        pending.insert(Pending(start: start, bytes: Array(payload), packet: packet, time: time, fileOffset: fileOffset), at: index)
         pendingBytes += payload.count
         if pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
             report(.limitExceeded(packet: packet, pendingBytes: pendingBytes))
@@ -206,6 +235,9 @@ struct DirectionState {
         if first.start > offset {
             let length = first.start - offset
             report(.gap(offset: offset, length: length, afterPacket: lastPacket, beforePacket: first.packet))
+            // The ring keeps what it held for the hole's offsets (it is compared as it is), which
+            // the runs cannot stand for: from here on the ring keeps the history.
+            if historyInFile { moveHistoryToRing() }
             gap(offset, length)
             offset = first.start
         }
@@ -213,28 +245,95 @@ struct DirectionState {
     }
 
     private mutating func drain(packet: Int, time: Double, deliver: Deliver, gap: Gap) {
-        while let first = pending.first, first.start <= offset {
+        while pendingBytes > 0, let first = pending.first, first.start <= offset {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
             first.bytes.withUnsafeBytes { b in
                 let old = Int(min(Int64(b.count), offset - first.start))
                 if old > 0 { compareWithHistory(UnsafeRawBufferPointer(rebasing: b[0..<old]), start: first.start, packet: first.packet) }
                 if old < b.count {
-                    emit(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time), deliver: deliver)
+                    emit(UnsafeRawBufferPointer(rebasing: b[old...]), packet: max(packet, first.packet), time: max(time, first.time),
+                         fileOffset: first.fileOffset >= 0 ? first.fileOffset + Int64(old) : -1, deliver: deliver)
                 }
             }
         }
     }
 
-    private mutating func emit(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, deliver: Deliver) {
+    private mutating func emit(_ bytes: UnsafeRawBufferPointer, packet: Int, time: Double, fileOffset: Int64, deliver: Deliver) {
         guard bytes.count > 0 else { return }
-        // Allocated on first use: a direction that carries nothing costs nothing.
-        if history == nil {
-            let r = HistoryRing(capacity: max(1, limits.historyBytes))
-            history = r
-            ring = r.bytes
+        // The first delivered byte chooses where the history is kept (allocated on first use: a
+        // direction that carries nothing costs nothing).
+        if history == nil && !runs.isAllocated {
+            if fileOffset >= 0 && recorded != nil {
+                runs.allocate()
+                historyInFile = true
+            } else {
+                allocateRing()
+            }
         }
         deliver(bytes, offset, packet, time)
+        if historyInFile && !(fileOffset >= 0 && keepRun(from: offset, fileOffset: fileOffset)) {
+            moveHistoryToRing()
+        }
+        if !historyInFile { keepInRing(bytes) }
+        offset += Int64(bytes.count)
+        lastPacket = packet
+    }
+
+    private mutating func allocateRing() {
+        let r = HistoryRing(capacity: historyCapacity)
+        history = r
+        ring = r.bytes
+    }
+
+    /// Notes that the stream bytes from `start` lie in the file at `fileOffset`. False when the
+    /// runs are full (the caller keeps the ring).
+    private mutating func keepRun(from start: Int64, fileOffset: Int64) -> Bool {
+        // The window before these bytes is kept, so a full log can still be read back.
+        runs.append(DeliveredRun(start: start, fileOffset: fileOffset), windowStart: start - Int64(historyCapacity))
+    }
+
+    /// From now on the delivered bytes are kept in the ring: it is filled with what it would hold
+    /// had it been kept all along (no gap so far: the window's bytes at their positions, zeros
+    /// where nothing was delivered yet), read back from the file.
+    private mutating func moveHistoryToRing() {
+        historyInFile = false
+        guard runs.isAllocated else { return }
+        let r = runs
+        runs = DeliveredRunLog()
+        allocateRing()
+        let capacity = Int64(ring.count)
+        let lo = max(0, offset - capacity)
+        guard lo < offset else { return }
+        // The window is at most `capacity` bytes (bounded by the limit, not by the input).
+        withUnsafeTemporaryAllocation(byteCount: Int(offset - lo), alignment: 16) { window in
+            let window = UnsafeMutableRawBufferPointer(window)
+            guard readHistory(r, from: lo, into: window) else { return }
+            var o = lo
+            for byte in window {
+                ring[Int(o % capacity)] = byte
+                o += 1
+            }
+        }
+    }
+
+    /// Reads the delivered bytes [from, from + buffer.count) back from the file through `runs`.
+    /// False when the file cannot be read there.
+    private func readHistory(_ runs: DeliveredRunLog, from: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let recorded else { return false }
+        let to = from + Int64(buffer.count)
+        var ok = true
+        runs.forEach(until: offset) { start, end, fileOffset in
+            let lo = max(start, from), hi = min(end, to)
+            guard ok, lo < hi else { return }
+            // [lo, hi) lies within [from, to) (clamped above), so the slice is within `buffer`.
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(lo - from)..<Int(hi - from)])
+            ok = recorded.read(at: fileOffset + (lo - start), into: part)
+        }
+        return ok
+    }
+
+    private func keepInRing(_ bytes: UnsafeRawBufferPointer) {
         // Keep the tail in the history ring.
         let capacity = ring.count
         let keep = min(bytes.count, capacity)
@@ -249,23 +348,33 @@ struct DirectionState {
             copied += run
             position = 0
         }
-        offset += Int64(bytes.count)
-        lastPacket = packet
     }
 
     /// A segment re-sends bytes already delivered: they must be the same bytes.
     private mutating func compareWithHistory(_ bytes: UnsafeRawBufferPointer, start: Int64, packet: Int) {
-        guard history != nil else { return }
-        let capacity = Int64(ring.count)
+        guard history != nil || runs.isAllocated else { return }
+        let capacity = Int64(historyCapacity)
         let oldest = max(0, offset - capacity)
         let lo = max(start, oldest), hi = min(start + Int64(bytes.count), offset)
         guard lo < hi else { return }
         // Offsets within the ring (o % capacity) and within `bytes` (lo ≥ start, hi ≤ start + count).
         var differs = false
-        var o = lo
-        while o < hi {
-            if ring[Int(o % capacity)] != bytes[Int(o - start)] { differs = true; break }
-            o += 1
+        if historyInFile {
+            // At most `capacity` bytes (hi − lo ≤ offset − oldest): bounded by the limit.
+            let readable = withUnsafeTemporaryAllocation(byteCount: Int(hi - lo), alignment: 16) { kept in
+                let kept = UnsafeMutableRawBufferPointer(kept)
+                guard readHistory(runs, from: lo, into: kept) else { return false }
+                differs = !kept.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[Int(lo - start)..<Int(hi - start)]))
+                return true
+            }
+            // The file no longer holds the bytes (cut short while being read): nothing to compare.
+            guard readable else { return }
+        } else {
+            var o = lo
+            while o < hi {
+                if ring[Int(o % capacity)] != bytes[Int(o - start)] { differs = true; break }
+                o += 1
+            }
         }
         if differs { report(.conflictingOverlap(offset: lo, length: hi - lo, packet: packet)) }
     }
@@ -283,3 +392,4 @@ final class HistoryRing {
 
     deinit { bytes.deallocate() }
 }
+

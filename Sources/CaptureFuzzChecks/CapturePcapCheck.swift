@@ -32,6 +32,8 @@ package enum CapturePcapCheck {
         do { reader = try PcapReader(path: file.path) } catch { return }  // refused with a typed error: fine
         let analyzer = CaptureAnalyzer(limits: StreamReassemblyCheck.limits)
         analyzer.keepMessages = true
+        // As `read` does: retransmissions compared with the bytes read back from the file.
+        analyzer.readRetransmissionsBack(from: reader)
         // Inputs of odd length are read with a declared framing too (`inspect --target`), so the
         // opaque-message path is fuzzed: directions that are neither protocol become messages.
         if bytes.count % 2 == 1 { analyzer.framing = opaqueFraming }

@@ -122,11 +122,13 @@ public struct ByteReader: @unchecked Sendable {
         T(bigEndian: bytes.loadUnaligned(fromByteOffset: p, as: T.self))
     }
 
-    public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
-    public mutating func u16() throws(WireError) -> UInt16 { load(try need(2), as: UInt16.self) }
-    public mutating func u32() throws(WireError) -> UInt32 { load(try need(4), as: UInt32.self) }
-    public mutating func u64() throws(WireError) -> UInt64 { load(try need(8), as: UInt64.self) }
-    public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
+    // The fixed-size reads are forced inline: every frame's payload is a few of them, and a call
+    // per field cost more than the read (capture inspect decodes a few million frames a file).
+    @inline(__always) public mutating func u8() throws(WireError) -> UInt8 { bytes[try need(1)] }
+    @inline(__always) public mutating func u16() throws(WireError) -> UInt16 { load(try need(2), as: UInt16.self) }
+    @inline(__always) public mutating func u32() throws(WireError) -> UInt32 { load(try need(4), as: UInt32.self) }
+    @inline(__always) public mutating func u64() throws(WireError) -> UInt64 { load(try need(8), as: UInt64.self) }
+    @inline(__always) public mutating func f64() throws(WireError) -> Double { Double(bitPattern: try u64()) }
 
     /// `n` 32-bit values at once; the caller has bounded `n` against the bytes left.
     public mutating func u32s(_ n: Int) throws(WireError) -> [UInt32] {
@@ -199,6 +201,7 @@ public struct ByteReader: @unchecked Sendable {
     }
 
     /// Throws unless every byte was consumed.
+    @inline(__always)
     public func finish() throws(WireError) {
         if remaining > 0 { throw .trailingBytes(offset: offset, count: remaining) }
     }
