@@ -69,20 +69,35 @@ static void permute_tail16(uint64_t *dst, const uint64_t *src, const uint16_t *o
 }
 
 #if QKD_X86
+// The copy's bits for 8 order entries `j` (one per 32-bit lane): each lane gathers the 32-bit
+// word holding bit j, a variable shift brings bit j & 31 to the top, and the lanes' sign bits
+// are the 8 bits. Shared by the 32- and 16-bit order kernels, which differ only in how they
+// load `j`.
+__attribute__((target("avx2")))
+static inline uint64_t gather8_avx2(const int *words, __m256i j) {
+    const __m256i low5 = _mm256_set1_epi32(31);
+    __m256i v = _mm256_i32gather_epi32(words, _mm256_srli_epi32(j, 5), 4);
+    // Bit j & 31 to bit 31: shift left by 31 − (j & 31).
+    __m256i top = _mm256_sllv_epi32(v, _mm256_andnot_si256(j, low5));
+    return (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(top));
+}
+
+// The same for 16 order entries with AVX-512: bit j & 31 shifted to bit 0 and tested.
+__attribute__((target("avx512f")))
+static inline uint64_t gather16_avx512(const int *words, __m512i j) {
+    __m512i v = _mm512_i32gather_epi32(_mm512_srli_epi32(j, 5), words, 4);
+    return _mm512_test_epi32_mask(_mm512_srlv_epi32(v, _mm512_and_si512(j, _mm512_set1_epi32(31))), _mm512_set1_epi32(1));
+}
+
 // The string read as 32-bit words (little-endian): word j >> 5 holds bit j at j & 31.
 __attribute__((target("avx2")))
 static size_t permute_avx2(uint64_t *dst, const uint64_t *src, const int32_t *order, size_t n) {
     const int *words = (const int *)src;
-    const __m256i low5 = _mm256_set1_epi32(31);
     size_t w = 0;
     for (; w + 64 <= n; w += 64) {
         uint64_t out = 0;
         for (int k = 0; k < 8; k++) {
-            __m256i j = _mm256_loadu_si256((const __m256i *)(order + w + 8 * k));
-            __m256i v = _mm256_i32gather_epi32(words, _mm256_srli_epi32(j, 5), 4);
-            // Bit j & 31 to bit 31: shift left by 31 − (j & 31).
-            __m256i top = _mm256_sllv_epi32(v, _mm256_andnot_si256(j, low5));
-            out |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(top)) << (8 * k);
+            out |= gather8_avx2(words, _mm256_loadu_si256((const __m256i *)(order + w + 8 * k))) << (8 * k);
         }
         dst[w >> 6] = out;
     }
@@ -92,39 +107,26 @@ static size_t permute_avx2(uint64_t *dst, const uint64_t *src, const int32_t *or
 __attribute__((target("avx512f")))
 static size_t permute_avx512(uint64_t *dst, const uint64_t *src, const int32_t *order, size_t n) {
     const int *words = (const int *)src;
-    const __m512i low5 = _mm512_set1_epi32(31);
-    const __m512i one = _mm512_set1_epi32(1);
     size_t w = 0;
     for (; w + 64 <= n; w += 64) {
         // Four independent gathers a word: their latencies overlap.
-        __m512i j0 = _mm512_loadu_si512((const void *)(order + w));
-        __m512i j1 = _mm512_loadu_si512((const void *)(order + w + 16));
-        __m512i j2 = _mm512_loadu_si512((const void *)(order + w + 32));
-        __m512i j3 = _mm512_loadu_si512((const void *)(order + w + 48));
-        __m512i v0 = _mm512_i32gather_epi32(_mm512_srli_epi32(j0, 5), words, 4);
-        __m512i v1 = _mm512_i32gather_epi32(_mm512_srli_epi32(j1, 5), words, 4);
-        __m512i v2 = _mm512_i32gather_epi32(_mm512_srli_epi32(j2, 5), words, 4);
-        __m512i v3 = _mm512_i32gather_epi32(_mm512_srli_epi32(j3, 5), words, 4);
-        uint64_t m0 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v0, _mm512_and_si512(j0, low5)), one);
-        uint64_t m1 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v1, _mm512_and_si512(j1, low5)), one);
-        uint64_t m2 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v2, _mm512_and_si512(j2, low5)), one);
-        uint64_t m3 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v3, _mm512_and_si512(j3, low5)), one);
+        uint64_t m0 = gather16_avx512(words, _mm512_loadu_si512((const void *)(order + w)));
+        uint64_t m1 = gather16_avx512(words, _mm512_loadu_si512((const void *)(order + w + 16)));
+        uint64_t m2 = gather16_avx512(words, _mm512_loadu_si512((const void *)(order + w + 32)));
+        uint64_t m3 = gather16_avx512(words, _mm512_loadu_si512((const void *)(order + w + 48)));
         dst[w >> 6] = m0 | m1 << 16 | m2 << 32 | m3 << 48;
     }
     return w;
 }
+
 __attribute__((target("avx2")))
 static size_t permute16_avx2(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n) {
     const int *words = (const int *)src;
-    const __m256i low5 = _mm256_set1_epi32(31);
     size_t w = 0;
     for (; w + 64 <= n; w += 64) {
         uint64_t out = 0;
         for (int k = 0; k < 8; k++) {
-            __m256i j = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(order + w + 8 * k)));
-            __m256i v = _mm256_i32gather_epi32(words, _mm256_srli_epi32(j, 5), 4);
-            __m256i top = _mm256_sllv_epi32(v, _mm256_andnot_si256(j, low5));
-            out |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(top)) << (8 * k);
+            out |= gather8_avx2(words, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(order + w + 8 * k)))) << (8 * k);
         }
         dst[w >> 6] = out;
     }
@@ -134,31 +136,26 @@ static size_t permute16_avx2(uint64_t *dst, const uint64_t *src, const uint16_t 
 __attribute__((target("avx512f")))
 static size_t permute16_avx512(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n) {
     const int *words = (const int *)src;
-    const __m512i low5 = _mm512_set1_epi32(31);
-    const __m512i one = _mm512_set1_epi32(1);
     size_t w = 0;
     for (; w + 64 <= n; w += 64) {
-        __m512i j0 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w)));
-        __m512i j1 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 16)));
-        __m512i j2 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 32)));
-        __m512i j3 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 48)));
-        __m512i v0 = _mm512_i32gather_epi32(_mm512_srli_epi32(j0, 5), words, 4);
-        __m512i v1 = _mm512_i32gather_epi32(_mm512_srli_epi32(j1, 5), words, 4);
-        __m512i v2 = _mm512_i32gather_epi32(_mm512_srli_epi32(j2, 5), words, 4);
-        __m512i v3 = _mm512_i32gather_epi32(_mm512_srli_epi32(j3, 5), words, 4);
-        uint64_t m0 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v0, _mm512_and_si512(j0, low5)), one);
-        uint64_t m1 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v1, _mm512_and_si512(j1, low5)), one);
-        uint64_t m2 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v2, _mm512_and_si512(j2, low5)), one);
-        uint64_t m3 = _mm512_test_epi32_mask(_mm512_srlv_epi32(v3, _mm512_and_si512(j3, low5)), one);
+        uint64_t m0 = gather16_avx512(words, _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w))));
+        uint64_t m1 = gather16_avx512(words, _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 16))));
+        uint64_t m2 = gather16_avx512(words, _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 32))));
+        uint64_t m3 = gather16_avx512(words, _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(order + w + 48))));
         dst[w >> 6] = m0 | m1 << 16 | m2 << 32 | m3 << 48;
     }
     return w;
 }
 #endif
 
-void qkd_permute_bits16_at(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n, int level) {
+// `level`, but no higher than the CPU runs.
+static int usable_level(int level) {
     int available = detected_level();
-    if (level > available) level = available;
+    return level > available ? available : level;
+}
+
+void qkd_permute_bits16_at(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n, int level) {
+    level = usable_level(level);
     size_t done = 0;
 #if QKD_X86
     if (level >= 2) {
@@ -177,8 +174,7 @@ void qkd_permute_bits16(uint64_t *dst, const uint64_t *src, const uint16_t *orde
 }
 
 void qkd_permute_bits_at(uint64_t *dst, const uint64_t *src, const int32_t *order, size_t n, int level) {
-    int available = detected_level();
-    if (level > available) level = available;
+    level = usable_level(level);
     size_t done = 0;
 #if QKD_X86
     if (level >= 2) {
