@@ -22,6 +22,10 @@ struct QKDSpec: AsyncParsableCommand {
               qkdspec rate --distance-km 0,25,50,75,100 --plot rate.svg
               qkdspec vectors verify vectors
               qkdspec bench simulate --format json
+              qkdspec capture inspect captures/recording-clean.pcap --messages
+              qkdspec capture check captures/recording-clean.pcap --format json
+              qkdspec replay captures/recording-clean.pcap
+              qkdspec run --profile etsi014
 
             Exit codes: 0 success, 1 conformance failure, 2 usage or configuration error, 3 the harness could not run, 130 interrupted.
             """,
