@@ -126,6 +126,8 @@ let package = Package(
         .executableTarget(name: "ETSI014ModelsFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/ETSI014ModelsFuzzer"),
         .executableTarget(name: "TargetFileFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/TargetFileFuzzer"),
         .executableTarget(name: "KeyOutputFuzzer", dependencies: ["FormatFuzzChecks"], path: "Fuzz/KeyOutputFuzzer"),
+        // The same-run baseline of every fuzz rate: a target that does nothing (Fuzz/run.sh).
+        .executableTarget(name: "FuzzFloor", path: "Fuzz/FuzzFloor"),
         .testTarget(name: "QKDMathTests", dependencies: ["QKDMath"]),
         .testTarget(name: "QuantumChannelTests", dependencies: ["QuantumChannel", "QKDMath"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),

@@ -4,6 +4,9 @@
 #                              its dictionary, print the executions per second, and exit 1 on a
 #                              finding (the input is kept in Fuzz/crashes/ for a regression test).
 # Fuzz/run.sh all SECONDS      every target in turn, SECONDS each; exit 1 if any found something.
+# After each target, FuzzFloor (a target that does nothing, same build, seeds, dictionary and
+# input limit) runs for min(SECONDS, 10) s, and the target's rate is printed as a share of it:
+# the same-run baseline, which carries between machines and minutes where exec/s does not.
 # Exit 2: usage error or a target that does not build. See Fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,10 +56,23 @@ build_one() {
   rm -f "$buildlog"
 }
 
+# The rate of FuzzFloor on the seeds, dictionary and input limit of target $1, for $2 seconds:
+# libFuzzer's own average_exec_per_sec, or nothing if it did not run.
+floor_rate() {
+  local target=$1 seconds=$2 work
+  work=$(mktemp -d)
+  cp Fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
+  SWIFT_BACKTRACE=enable=no .build-fuzz/release/FuzzFloor "$work" -dict="$(dictionary "$target")" \
+    -max_total_time="$seconds" -print_final_stats=1 -max_len="$(max_len "$target")" \
+    >"$work/floor.log" 2>&1 || true
+  grep -E '^stat::average_exec_per_sec' "$work/floor.log" | awk '{print $2}' || true
+  rm -rf "$work"
+}
+
 run_one() {
   local target=$1
   # `all` has built every target already; a single target is built here.
-  if [ "${2:-}" != built ]; then build_one "$target" || return 2; fi
+  if [ "${2:-}" != built ]; then build_one "$target" || return 2; build_one FuzzFloor || return 2; fi
   local binary=.build-fuzz/release/$target
   local work
   work=$(mktemp -d)
@@ -86,12 +102,17 @@ run_one() {
   fi
   rm -rf "$work"
   echo "$target: no finding"
+  local floor
+  floor=$(floor_rate "$target" $(( seconds < 10 ? seconds : 10 )))
+  if [ -n "${rate:-}" ] && [ -n "${floor:-}" ] && [ "$floor" -gt 0 ]; then
+    echo "$target: $(( rate * 100 / floor )) % of the floor (FuzzFloor: $floor exec/s on the same seeds, just after)"
+  fi
 }
 
 if [ "$target" = all ]; then
   # Every target is built before any runs: a target that does not build is reported at once.
   build_start=$(date +%s)
-  for t in $targets; do
+  for t in $targets FuzzFloor; do
     build_one "$t" || exit 2
   done
   echo "built $(echo $targets | wc -w) targets in $(( $(date +%s) - build_start ))s"
