@@ -1,5 +1,3 @@
-import CBitPermutation
-
 /// Bob's side of Cascade: he asks Alice for parities, runs the binary searches, flips the bits
 /// they find, and follows every flip into the blocks of the other passes that it unbalances (the
 /// cascade).
@@ -448,34 +446,11 @@ public struct CascadeInitiator: @unchecked Sendable {
                 s.node = Int32(truncatingIfNeeded: node)
                 s.aliceParity = aliceParity
                 s.flips = flipCounts[fb]
-                if end - start <= 64 { prefetchFlipTables(pass: pass, start: start, end: end) }
                 pendingQueries.append(ParityQuery(pass: pass, start: start, end: mid))
                 pendingSearches[pendingCount] = s
                 pendingCount += 1
                 break
             }
-        }
-    }
-
-    /// Asks the CPU to fetch what a flip in positions [start, end) of pass `pass` will read, while
-    /// the search waits for Alice's reply: the order's entries of a short range, and for a range
-    /// of a few bits the flipped index's places in the other passes. The flip's two dependent
-    /// loads would otherwise often miss the cache.
-    @inline(__always)
-    private func prefetchFlipTables(pass: Int, start: Int, end: Int) {
-        guard let order16 = permutations.order16, let low = permutations.lowPassPositions, let halves = permutations.halfFrameBlocks else {
-            return
-        }
-        let row = order16 + pass * frameBits
-        if end - start <= 4 {
-            for i in start..<end {
-                let j = Int(row[i])
-                qkd_prefetch(low + j)
-                qkd_prefetch(halves + j)
-            }
-        } else {
-            qkd_prefetch(row + start)
-            qkd_prefetch(row + end - 1)
         }
     }
 
