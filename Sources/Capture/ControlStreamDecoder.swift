@@ -62,10 +62,10 @@ struct DirectionDecoding {
     var tally = DirectionTally()
     let flow: Int
     let side: Int
-    /// The bytes held (consumed ones before `start`), inline in this value while they are few.
-    private var buffer = HeldBytes()
     /// (stream offset, packet) of each chunk still in the buffer, to name the packet of a byte.
     private var chunks = HeldChunks()
+    /// The bytes held (consumed ones before `start`), inline in this value while they are few.
+    private var buffer = HeldBytes()
     var blocks = 0
     var skippedBytes: Int64 = 0
     private var qli = QuantumLayerDecoder()
@@ -335,7 +335,21 @@ package enum FrameBoundary {
         let flags = PacketDissector.be16(b, 6)
         guard flags & ~Frame.ignorableFlag == 0 else { return false }
         guard Int(PacketDissector.be32(b, 24)) <= Frame.maximumPayload else { return false }
-        return MessageType(rawValue: b[5]) != nil || flags & Frame.ignorableFlag != 0
+        return isKnownType(b[5]) || flags & Frame.ignorableFlag != 0
+    }
+
+    /// Whether `t` is a message type of the protocol (`MessageType(rawValue: t) != nil`), as two
+    /// words of bits: every frame's header passes here, and the initialiser is a call and a switch
+    /// (a set made once from the catalogue would cost a lazy-initialisation check per call). The
+    /// catalogue's types are all below 128; debug builds check the answer against it.
+    @inline(__always) private static func isKnownType(_ t: UInt8) -> Bool {
+        // 0x01 0x02 0x03 0x10 0x11 0x20 0x21 0x30 0x31 | 0x40 0x41 0x50 0x51 0x52 0x60 0x61 0x70 0x71
+        let low: UInt64 = 1 << 0x01 | 1 << 0x02 | 1 << 0x03 | 1 << 0x10 | 1 << 0x11 | 1 << 0x20 | 1 << 0x21 | 1 << 0x30 | 1 << 0x31
+        let high: UInt64 = 1 << (0x40 - 64) | 1 << (0x41 - 64) | 1 << (0x50 - 64) | 1 << (0x51 - 64) | 1 << (0x52 - 64)
+            | 1 << (0x60 - 64) | 1 << (0x61 - 64) | 1 << (0x70 - 64) | 1 << (0x71 - 64)
+        let known = t < 64 ? low >> UInt64(t) & 1 != 0 : t < 128 ? high >> UInt64(t - 64) & 1 != 0 : false
+        assert(known == (MessageType(rawValue: t) != nil), "the set of known types differs from the catalogue")
+        return known
     }
 
     /// The whole frame's size in bytes (header, payload and tag) when `b` starts with a plausible

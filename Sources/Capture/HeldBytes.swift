@@ -103,18 +103,20 @@ struct HeldBytes {
 /// of each chunk appended, oldest first, from the chunk that holds the first byte still held
 /// (older ones are dropped as the bytes are consumed). A decode error names the packet that
 /// carried its byte. Up to ``inlineCapacity`` chunks are stored in the value (a cut frame and
-/// the segment that completes it are two or three), more on the heap.
+/// the segment that completes it are two), more on the heap.
 ///
 /// It answers as the array and start index it replaces did: ``packet(at:)`` finds the latest
 /// chunk at or before the offset among those kept, or, when there is none, the last chunk's
-/// packet (0 with no chunk).
+/// packet (0 with no chunk). A chunk from the same packet as the last one is not stored: the
+/// held bytes are contiguous in the stream, so every offset from the last chunk on names that
+/// packet either way, and the answers are the same.
 struct HeldChunks {
     struct Chunk {
         var offset: Int64
         var packet: Int
     }
 
-    static let inlineCapacity = 4
+    static let inlineCapacity = 2
 
     /// Chunks in storage, and the index of the first one kept (0 ≤ first < count, or both 0).
     private var count = 0
@@ -122,7 +124,7 @@ struct HeldChunks {
     /// True while the chunks are in `large` (`large.count == count`).
     private var spilled = false
     private var large: [Chunk] = []
-    private var small = (Chunk(offset: 0, packet: 0), Chunk(offset: 0, packet: 0), Chunk(offset: 0, packet: 0), Chunk(offset: 0, packet: 0))
+    private var small = (Chunk(offset: 0, packet: 0), Chunk(offset: 0, packet: 0))
 
     /// The chunk at storage index `i` (first ≤ i < count).
     @inline(__always)
@@ -136,6 +138,7 @@ struct HeldChunks {
     /// Notes that the bytes appended next start at stream `offset` and came in `packet`.
     @inline(__always)
     mutating func append(offset: Int64, packet: Int) {
+        if count > 0 && chunk(count - 1).packet == packet { return }  // the same answers without it (above)
         let c = Chunk(offset: offset, packet: packet)
         if !spilled {
             if count == Self.inlineCapacity && first > 0 {
