@@ -101,9 +101,9 @@ package final class PcapReader {
     /// 256 KiB: libpcap reads each record with two `fread` calls; with the default stdio buffer
     /// (one page) that is a `read` system call per few records, with this one per about a
     /// thousand. Not larger: the kernel copies each refill into the buffer and `fread` copies
-    /// the records out of it, and a buffer that stays in the core's own cache (half of its
-    /// 512 KiB L2 on the machines measured) is read back from there; 1 MiB was evicted between
-    /// the two copies (about 6 % more CPU time for the whole run).
+    /// the records out of it, and the smaller the buffer, the more of it is still in the core's
+    /// cache for the second copy, beside the flows' state (1 MiB took about 6 % more CPU time
+    /// on the million-packet bench capture, in alternate runs).
     private static let readBufferBytes = 1 << 18
 
     /// Opens `path` for libpcap: the file is opened here and given a large stdio buffer before
