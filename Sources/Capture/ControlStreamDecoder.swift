@@ -58,14 +58,14 @@ struct DirectionDecoding {
     private var start = 0
     /// Stream offset of buffer[start].
     private var bufferOffset: Int64 = 0
-    private var buffer: [UInt8] = []
-    /// (stream offset, packet) of each chunk still in the buffer, to name the packet of a byte.
-    private var chunks: [(offset: Int64, packet: Int)] = []
-    private var chunkStart = 0
-    let flow: Int
-    let side: Int
     /// The direction's part of the tallies (its role, its session's counts not yet handed over).
     var tally = DirectionTally()
+    let flow: Int
+    let side: Int
+    /// (stream offset, packet) of each chunk still in the buffer, to name the packet of a byte.
+    private var chunks = HeldChunks()
+    /// The bytes held (consumed ones before `start`), inline in this value while they are few.
+    private var buffer = HeldBytes()
     var blocks = 0
     var skippedBytes: Int64 = 0
     private var qli = QuantumLayerDecoder()
@@ -87,7 +87,7 @@ struct DirectionDecoding {
                           into sink: inout some DecodedFrameSink) {
         guard !dead else { return }
         if kind == .unknown && !scanning && buffer.count - start + bytes.count >= 4 {
-            var head = Array(buffer[start...]); head += bytes.prefix(4)
+            var head = Array(buffer.slice(start..<buffer.count)); head += bytes.prefix(4)
             let magic = UInt32(head[0]) << 24 | UInt32(head[1]) << 16 | UInt32(head[2]) << 8 | UInt32(head[3])
             kind = magic == QuantumLayerBlock.magic ? .quantumLayer : .control
             if let framing, magic != Frame.magic && magic != QuantumLayerBlock.magic {
@@ -117,13 +117,14 @@ struct DirectionDecoding {
     /// Appends delivered bytes to the buffer (and notes the packet they came in).
     private mutating func hold(_ bytes: UnsafeRawBufferPointer, at offset: Int64, packet: Int) {
         guard bytes.count > 0 else { return }
-        if start > 0 && start >= buffer.count / 2 {
+        // Consumed bytes are dropped once they are half the buffer, or when the new bytes would
+        // not fit inline otherwise (invisible to the decoder: it reads from `start`).
+        if start > 0 && (start >= buffer.count / 2 || !buffer.fitsInline(adding: bytes.count)) {
             buffer.removeFirst(start)
             start = 0
         }
-        if chunkStart > 64 { chunks.removeFirst(chunkStart); chunkStart = 0 }
-        chunks.append((offset, packet))
-        buffer.append(contentsOf: bytes)
+        chunks.append(offset: offset, packet: packet)
+        buffer.append(bytes)
     }
 
     /// The same decoding as ``hold(_:at:packet:)`` then ``extract(packet:time:into:)``, with the
@@ -143,8 +144,9 @@ struct DirectionDecoding {
             if held < Frame.headerBytes {
                 wanted = Frame.headerBytes - held
             } else {
+                let s = start
                 let size = buffer.withUnsafeBytes {
-                    FrameBoundary.plausibleFrameSize(UnsafeRawBufferPointer(rebasing: $0[start..<start + Frame.headerBytes]))
+                    FrameBoundary.plausibleFrameSize(UnsafeRawBufferPointer(rebasing: $0[s..<s + Frame.headerBytes]))
                 }
                 // Not a header: `extract` reports it and scans on, over everything that is left.
                 guard let size else { break }
@@ -162,9 +164,11 @@ struct DirectionDecoding {
                 // The frame is complete and alone in the buffer: decoded there in place; one that
                 // does not decode is reported by `extract`, as before.
                 let total = held + taken
-                let type = buffer[start + 5]  // within the header held (held ≥ 28)
-                let frame = buffer.withUnsafeBytes { b in
-                    try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: b[start..<start + total]))
+                let s = start
+                let (frame, type) = buffer.withUnsafeBytes { b in
+                    // [s, s + total) is the held frame (total = held + taken = buffer.count − s);
+                    // its type byte lies within the header held (held ≥ 28).
+                    (try? FrameDecoder.decodeFrame(borrowing: UnsafeRawBufferPointer(rebasing: b[s..<s + total])), b[s + 5])
                 }
                 guard let frame else {
                     extract(packet: packet, time: time, into: &sink)
@@ -178,10 +182,9 @@ struct DirectionDecoding {
         }
         if start == buffer.count && !scanning {
             // Nothing held: forget the consumed bytes and their packets.
-            buffer.removeAll(keepingCapacity: true)
+            buffer.removeAll()
             start = 0
-            chunks.removeAll(keepingCapacity: true)
-            chunkStart = 0
+            chunks.removeAll()
             // Frames that lie whole in the rest of the segment, decoded in place. bufferOffset is
             // the stream offset of `rest`'s first byte (everything before it is consumed).
             while rest.count >= Frame.headerBytes {
@@ -214,36 +217,25 @@ struct DirectionDecoding {
         }
         // What was waiting for the rest of its frame will never be completed.
         skippedBytes += Int64(buffer.count - start)
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
         start = 0
-        chunks.removeAll(keepingCapacity: true)
-        chunkStart = 0
+        chunks.removeAll()
         bufferOffset = offset + length
         scanning = true
-    }
-
-    /// The packet that carried the byte at stream `offset` (among the bytes still buffered).
-    private func packet(at offset: Int64) -> Int {
-        var found = chunks.last?.packet ?? 0
-        var i = chunks.count - 1
-        while i >= chunkStart {
-            if chunks[i].offset <= offset { found = chunks[i].packet; break }
-            i -= 1
-        }
-        return found
     }
 
     private mutating func consumeBuffered(_ n: Int) {
         start += n
         bufferOffset += Int64(n)
-        while chunkStart + 1 < chunks.count && chunks[chunkStart + 1].offset <= bufferOffset { chunkStart += 1 }
+        chunks.consumed(upTo: bufferOffset)
     }
 
     private mutating func extract(packet: Int, time: Double, into sink: inout some DecodedFrameSink) {
         while true {
             let available = buffer.count - start
             if scanning {
-                guard let skip = buffer.withUnsafeBytes({ FrameBoundary.find(in: UnsafeRawBufferPointer(rebasing: $0[start...])) }) else {
+                let s = start
+                guard let skip = buffer.withUnsafeBytes({ FrameBoundary.find(in: UnsafeRawBufferPointer(rebasing: $0[s...])) }) else {
                     // Keep the last 27 bytes: a header may straddle the next chunk.
                     let drop = max(0, available - (Frame.headerBytes - 1))
                     skippedBytes += Int64(drop)
@@ -260,15 +252,16 @@ struct DirectionDecoding {
                 continue
             }
             guard available >= Frame.headerBytes else { return }
+            let s = start
             let header = buffer.withUnsafeBytes { b in
-                let h = UnsafeRawBufferPointer(rebasing: b[start..<start + Frame.headerBytes])
+                let h = UnsafeRawBufferPointer(rebasing: b[s..<s + Frame.headerBytes])
                 return (plausible: FrameBoundary.plausibleHeader(h), length: Int(PacketDissector.be32(h, 24)))
             }
             let length = header.length
             if !header.plausible {
                 // Let Wire say what is wrong with the header, then look for the next frame.
                 var message = "not a frame header"
-                do { _ = try FrameDecoder.decode(slice: buffer[start..<start + Frame.headerBytes]) } catch {
+                do { _ = try FrameDecoder.decode(slice: buffer.slice(start..<start + Frame.headerBytes)) } catch {
                     message = error.description
                     report(message, at: bufferOffset + Int64(error.offset), into: &sink)
                 }
@@ -281,8 +274,8 @@ struct DirectionDecoding {
             guard available >= total else { return }
             let frameOffset = bufferOffset
             do {
-                // In place: the frame's bytes are a slice of the buffer, not a copy.
-                let decoded = try FrameDecoder.decode(slice: buffer[start..<start + total])
+                // A slice of the buffer's heap storage, or a copy of the few bytes held inline.
+                let decoded = try FrameDecoder.decode(slice: buffer.slice(start..<start + total))
                 frames += 1
                 consumeBuffered(total)
                 sink.frame(decoded, flow: flow, side: side, packet: packet, time: time, offset: frameOffset, tally: &tally)
@@ -293,8 +286,8 @@ struct DirectionDecoding {
         }
     }
 
-    private func report(_ message: String, at offset: Int64, into sink: inout some DecodedFrameSink) {
-        sink.decodeError(flow: flow, side: side, packet: packet(at: offset), streamOffset: offset, message: message)
+    private mutating func report(_ message: String, at offset: Int64, into sink: inout some DecodedFrameSink) {
+        sink.decodeError(flow: flow, side: side, packet: chunks.packet(at: offset), streamOffset: offset, message: message)
     }
 
     private mutating func feedOpaque(_ bytes: [UInt8], packet: Int, time: Double, into sink: inout some DecodedFrameSink) {
@@ -342,7 +335,21 @@ package enum FrameBoundary {
         let flags = PacketDissector.be16(b, 6)
         guard flags & ~Frame.ignorableFlag == 0 else { return false }
         guard Int(PacketDissector.be32(b, 24)) <= Frame.maximumPayload else { return false }
-        return MessageType(rawValue: b[5]) != nil || flags & Frame.ignorableFlag != 0
+        return isKnownType(b[5]) || flags & Frame.ignorableFlag != 0
+    }
+
+    /// Whether `t` is a message type of the protocol (`MessageType(rawValue: t) != nil`), as two
+    /// words of bits: every frame's header passes here, and the initialiser is a call and a switch
+    /// (a set made once from the catalogue would cost a lazy-initialisation check per call). The
+    /// catalogue's types are all below 128; debug builds check the answer against it.
+    @inline(__always) private static func isKnownType(_ t: UInt8) -> Bool {
+        // 0x01 0x02 0x03 0x10 0x11 0x20 0x21 0x30 0x31 | 0x40 0x41 0x50 0x51 0x52 0x60 0x61 0x70 0x71
+        let low: UInt64 = 1 << 0x01 | 1 << 0x02 | 1 << 0x03 | 1 << 0x10 | 1 << 0x11 | 1 << 0x20 | 1 << 0x21 | 1 << 0x30 | 1 << 0x31
+        let high: UInt64 = 1 << (0x40 - 64) | 1 << (0x41 - 64) | 1 << (0x50 - 64) | 1 << (0x51 - 64) | 1 << (0x52 - 64)
+            | 1 << (0x60 - 64) | 1 << (0x61 - 64) | 1 << (0x70 - 64) | 1 << (0x71 - 64)
+        let known = t < 64 ? low >> UInt64(t) & 1 != 0 : t < 128 ? high >> UInt64(t - 64) & 1 != 0 : false
+        assert(known == (MessageType(rawValue: t) != nil), "the set of known types differs from the catalogue")
+        return known
     }
 
     /// The whole frame's size in bytes (header, payload and tag) when `b` starts with a plausible
