@@ -119,6 +119,8 @@ package final class PcapReader {
         let b = UnsafeMutableRawPointer.allocate(byteCount: readBufferBytes, alignment: 64)
         buffer = b
         setvbuf(file, b.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferBytes)
+        // The stream is libpcap's alone, read on one thread at a time: no lock per `fread`.
+        qkdspec_stdio_single_owner(file)
         _ = posix_fadvise(fileno(file), 0, 0, POSIX_FADV_SEQUENTIAL)
         guard let h = pcap_fopen_offline_with_tstamp_precision(file, precision, &errbuf) else {
             fclose(file)  // not libpcap's on failure
