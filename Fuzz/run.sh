@@ -105,7 +105,7 @@ run_one() {
   local floor
   floor=$(floor_rate "$target" $(( seconds < 10 ? seconds : 10 )))
   if [ -n "${rate:-}" ] && [ -n "${floor:-}" ] && [ "$floor" -gt 0 ]; then
-    echo "$target: $(( rate * 100 / floor )) % of the floor (FuzzFloor: $floor exec/s on the same seeds, just after)"
+    echo "$target: $(awk -v r="$rate" -v f="$floor" 'BEGIN { printf "%.3g", 100 * r / f }') % of the floor (FuzzFloor: $floor exec/s on the same seeds, just after)"
   fi
 }
 
