@@ -33,9 +33,6 @@ void qkd_permute_bits16(uint64_t *dst, const uint64_t *src, const uint16_t *orde
 /// qkd_permute_bits16 with a chosen kernel, as qkd_permute_bits_at.
 void qkd_permute_bits16_at(uint64_t *dst, const uint64_t *src, const uint16_t *order, size_t n, int level);
 
-/// Asks the CPU to bring the cache line holding `address` closer (no effect on results).
-static inline void qkd_prefetch(const void *address) { __builtin_prefetch(address); }
-
 #ifdef __cplusplus
 }
 #endif
